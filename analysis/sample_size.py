@@ -691,7 +691,7 @@ def plan_sample(
                 population=int(size),
                 respondents=int(respondents),
                 invitations=min(wanted, int(size)),
-                invitations_capped=wanted > size,
+                invitations_capped=bool(wanted > size),
                 expected_margin=_stratified_margin(
                     np.array([respondents]), np.array([size]), proportions[:1], confidence, deff
                 ),
