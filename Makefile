@@ -1,0 +1,46 @@
+# barometre: `make demo` serves the demo on the embedded database; `make test` runs everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TRANSLATIONS := survey/translations
+
+.PHONY: demo test lint bench translations install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+translations: | $(BIN)/python
+	$(BIN)/pybabel compile --use-fuzzy --statistics -d $(TRANSLATIONS)
+
+demo: install
+	$(BIN)/barometre demo
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+	@if [ -n "$$BAROMETRE_TEST_POSTGRES_URL" ]; then \
+		echo "== the whole suite again on PostgreSQL"; \
+		BAROMETRE_TEST_DATABASE_URL="$$BAROMETRE_TEST_POSTGRES_URL" $(BIN)/python -m pytest; \
+	else \
+		echo "== BAROMETRE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""barometre's web application: the application factory and its registrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request, session
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from survey.config import config_from_environment
+from survey.extensions import babel, csrf, db, login_manager
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("fr", "en")
+
+__all__ = ["create_app", "LANGUAGES"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application from the environment, with `config` taking precedence.
+
+    Raises `survey.config.ConfigurationError` when the instance folder is unusable.
+    """
+    overrides = dict(config or {})
+    environ = dict(os.environ)
+    if "INSTANCE_PATH" in overrides:
+        environ["BAROMETRE_INSTANCE_PATH"] = str(overrides["INSTANCE_PATH"])
+    settings = config_from_environment(environ)
+    settings.update(overrides)
+
+    app = Flask(
+        "survey",
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["BASE_URL"].startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(settings)
+
+    register_extensions(app)
+    register_template_globals(app)
+    register_blueprints(app)
+    register_security_headers(app)
+    return app
+
+
+def select_locale() -> str:
+    """The language: explicit choice, then the invitation's, then the browser's."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    if getattr(g, "invitation_language", None) in LANGUAGES:
+        return g.invitation_language
+    return request.accept_languages.best_match(LANGUAGES) or "fr"
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    from survey import auth
+
+    auth.init_app(app)
+
+
+def register_template_globals(app: Flask) -> None:
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "fr")
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey.main.views import blueprint as main_blueprint
+
+    app.register_blueprint(main_blueprint)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        )
+        # Respondent links carry a token in the path: never leak it to another site.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+
+def _is_sqlite(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL for concurrent readers, enforced foreign keys, waiting rather than failing on locks."""
+    if _is_sqlite(dbapi_connection):
+        # The driver's own implicit BEGIN is replaced by ours (see `_begin_immediate`).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction begins.
+
+    SQLite has one writer at a time; a deferred transaction that read first and writes later
+    fails with "database is locked" when another writer got in between, whatever the busy
+    timeout. Beginning every transaction IMMEDIATE makes writers queue instead, so that no
+    answer is lost under concurrent respondents.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,374 @@
+"""The `barometre` command line (DESIGN.md, "Command line"): thin commands over service functions.
+
+Exit status: 0 done; 1 failure of the system; 2 bad input, with a message that says what and
+where. A command that a later piece of work will implement says so and exits 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+
+from survey.config import ConfigurationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BadInput(click.ClickException):
+    """Input the user can correct: exit status 2."""
+
+    exit_code = 2
+
+
+class SystemFailure(click.ClickException):
+    exit_code = 1
+
+
+def not_available(what: str) -> None:
+    """Refuse honestly: the command is registered but not built yet."""
+    click.echo(f"barometre {what}: not available yet in this version.", err=True)
+    raise SystemExit(1)
+
+
+def get_app() -> Flask:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    if "app" not in root.obj:
+        from survey import create_app
+
+        try:
+            root.obj["app"] = create_app()
+        except ConfigurationError as exc:
+            raise SystemFailure(str(exc)) from exc
+    return root.obj["app"]
+
+
+def with_appcontext(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with get_app().app_context():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="barometre")
+def main() -> None:
+    """barometre: the annual customer-satisfaction survey of a customer-contact centre."""
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Create or migrate the database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring it to the latest revision."""
+    from survey.database import current_revision, upgrade_database
+
+    app = get_app()
+    upgrade_database(app)
+    click.echo(f"database at revision {current_revision(app)}")
+
+
+# --- demo and serving -----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="Seed the demo and stop, without serving it.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo(no_serve: bool, host: str, port: int) -> None:
+    """Create the database, seed the demo and serve it."""
+    from survey.database import upgrade_database
+    from survey.demo import seed_demo
+
+    app = get_app()
+    upgrade_database(app)
+    with app.app_context():
+        summary = seed_demo()
+    for line in summary:
+        click.echo(line)
+    if not no_serve:
+        _serve(app, host, port, workers=2)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--with-worker", is_flag=True, help="Also run the message sender.")
+def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
+    """Serve the application with gunicorn."""
+    if with_worker:
+        not_available("serve --with-worker (the message sender)")
+    _serve(get_app(), host, port, workers)
+
+
+def _serve(app: Flask, host: str, port: int, workers: int) -> None:
+    from survey.server import run_gunicorn
+
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "manager", "auditor"]))
+@with_appcontext
+def users_create(email: str, role: str) -> None:
+    """Create an account; the password is read from stdin, or generated and printed once."""
+    from survey.auth.operations import AccountError, create_user, generate_password
+    from survey.extensions import db as database
+
+    generated = sys.stdin is None or sys.stdin.isatty()
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        password, generated = generate_password(), True
+    try:
+        user = create_user(database.session, email, role, password, actor="cli")
+    except AccountError as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    click.echo(f"created {user.role} {user.email}")
+    if generated:
+        click.echo(f"password (shown once): {password}")
+
+
+# --- questionnaires -------------------------------------------------------------------------
+
+
+@main.group()
+def questionnaires() -> None:
+    """Questionnaire definitions."""
+
+
+@questionnaires.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def questionnaires_validate(files: tuple[str, ...]) -> None:
+    """Check definition files and report every error with its place."""
+    not_available("questionnaires validate")
+
+
+@questionnaires.command("list")
+def questionnaires_list() -> None:
+    """List the bundled definitions."""
+    not_available("questionnaires list")
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+@main.group()
+def customers() -> None:
+    """The customer base."""
+
+
+@customers.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate and report without importing.")
+@click.option("--accept-rejects", is_flag=True, help="Import the valid rows despite rejects.")
+def customers_import(file: str, dry_run: bool, accept_rejects: bool) -> None:
+    """Import (or update) customers from CSV or XLSX, all or nothing."""
+    not_available("customers import")
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+@main.group()
+def campaigns() -> None:
+    """One year's wave of the survey: plan, draw, launch, follow, close."""
+
+
+@campaigns.command("create")
+@click.argument("slug")
+@click.option("--programme", required=True)
+@click.option("--year", required=True, type=int)
+@click.option("--questionnaire", "questionnaire_key", required=True)
+@click.option("--channel", "channels", multiple=True, type=click.Choice(["email", "sms"]))
+@with_appcontext
+def campaigns_create(
+    slug: str, programme: str, year: int, questionnaire_key: str, channels: tuple[str, ...]
+) -> None:
+    """Create a campaign in draft, freezing the questionnaire it will use."""
+    from survey.campaigns.operations import CampaignError, create_campaign
+    from survey.extensions import db as database
+
+    try:
+        campaign = create_campaign(
+            database.session,
+            slug,
+            programme=programme,
+            year=year,
+            questionnaire_key=questionnaire_key,
+            channels=channels or ("email",),
+            actor="cli",
+        )
+    except CampaignError as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    click.echo(
+        f"created campaign {campaign.slug} ({campaign.status}), questionnaire "
+        f"{questionnaire_key} sha256 {campaign.questionnaire_version.sha256}"
+    )
+
+
+@campaigns.command("plan")
+@click.argument("slug")
+@click.option("--strata", required=True)
+@click.option("--margin", required=True, type=float)
+@click.option("--confidence", default=0.95, show_default=True, type=float)
+@click.option("--response-rate", required=True, type=float)
+@click.option(
+    "--allocation",
+    default="proportional",
+    show_default=True,
+    type=click.Choice(["proportional", "neyman", "equal"]),
+)
+@click.option("--min-per-stratum", default=0, show_default=True, type=int)
+def campaigns_plan(slug: str, **options: Any) -> None:
+    """Size the sample from a target precision."""
+    not_available("campaigns plan")
+
+
+@campaigns.command("draw")
+@click.argument("slug")
+@click.option("--seed", required=True, type=int)
+def campaigns_draw(slug: str, seed: int) -> None:
+    """Draw the stratified sample with a recorded seed."""
+    not_available("campaigns draw")
+
+
+@campaigns.command("launch")
+@click.argument("slug")
+def campaigns_launch(slug: str) -> None:
+    """Open fieldwork: one invitation and one message per sampled customer."""
+    not_available("campaigns launch")
+
+
+@campaigns.command("test-link")
+@click.argument("slug")
+def campaigns_test_link(slug: str) -> None:
+    """Print a link to a test invitation (never counted in statistics)."""
+    not_available("campaigns test-link")
+
+
+@campaigns.command("status")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True)
+def campaigns_status(slug: str, as_json: bool) -> None:
+    """Fieldwork figures: dispositions, messages, responses, response rate."""
+    not_available("campaigns status")
+
+
+@campaigns.command("close")
+@click.argument("slug")
+def campaigns_close(slug: str) -> None:
+    """Close fieldwork."""
+    not_available("campaigns close")
+
+
+# --- sending, reports, exports --------------------------------------------------------------
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+def send(once: bool) -> None:
+    """Deliver queued invitations and reminders."""
+    not_available("send")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--pdf", type=click.Path(dir_okay=False))
+def report(slug: str, out: str, pdf: str | None) -> None:
+    """Generate the campaign's report."""
+    not_available("report")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "sav"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+def export(slug: str, fmt: str, out: str) -> None:
+    """Export the respondents' data without personal data."""
+    not_available("export")
+
+
+@main.command()
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--design", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False))
+def analyze(responses: str, design: str, out: str | None) -> None:
+    """Estimate the design's indicators from a respondents CSV (no database needed)."""
+    from analysis.cli import run_analyze
+
+    raise SystemExit(run_analyze(responses, design, out))
+
+
+# --- trust ----------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def audit_verify(as_json: bool) -> None:
+    """Check the hash chain of the audit trail and name the first broken link."""
+    from survey.audit import verify_chain
+    from survey.extensions import db as database
+
+    result = verify_chain(database.session)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "events": result.events,
+                    "ok": result.ok,
+                    "first_broken_id": result.first_broken_id,
+                    "reason": result.reason,
+                }
+            )
+        )
+    elif result.ok:
+        click.echo(f"audit trail intact: {result.events} events")
+    else:
+        click.echo(
+            f"audit trail broken at event {result.first_broken_id}: {result.reason}", err=True
+        )
+    if not result.ok:
+        raise SystemExit(2)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True)
+def purge(dry_run: bool) -> None:
+    """Erase personal data past its retention period."""
+    not_available("purge")

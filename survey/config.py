@@ -1,0 +1,95 @@
+"""Configuration from the environment, as DESIGN.md lists it.
+
+Nothing secret lives in the code: the secret key comes from `BAROMETRE_SECRET_KEY` or is
+generated once into the instance folder with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class ConfigurationError(RuntimeError):
+    """The environment or the instance folder does not allow barometre to start."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def prepare_instance_folder(path: Path) -> Path:
+    """Create the instance folder if missing and check that barometre can write into it."""
+    path = path.expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(f"instance folder {path} exists but is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"instance folder {path} cannot be created ({exc.strerror}); "
+            "set BAROMETRE_INSTANCE_PATH to a writable folder"
+        ) from exc
+    probe = path / f".write-test-{secrets.token_hex(4)}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"instance folder {path} is not writable ({exc.strerror}); "
+            "set BAROMETRE_INSTANCE_PATH to a writable folder"
+        ) from exc
+    return path
+
+
+def load_secret_key(instance: Path, environ: Mapping[str, str]) -> str:
+    """The secret key from the environment, or the one kept in the instance folder."""
+    if environ.get("BAROMETRE_SECRET_KEY"):
+        return environ["BAROMETRE_SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        key = key_file.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise ConfigurationError(f"{key_file} holds a key shorter than 32 characters")
+        return key
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together must not overwrite each other's key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_secret_key(instance, environ)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Flask configuration built from the `BAROMETRE_*` (and provider) environment variables."""
+    env = os.environ if environ is None else environ
+    instance = prepare_instance_folder(Path(env.get("BAROMETRE_INSTANCE_PATH", "instance")))
+    database_url = env.get("BAROMETRE_DATABASE_URL") or f"sqlite:///{instance / 'barometre.db'}"
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": load_secret_key(instance, env),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": env.get("BAROMETRE_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "EMAIL_BACKEND": env.get("BAROMETRE_EMAIL_BACKEND", "outbox"),
+        "MAIL_FROM": env.get("BAROMETRE_MAIL_FROM", "barometre@localhost"),
+        "SMS_BACKEND": env.get("BAROMETRE_SMS_BACKEND", "outbox"),
+        "SENDGRID_API_KEY": env.get("SENDGRID_API_KEY"),
+        "SENDGRID_HOST": env.get("BAROMETRE_SENDGRID_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": env.get("TWILIO_FROM"),
+        "TWILIO_BASE_URL": env.get("BAROMETRE_TWILIO_BASE_URL"),
+        "SMTP_HOST": env.get("BAROMETRE_SMTP_HOST"),
+        "SMTP_PORT": int(env.get("BAROMETRE_SMTP_PORT", "25")),
+        "SMTP_USER": env.get("BAROMETRE_SMTP_USER"),
+        "SMTP_PASSWORD": env.get("BAROMETRE_SMTP_PASSWORD"),
+        "SMTP_TLS": _flag(env.get("BAROMETRE_SMTP_TLS")),
+        "TIMEZONE": env.get("BAROMETRE_TIMEZONE", "Europe/Paris"),
+    }

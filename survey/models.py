@@ -1,0 +1,484 @@
+"""The domain model of DESIGN.md, as typed SQLAlchemy 2 mappings.
+
+Personal data (email, phone, name) lives only in `Customer` and `Message`, so that purging those
+columns leaves every statistic intact. Constraints protect what the services rely on: one
+invitation per customer and campaign, one response per invitation, unique token hashes, and check
+constraints on every state column.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and always read back timezone-aware.
+
+    SQLite keeps no time zone; storing UTC everywhere makes both databases agree.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: barometre stores aware UTC timestamps")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _in(column: str, values: type[enum.Enum] | tuple[str, ...]) -> str:
+    """SQL for a check constraint `column IN (...)` over an enum's values."""
+    items = [v.value for v in values] if isinstance(values, type) else list(values)
+    return f"{column} IN ({', '.join(repr(v) for v in items)})"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SAMPLED = "sampled"
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class Disposition(enum.StrEnum):
+    """What became of one invitation; `analysis.aapor` maps these to AAPOR codes."""
+
+    PENDING = "pending"  # not sent yet
+    SENT = "sent"  # accepted by the provider, nothing heard back
+    DELIVERED = "delivered"  # the provider confirmed delivery
+    BOUNCED = "bounced"  # undeliverable address or number
+    FAILED = "failed"  # could not be sent (invalid contact)
+    OPTED_OUT = "opted_out"  # unsubscribed or refused
+    PARTIAL = "partial"  # started, not finished
+    COMPLETE = "complete"
+    INELIGIBLE = "ineligible"  # outside the target population
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessageKind(enum.StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+
+
+class MessageState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker; in flight
+    SENT = "sent"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # not sent on purpose (opt-out, response completed)
+
+
+class ResponseStatus(enum.StrEnum):
+    PARTIAL = "partial"
+    COMPLETE = "complete"
+
+
+class FollowUpKind(enum.StrEnum):
+    CALLBACK = "callback"
+    DETRACTOR = "detractor"
+
+
+class FollowUpStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class User(db.Model):
+    __tablename__ = "user"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Flask-Login's protocol, written out so that deactivation takes effect at once.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Programme(db.Model):
+    __tablename__ = "programme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaigns: Mapped[list[Campaign]] = relationship(back_populates="programme")
+
+
+class QuestionnaireVersion(db.Model):
+    """A frozen copy of a questionnaire definition; its SHA-256 names its canonical JSON."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (
+        UniqueConstraint("key", "sha256"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerImport(db.Model):
+    __tablename__ = "customer_import"
+    __table_args__ = (CheckConstraint("rows_total >= 0 AND rows_rejected >= 0", name="counts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_created: Mapped[int] = mapped_column(default=0)
+    rows_updated: Mapped[int] = mapped_column(default=0)
+    rows_unchanged: Mapped[int] = mapped_column(default=0)
+    rows_rejected: Mapped[int] = mapped_column(default=0)
+    rejects_accepted: Mapped[bool] = mapped_column(default=False)
+    rejects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Customer(db.Model):
+    __tablename__ = "customer"
+    __table_args__ = (
+        CheckConstraint("language IN ('fr', 'en')", name="language"),
+        Index("ix_customer_email", "email"),
+        Index("ix_customer_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    last_contact_on: Mapped[date | None] = mapped_column(Date)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    consent: Mapped[bool] = mapped_column(default=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CustomerImportTouch(db.Model):
+    """Which import created or updated which customer: the history a re-import keeps."""
+
+    __tablename__ = "customer_import_touch"
+    __table_args__ = (
+        UniqueConstraint("import_id", "customer_id"),
+        CheckConstraint("action IN ('created', 'updated', 'unchanged')", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("customer_import.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))
+
+
+class Suppression(db.Model):
+    """An opt-out, stored only as a keyed hash of the normalised email or phone."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (
+        CheckConstraint("kind IN ('email', 'phone')", name="kind"),
+        CheckConstraint("length(contact_hash) = 64", name="hash_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(5))
+    reason: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint(_in("status", CampaignStatus), name="status"),
+        CheckConstraint("year BETWEEN 2000 AND 2200", name="year"),
+        CheckConstraint(
+            "fieldwork_end IS NULL OR fieldwork_start IS NULL OR fieldwork_end >= fieldwork_start",
+            name="fieldwork_window",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    status: Mapped[str] = mapped_column(String(10), default=CampaignStatus.DRAFT.value)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["email"])
+    fieldwork_start: Mapped[date | None] = mapped_column(Date)
+    fieldwork_end: Mapped[date | None] = mapped_column(Date)
+    reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 14])
+    # Plan: strata variables, target margin, confidence, response rate, allocation, sizes.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    # Frozen at draw time: the population of the analysis.
+    frame_counts: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    frame_sha256: Mapped[str | None] = mapped_column(String(64))
+    exclusions: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    programme: Mapped[Programme] = relationship(back_populates="campaigns")
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id"),
+        CheckConstraint(_in("disposition", Disposition), name="disposition"),
+        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint("design_weight > 0", name="design_weight_positive"),
+        CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
+        Index("ix_invitation_campaign_disposition", "campaign_id", "disposition"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    # Nullable: purge cuts the link between an answer and a person, and test invitations have none.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"))
+    stratum: Mapped[str] = mapped_column(String(200))
+    design_weight: Mapped[float] = mapped_column(Float)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    channel: Mapped[str] = mapped_column(String(5), default=Channel.EMAIL.value)
+    disposition: Mapped[str] = mapped_column(String(12), default=Disposition.PENDING.value)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+class Message(db.Model):
+    """One email or SMS to send: the Message table is the queue (transactional outbox)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "sequence"),
+        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint(_in("kind", MessageKind), name="kind"),
+        CheckConstraint(_in("state", MessageState), name="state"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        Index("ix_message_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    channel: Mapped[str] = mapped_column(String(5))
+    kind: Mapped[str] = mapped_column(String(10), default=MessageKind.INVITATION.value)
+    sequence: Mapped[int] = mapped_column(default=0)  # 0: invitation, 1..: reminders
+    to_address: Mapped[str | None] = mapped_column(String(254))  # personal data; purged
+    state: Mapped[str] = mapped_column(String(10), default=MessageState.QUEUED.value)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    batch_id: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when a worker died with this message in flight and it was sent again.
+    possibly_duplicated: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class WebhookEvent(db.Model):
+    """A provider event already applied; webhooks are deduplicated on (provider, event_id)."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(50))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Response(db.Model):
+    """The answers of one invitation. One row per invitation: a partial becomes complete."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        CheckConstraint(_in("status", ResponseStatus), name="status"),
+        CheckConstraint(
+            "(status = 'complete') = (completed_at IS NOT NULL)", name="completed_at_iff_complete"
+        ),
+        CheckConstraint("current_page >= 0", name="current_page"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current_page: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(10), default=ResponseStatus.PARTIAL.value)
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    # Incremented at every saved page: a stale resubmission is recognised and not applied twice.
+    revision: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class FollowUp(db.Model):
+    """A callback request or a detractor alert, handled in a closed loop."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("response_id", "kind"),
+        CheckConstraint(_in("kind", FollowUpKind), name="kind"),
+        CheckConstraint(_in("status", FollowUpStatus), name="status"),
+        CheckConstraint(
+            "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), default=FollowUpStatus.OPEN.value)
+    preferred_channel: Mapped[str | None] = mapped_column(String(10))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    response: Mapped[Response] = relationship()
+    owner: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only, hash-chained record of every action that changes data."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        CheckConstraint("length(hash) = 64", name="hash_length"),
+        Index("ix_audit_event_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(100))  # "user:3", "cli", "respondent", "worker:…"
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str | None] = mapped_column(String(50))
+    object_id: Mapped[str | None] = mapped_column(String(100))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Report(db.Model):
+    """A generated report, kept so the one an auditor read can be shown again unchanged."""
+
+    __tablename__ = "report"
+    __table_args__ = (CheckConstraint("language IN ('fr', 'en')", name="language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    published: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerHeartbeat(db.Model):
+    """The last sign of life of each sender worker, read by the health endpoint."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,36 @@
+"""Serving with gunicorn, from the command line (`barometre serve`, `barometre demo`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class BarometreServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from survey import create_app
+
+        return create_app()
+
+
+def run_gunicorn(host: str, port: int, workers: int, **options: Any) -> None:
+    BarometreServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 60,
+            "accesslog": None,
+            **options,
+        }
+    ).run()

@@ -1,0 +1,101 @@
+"""Fixtures: a fresh application and database for every test (flaskr style).
+
+The suite runs on SQLite by default and on PostgreSQL when `BAROMETRE_TEST_DATABASE_URL` is set
+(`make test` does both when `BAROMETRE_TEST_POSTGRES_URL` is given). The schema is created once
+per run by the real Alembic migration; each test then starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from survey import create_app
+from survey.database import upgrade_database
+from survey.extensions import db
+
+POSTGRES_URL = os.environ.get("BAROMETRE_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One migrated database for the whole run."""
+    if POSTGRES_URL:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'barometre.db'}"
+    app = create_app({"INSTANCE_PATH": str(tmp_path_factory.mktemp("migrate-instance")),
+                      "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    upgrade_database(app)
+    with app.app_context():
+        db.engine.dispose()
+    return url
+
+
+def empty_all_tables() -> None:
+    tables = [table.name for table in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def instance_path(tmp_path: Path) -> Path:
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance_path),
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "WTF_CSRF_ENABLED": False,
+            "BASE_URL": "http://127.0.0.1:5000",
+        }
+    )
+    with app.app_context():
+        empty_all_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    from click.testing import CliRunner
+
+    from survey.cli import main
+
+    class BoundRunner:
+        """Invokes `barometre` commands against the test application."""
+
+        def invoke(self, args: list[str], input: str | None = None):
+            return CliRunner().invoke(main, args, input=input, obj={"app": app})
+
+    return BoundRunner()

@@ -1,0 +1,92 @@
+import subprocess
+import sys
+
+import pytest
+
+from survey.cli import main
+from survey.extensions import db
+from survey.models import User
+
+# Every command of DESIGN.md "Command line": the public interface.
+DESIGN_COMMANDS = [
+    ["db", "upgrade"], ["demo"], ["serve"], ["users", "create"],
+    ["questionnaires", "validate"], ["questionnaires", "list"], ["customers", "import"],
+    ["campaigns", "create"], ["campaigns", "plan"], ["campaigns", "draw"],
+    ["campaigns", "launch"], ["campaigns", "test-link"], ["campaigns", "status"],
+    ["campaigns", "close"], ["send"], ["report"], ["export"], ["analyze"], ["audit", "verify"],
+    ["purge"],
+]
+
+
+@pytest.mark.parametrize("command", DESIGN_COMMANDS, ids=" ".join)
+def test_every_design_command_is_registered_with_help(runner, command) -> None:
+    result = runner.invoke([*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output
+
+
+def test_the_console_script_is_installed() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "survey", "--help"], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0
+    assert "campaigns" in completed.stdout and "analyze" in completed.stdout
+
+
+def test_a_missing_argument_is_bad_input(runner) -> None:
+    result = runner.invoke(["campaigns", "draw", "x"])
+    assert result.exit_code == 2
+    assert "--seed" in result.output
+
+
+def test_users_create_prints_a_generated_password_once(runner, app) -> None:
+    result = runner.invoke(["users", "create", "Manager@Example.org", "--role", "manager"])
+    assert result.exit_code == 0, result.output
+    assert "created manager manager@example.org" in result.output
+    assert "password (shown once): " in result.output
+    with app.app_context():
+        user = db.session.query(User).one()
+        password = result.output.split("password (shown once): ")[1].strip()
+        assert password not in user.password_hash
+        assert user.password_hash.startswith("$argon2")
+
+
+def test_users_create_refuses_bad_input_with_status_2(runner) -> None:
+    result = runner.invoke(["users", "create", "not-an-email", "--role", "admin"])
+    assert result.exit_code == 2
+    assert "not a valid email address" in result.output
+    result = runner.invoke(["users", "create", "a@example.org", "--role", "admin"],
+                           input="short\n")
+    assert result.exit_code == 2
+    assert "at least 12 characters" in result.output
+
+
+def test_users_create_refuses_a_duplicate(runner) -> None:
+    assert runner.invoke(["users", "create", "a@example.org", "--role", "admin"]).exit_code == 0
+    result = runner.invoke(["users", "create", "a@example.org", "--role", "auditor"])
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+
+
+def test_audit_verify_reports_an_intact_trail(runner) -> None:
+    runner.invoke(["users", "create", "a@example.org", "--role", "admin"])
+    result = runner.invoke(["audit", "verify"])
+    assert result.exit_code == 0
+    assert "audit trail intact: 1 events" in result.output
+
+
+def test_db_upgrade_is_idempotent(runner) -> None:
+    result = runner.invoke(["db", "upgrade"])
+    assert result.exit_code == 0
+    assert "database at revision" in result.output
+
+
+def test_an_unusable_instance_folder_is_a_clear_failure(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("BAROMETRE_INSTANCE_PATH", str(blocker / "instance"))
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "instance folder" in result.output and "cannot be created" in result.output
