@@ -313,6 +313,8 @@ class Invitation(db.Model):
     stratum: Mapped[str] = mapped_column(String(200))
     design_weight: Mapped[float] = mapped_column(Float)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The link's token is rebuilt from this salt and the secret key (`survey.tokens`).
+    token_salt: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(2), default="fr")
     channel: Mapped[str] = mapped_column(String(5), default=Channel.EMAIL.value)

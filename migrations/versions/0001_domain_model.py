@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 14:24:40.502848
+Create Date: 2026-11-26 14:28:25.859014
 """
 from alembic import op
 import sqlalchemy as sa
@@ -174,6 +174,7 @@ def upgrade() -> None:
     sa.Column('stratum', sa.String(length=200), nullable=False),
     sa.Column('design_weight', sa.Float(), nullable=False),
     sa.Column('attributes', sa.JSON(), nullable=False),
+    sa.Column('token_salt', sa.String(length=32), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('channel', sa.String(length=5), nullable=False),

@@ -64,6 +64,7 @@ def make_invitation(campaign: Campaign | None = None, **fields) -> Invitation:
         stratum=fields.pop("stratum", "A"),
         design_weight=fields.pop("design_weight", 10.0),
         token_hash=fields.pop("token_hash", None) or token_hash(),
+        token_salt=fields.pop("token_salt", "0" * 32),
         **fields,
     )
     db.session.add(invitation)
