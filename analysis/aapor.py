@@ -308,6 +308,8 @@ def aapor_counts(
     )
     tally: Counter[str] = Counter()
     for label, disposition in labelled:
+        if not isinstance(disposition, str) and pd.isna(disposition):
+            raise AnalysisInputError(f"disposition at {label!r} is missing")
         if not isinstance(disposition, str) or disposition not in mapping:
             raise AnalysisInputError(
                 f"disposition at {label!r} is {disposition!r}, not one of {sorted(mapping)}"
