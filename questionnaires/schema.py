@@ -1,0 +1,183 @@
+"""The questionnaire definition: pages of questions, in one or more languages.
+
+A definition is written in YAML (see ``definitions/nf-relation-client.yaml``)::
+
+    id: nf-relation-client        # the key campaigns refer to
+    version: "2025.1"
+    languages: [fr, en]
+    title: {fr: ..., en: ...}
+    introduction: {fr: ..., en: ...}
+    thank_you: {fr: ..., en: ...}  # optional, shown after the last page
+    pages:
+      - title: {fr: ..., en: ...}  # optional
+        questions:
+          - code: overall          # the variable name in exports and analysis
+            type: rating           # see questions.QUESTION_TYPES
+            label: {fr: ..., en: ...}
+            help: {fr: ..., en: ...}  # optional
+            required: false
+            show_if: "'phone' in channels_used"  # optional, see conditions.py
+            ...                    # the type's own fields
+
+Load one with ``loader.load_definition``, which also runs the checks spanning several questions
+(codes, conditions, the index scale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from questionnaires.localized import SUPPORTED_LANGUAGES, LocalizedText, localize
+from questionnaires.questions import AnyQuestion, Question, RatingQuestion
+
+QuestionnaireId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: LocalizedText | None = None
+    questions: list[AnyQuestion] = Field(min_length=1)
+
+
+class Questionnaire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: QuestionnaireId
+    version: str = Field(min_length=1, max_length=32)
+    languages: list[str] = Field(min_length=1)
+    title: LocalizedText
+    introduction: LocalizedText
+    thank_you: LocalizedText | None = None
+    pages: list[Page] = Field(min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _supported_languages(cls, languages: list[str]) -> list[str]:
+        unsupported = [lang for lang in languages if lang not in SUPPORTED_LANGUAGES]
+        if unsupported:
+            raise ValueError(
+                f"unsupported language(s) {unsupported}; "
+                f"supported: {', '.join(SUPPORTED_LANGUAGES)}"
+            )
+        if len(set(languages)) != len(languages):
+            raise ValueError(f"languages are repeated: {languages}")
+        return languages
+
+    @classmethod
+    def from_canonical_json(cls, data: bytes | str) -> Questionnaire:
+        """Load a frozen copy written by ``loader.canonical_json``, with every check."""
+        # Imported here because the loader builds on this module.
+        from questionnaires.loader import load_canonical_json
+
+        return load_canonical_json(data)
+
+    # -- structure ------------------------------------------------------------------------------
+
+    def questions(self) -> Iterator[tuple[int, Question]]:
+        """Every question in order, with the index of its page."""
+        for page_index, page in enumerate(self.pages):
+            for question in page.questions:
+                yield page_index, question
+
+    def question(self, code: str) -> Question:
+        for _, question in self.questions():
+            if question.code == code:
+                return question
+        raise KeyError(f"questionnaire '{self.id}' has no question '{code}'")
+
+    def page(self, page_index: int) -> Page:
+        if not 0 <= page_index < len(self.pages):
+            raise IndexError(
+                f"questionnaire '{self.id}' has pages 0..{len(self.pages) - 1}, not {page_index}"
+            )
+        return self.pages[page_index]
+
+    def check_language(self, lang: str) -> str:
+        if lang not in self.languages:
+            raise ValueError(
+                f"questionnaire '{self.id}' is not offered in '{lang}' "
+                f"(languages: {', '.join(self.languages)})"
+            )
+        return lang
+
+    def text(self, field: str, lang: str) -> str:
+        """A localized text of the questionnaire itself: ``title``, ``introduction``…"""
+        value = getattr(self, field)
+        return localize(value, self.check_language(lang)) if value else ""
+
+    # -- visibility -----------------------------------------------------------------------------
+
+    def is_shown(self, question: Question, answers: Mapping[str, Any]) -> bool:
+        """Whether ``question``'s condition holds for ``answers`` (stored answers by code)."""
+        condition = question.condition
+        if condition is None:
+            return True
+        seen = {}
+        for code in condition.codes:
+            if code in answers:
+                seen[code] = self.question(code).condition_value(answers[code])
+        return condition.evaluate(seen)
+
+    def shown_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """``answers`` without those to questions that are hidden, in questionnaire order.
+
+        One pass suffices because conditions only read earlier questions: dropping a hidden
+        answer can only hide later questions, which are examined afterwards.
+        """
+        kept: dict[str, Any] = {}
+        for _, question in self.questions():
+            if question.code in answers and self.is_shown(question, kept):
+                kept[question.code] = answers[question.code]
+        return kept
+
+    # -- analysis and exports -------------------------------------------------------------------
+
+    def overall_question(self) -> RatingQuestion | None:
+        for _, question in self.questions():
+            if isinstance(question, RatingQuestion) and question.overall:
+                return question
+        return None
+
+    def analysis_indicators(self) -> list[dict[str, Any]]:
+        """The ``indicators`` of the analysis contract (DESIGN.md): the overall item first, then
+        every item's own indicators in questionnaire order, then the composite index."""
+        questions = [question for _, question in self.questions()]
+        questions.sort(key=lambda question: not getattr(question, "overall", False))
+        indicators = [indicator for question in questions for indicator in question.indicators()]
+        weighted = [
+            question
+            for question in questions
+            if isinstance(question, RatingQuestion) and question.index_weight is not None
+        ]
+        if weighted:
+            indicators.append(
+                {
+                    "name": "index",
+                    "kind": "index",
+                    "items": {question.code: question.index_weight for question in weighted},
+                    # The loader checks that every weighted item shares one scale.
+                    "scale": [weighted[0].min, weighted[0].max],
+                }
+            )
+        return indicators
+
+    def data_dictionary(self, lang: str) -> list[dict[str, Any]]:
+        """One entry per exported column: ``code`` (column name), ``question``, ``label``,
+        ``type`` and ``value_labels`` (value as exported → label; empty for free values)."""
+        self.check_language(lang)
+        return [
+            entry for _, question in self.questions() for entry in question.data_dictionary(lang)
+        ]
+
+    def analysis_record(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """One respondent's row for exports and analysis: every column of the data dictionary,
+        None for a blank cell (unanswered, hidden, or "not applicable")."""
+        shown = self.shown_answers(answers)
+        record: dict[str, Any] = {}
+        for _, question in self.questions():
+            record.update(question.analysis_values(shown.get(question.code)))
+        return record
