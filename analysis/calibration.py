@@ -123,9 +123,12 @@ def rake(
 ) -> Calibration:
     """Iterative proportional fitting of the weights to several margins (Deming & Stephan 1940).
 
-    Post-stratifies on each margin in turn until, over a whole cycle, no weighted margin
-    count changes by more than ``tolerance`` times the total base weight (R's
-    ``rake(..., control = list(epsilon = tolerance))``).
+    Post-stratifies on each margin in turn until, after a whole cycle, every weighted margin
+    count is within ``tolerance`` times the total weight of its population count.
+    R's ``rake(..., control = list(epsilon = tolerance))`` stops instead when the margins
+    stop changing from one cycle to the next; at convergence both give the same weights
+    (to the tolerance), but R's test also stops when margins that cannot all hold settle
+    into the same cycle every time, which this one reports as an error.
 
     Raises
     ------
@@ -134,21 +137,23 @@ def rake(
         cannot all hold at once, typically because of empty cells).
     """
     weights = base_weights.copy()
-    threshold = tolerance * float(base_weights.sum())
-    previous = np.concatenate([group_sums(m.codes, m.size, weights) for m in margins])
-    change = np.inf
+    targets = np.concatenate([margin.totals for margin in margins])
+    # R scales by the base weights' total; the population total guards against base weights
+    # far smaller than the counts (weights of 1), where rounding alone would exceed it.
+    threshold = tolerance * max(float(base_weights.sum()), float(margins[0].totals.sum()))
+    distance = np.inf
     for iteration in range(1, max_iterations + 1):
         for margin in margins:
             cell_totals = group_sums(margin.codes, margin.size, weights)
             weights *= (margin.totals / cell_totals)[margin.codes]
-        current = np.concatenate([group_sums(m.codes, m.size, weights) for m in margins])
-        change = float(np.max(np.abs(current - previous)))
-        if change < threshold:
+        achieved = np.concatenate([group_sums(m.codes, m.size, weights) for m in margins])
+        distance = float(np.max(np.abs(achieved - targets)))
+        if distance < threshold:
             return Calibration("rake", weights, base_weights, margins, iterations=iteration)
-        previous = current
     variables = ", ".join(margin.variable for margin in margins)
     raise AnalysisInputError(
         f"raking on {variables} did not converge after {max_iterations} iterations "
-        f"(weighted margins still move by {change:.6g}): the margins cannot all be met by "
-        "these respondents, look for combinations of levels with no respondents"
+        f"(a weighted margin is still {distance:.6g} away from its count): the margins "
+        "cannot all be met by these respondents; look for combinations of levels with no "
+        "respondents"
     )

@@ -89,14 +89,15 @@ def prepare_sample(responses: pd.DataFrame, design: DesignSpec) -> SampleDesign:
     sizes = np.bincount(strata, minlength=len(labels))
     lonely = [label for label, size in zip(labels, sizes, strict=True) if size == 1]
     if lonely:
-        where = (
-            "the sample"
-            if design.strata is None
-            else (f"stratum {', '.join(map(repr, lonely))} of column {design.strata!r}")
-        )
+        if design.strata is None:
+            where = "the sample has"
+        elif len(lonely) == 1:
+            where = f"column {design.strata!r}: stratum {lonely[0]!r} has"
+        else:
+            where = f"column {design.strata!r}: strata {', '.join(map(repr, lonely))} each have"
         raise AnalysisInputError(
-            f"{where} has a single respondent: its variance cannot be estimated; "
-            "merge it with a neighbouring stratum"
+            f"{where} a single respondent: the variance cannot be estimated; "
+            "merge such a stratum with a neighbouring one"
         )
     populations = _stratum_populations(design, labels, sizes)
     if populations is not None:
