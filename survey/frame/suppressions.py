@@ -1,0 +1,103 @@
+"""Suppressions (opt-outs): kept only as a keyed hash of the normalised email or phone.
+
+The hash is HMAC-SHA256 under the application's secret key, so the table alone reveals no
+contact and cannot be reversed by hashing a directory of addresses. The normalised forms:
+
+- ``email``: the address stripped and lowercased (the whole address, local part included);
+- ``phone``: E.164 (``+33612345678``), parsed with France as the default region.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.audit import record_event
+from survey.models import Suppression
+
+KINDS = ("email", "phone")
+DEFAULT_REGION = "FR"
+
+
+class SuppressionError(ValueError):
+    """A contact that cannot be suppressed as given (unknown kind, unparseable value)."""
+
+
+def contact_hash(secret_key: str, kind: str, normalised_value: str) -> str:
+    """The keyed hash (64 hex digits) of an already normalised contact of `kind`."""
+    if kind not in KINDS:
+        raise SuppressionError(f"suppression kind must be email or phone, not {kind!r}")
+    message = f"{kind}:{normalised_value}".encode()
+    return hmac.new(secret_key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def normalise_email(value: str) -> str:
+    """The lowercased address, after checking its syntax (no network)."""
+    try:
+        validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise SuppressionError(f"not a valid email address: {exc}") from exc
+    return value.strip().lower()
+
+
+def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
+    """The E.164 form of a valid phone number (France unless the number says otherwise)."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise SuppressionError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise SuppressionError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_contact(kind: str, value: str) -> str:
+    if kind == "email":
+        return normalise_email(value)
+    if kind == "phone":
+        return normalise_phone(value)
+    raise SuppressionError(f"suppression kind must be email or phone, not {kind!r}")
+
+
+def is_suppressed(session: Session, secret_key: str, kind: str, value: str) -> bool:
+    digest = contact_hash(secret_key, kind, normalise_contact(kind, value))
+    found = session.scalar(select(Suppression.id).where(Suppression.contact_hash == digest))
+    return found is not None
+
+
+def add_suppression(
+    session: Session,
+    kind: str,
+    value: str,
+    reason: str,
+    source: str | None,
+    secret_key: str,
+    *,
+    actor: str = "system",
+) -> Suppression:
+    """Suppress a contact; idempotent (the existing row is returned unchanged).
+
+    Records ``suppression.add`` in the audit trail with the kind, reason and source only,
+    never the contact. Flushes; the caller commits.
+    """
+    digest = contact_hash(secret_key, kind, normalise_contact(kind, value))
+    existing = session.scalar(select(Suppression).where(Suppression.contact_hash == digest))
+    if existing is not None:
+        return existing
+    suppression = Suppression(contact_hash=digest, kind=kind, reason=reason[:100], source=source)
+    session.add(suppression)
+    session.flush()
+    record_event(
+        session,
+        "suppression.add",
+        actor=actor,
+        object_type="suppression",
+        object_id=suppression.id,
+        summary={"kind": kind, "reason": reason[:100], "source": source},
+    )
+    return suppression
