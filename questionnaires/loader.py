@@ -365,7 +365,7 @@ def _from_pydantic(error: ValidationError) -> Iterator[tuple[tuple[Any, ...], st
             yield location, "unknown field (check its spelling)"
         elif kind == "union_tag_invalid":
             known = ", ".join(QUESTION_TYPES)
-            yield location + ("type",), f"unknown question type {context['tag']} (known: {known})"
+            yield location + ("type",), f"unknown question type '{context['tag']}' (known: {known})"
         elif kind == "union_tag_not_found":
             yield (
                 location + ("type",),
