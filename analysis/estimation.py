@@ -376,7 +376,7 @@ def _design_effect(
 
 def mean_interval(estimate: float, se: float, df: int, confidence: float) -> tuple[float, float]:
     """``estimate ± t_{df, 1-a/2} se``."""
-    half_width = stats.t.ppf(0.5 + confidence / 2, df) * se
+    half_width = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
     return estimate - half_width, estimate + half_width
 
 
@@ -398,7 +398,7 @@ def proportion_interval(
     (low, high, note)
     """
     alpha = 1.0 - confidence
-    t_quantile = stats.t.ppf(1 - alpha / 2, df)
+    t_quantile = float(stats.t.ppf(1 - alpha / 2, df))
     if method == "wald":
         return p - t_quantile * se, p + t_quantile * se, None
     note = None
