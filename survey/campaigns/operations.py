@@ -68,7 +68,7 @@ def freeze_questionnaire(session: Session, key: str, *, actor: str) -> Questionn
         version = QuestionnaireVersion(
             key=key,
             version=str(definition.version),
-            title=definition.title_in("fr"),
+            title=definition.text("title", definition.languages[0]),
             sha256=sha256,
             definition=canonical_json(definition).decode("utf-8"),
         )

@@ -90,3 +90,44 @@ def test_an_unusable_instance_folder_is_a_clear_failure(tmp_path, monkeypatch) -
     result = CliRunner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 1
     assert "instance folder" in result.output and "cannot be created" in result.output
+
+
+def test_questionnaires_list_shows_the_bundled_definition(runner) -> None:
+    result = runner.invoke(["questionnaires", "list"])
+    assert result.exit_code == 0
+    assert result.output.startswith("nf-relation-client\t")
+
+
+def test_questionnaires_validate_reports_every_error_with_status_2(runner, tmp_path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "id: x\nversion: '1'\nlanguages: [fr]\ntitle: {fr: T}\nintroduction: {fr: I}\n"
+        "pages:\n  - questions:\n"
+        "      - {code: a, type: rating, min: 5, max: 1, label: {fr: A}}\n"
+        "      - {code: a, type: yes_no, label: {fr: B}}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(["questionnaires", "validate", str(broken)])
+    assert result.exit_code == 2
+    assert f"{broken}: pages[0].questions[0].max: " in result.output
+    assert "pages[0].questions[1]" in result.output
+
+
+def test_campaigns_create_freezes_the_questionnaire(runner, app) -> None:
+    from survey.models import Campaign
+
+    result = runner.invoke(["campaigns", "create", "barometre-2026", "--programme", "Baromètre",
+                            "--year", "2026", "--questionnaire", "nf-relation-client",
+                            "--channel", "email", "--channel", "sms"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        campaign = db.session.query(Campaign).one()
+        assert campaign.status == "draft"
+        assert campaign.channels == ["email", "sms"]
+        assert len(campaign.questionnaire_version.sha256) == 64
+    again = runner.invoke(["campaigns", "create", "barometre-2026", "--programme", "Baromètre",
+                           "--year", "2026", "--questionnaire", "nf-relation-client"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    unknown = runner.invoke(["campaigns", "create", "other", "--programme", "Baromètre",
+                             "--year", "2026", "--questionnaire", "nope"])
+    assert unknown.exit_code == 2 and "no bundled questionnaire 'nope'" in unknown.output
