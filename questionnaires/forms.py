@@ -109,12 +109,11 @@ def clean_page_answers(
     # The page's own previous answers (when the respondent came back) are replaced; whether its
     # questions are shown depends only on earlier pages.
     page_codes = {question.code for question in page.questions}
-    others = questionnaire.shown_answers(
-        {code: value for code, value in answers_so_far.items() if code not in page_codes}
-    )
+    others = {code: value for code, value in answers_so_far.items() if code not in page_codes}
+    shown_before = questionnaire.shown_answers(others)
     page_answers: dict[str, Any] = {}
     for question in page.questions:
-        if not questionnaire.is_shown(question, others):
+        if not questionnaire.is_shown(question, shown_before):
             continue
         cleaned = question.clean(submitted, lang)
         errors.update(cleaned.errors)

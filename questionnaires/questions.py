@@ -190,10 +190,23 @@ class Question(BaseModel):
         return (values[0] if values else None), None
 
 
-def _radio_field(label: str, choices: list[tuple[str, str]], description: str = "") -> Any:
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms < 3.3 only knows (value, label) tuples
+    SelectChoice = None
+
+
+def _select_choices(options: Mapping[str, str]) -> list[Any]:
+    """WTForms choices from value → label (tuples are deprecated from WTForms 3.3 on)."""
+    if SelectChoice is None:
+        return list(options.items())
+    return [SelectChoice(value, label) for value, label in options.items()]
+
+
+def _radio_field(label: str, options: Mapping[str, str], description: str = "") -> Any:
     # Choice validity is checked by `clean`, which reports it in the respondent's language.
     return wtforms.RadioField(
-        label, choices=choices, description=description, validate_choice=False
+        label, choices=_select_choices(options), description=description, validate_choice=False
     )
 
 
@@ -255,10 +268,10 @@ class _ScaleQuestion(Question):
         return False
 
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
-        choices = [(str(point), label) for point, label in self.point_labels(lang).items()]
+        options = {str(point): label for point, label in self.point_labels(lang).items()}
         if self._offers_not_applicable():
-            choices.append((NOT_APPLICABLE, builtin_text("not_applicable", lang)))
-        return {self.code: _radio_field(self._label(lang), choices, self._help(lang))}
+            options[NOT_APPLICABLE] = builtin_text("not_applicable", lang)
+        return {self.code: _radio_field(self._label(lang), options, self._help(lang))}
 
     def clean(self, form_data: FormData, lang: str) -> Cleaned:
         value, error = self._single_value(form_data, self.code, lang)
@@ -446,8 +459,8 @@ class SingleChoiceQuestion(_ChoiceQuestion):
         return values
 
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
-        choices = list(self.choice_labels(lang).items())
-        return {self.code: _radio_field(self._label(lang), choices, self._help(lang))}
+        options = self.choice_labels(lang)
+        return {self.code: _radio_field(self._label(lang), options, self._help(lang))}
 
     def clean(self, form_data: FormData, lang: str) -> Cleaned:
         value, error = self._single_value(form_data, self.code, lang)
@@ -483,7 +496,7 @@ class MultipleChoiceQuestion(_ChoiceQuestion):
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
         field = CheckboxGroupField(
             self._label(lang),
-            choices=list(self.choice_labels(lang).items()),
+            choices=_select_choices(self.choice_labels(lang)),
             description=self._help(lang),
             validate_choice=False,
         )
@@ -528,8 +541,8 @@ class YesNoQuestion(Question):
     satisfied: bool | None = None
 
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
-        choices = [("yes", builtin_text("yes", lang)), ("no", builtin_text("no", lang))]
-        return {self.code: _radio_field(self._label(lang), choices, self._help(lang))}
+        options = _yes_no_options(lang)
+        return {self.code: _radio_field(self._label(lang), options, self._help(lang))}
 
     def clean(self, form_data: FormData, lang: str) -> Cleaned:
         value, error = self._single_value(form_data, self.code, lang)
@@ -642,17 +655,16 @@ class CallbackQuestion(Question):
     def channel_labels(self, lang: str) -> dict[str, str]:
         return {channel: builtin_text(f"channel_{channel}", lang) for channel in self.channels}
 
+    def channel_question(self, lang: str) -> str:
+        if self.channel_label:
+            return localize(self.channel_label, lang)
+        return builtin_text("callback_channel", lang)
+
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
-        yes_no = [("yes", builtin_text("yes", lang)), ("no", builtin_text("no", lang))]
-        channel_label = (
-            localize(self.channel_label, lang)
-            if self.channel_label
-            else builtin_text("callback_channel", lang)
-        )
         return {
-            self.code: _radio_field(self._label(lang), yes_no, self._help(lang)),
+            self.code: _radio_field(self._label(lang), _yes_no_options(lang), self._help(lang)),
             self.channel_field: _radio_field(
-                channel_label, list(self.channel_labels(lang).items())
+                self.channel_question(lang), self.channel_labels(lang)
             ),
             self.consent_field: wtforms.BooleanField(localize(self.consent, lang)),
         }
@@ -699,15 +711,16 @@ class CallbackQuestion(Question):
 
     def data_dictionary(self, lang: str) -> list[dict[str, Any]]:
         yes_no = {1: builtin_text("yes", lang), 0: builtin_text("no", lang)}
-        channel_label = (
-            localize(self.channel_label, lang)
-            if self.channel_label
-            else builtin_text("callback_channel", lang)
-        )
         return [
             self._dictionary_entry(self.code, self._label(lang), yes_no),
-            self._dictionary_entry(self.channel_field, channel_label, self.channel_labels(lang)),
+            self._dictionary_entry(
+                self.channel_field, self.channel_question(lang), self.channel_labels(lang)
+            ),
         ]
+
+
+def _yes_no_options(lang: str) -> dict[str, str]:
+    return {"yes": builtin_text("yes", lang), "no": builtin_text("no", lang)}
 
 
 def _question_union() -> Any:
