@@ -7,6 +7,7 @@ correction, 95 %, ±5 %, p = 0.5); Student's t quantiles from R (``qt(0.975, 100
 import json
 import math
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -326,3 +327,32 @@ def test_plan_rejects_bad_input(kwargs, message):
     arguments = {"margin": 0.03, "confidence": 0.95, "response_rate": 0.3} | kwargs
     with pytest.raises(AnalysisInputError, match=message):
         plan_sample(FRAME, **arguments)
+
+
+# --- agreement with the estimation engine ----------------------------------------------------
+
+
+def test_expected_margin_is_the_engines_wald_half_width():
+    # Respondents whose answers have exactly the assumed proportions: 10 of 40 satisfied in A,
+    # 30 of 60 in B. The engine's Wald interval must be as wide as the planner expects.
+    from analysis import analyze, parse_design
+
+    respondents, population = {"A": 40, "B": 60}, {"A": 400, "B": 900}
+    proportions = {"A": 0.25, "B": 0.5}
+    rows = []
+    for stratum, count in respondents.items():
+        satisfied = round(count * proportions[stratum])
+        rows += [(stratum, 1)] * satisfied + [(stratum, 0)] * (count - satisfied)
+    answers = pd.DataFrame(rows, columns=["stratum", "q"])
+    design = parse_design(
+        {
+            "strata": "stratum",
+            "population": population,
+            "proportion_ci": "wald",
+            "indicators": [{"name": "sat", "kind": "proportion", "item": "q", "values": [1]}],
+        }
+    )
+    (estimate,) = analyze(answers, design).estimates
+    expected = expected_stratified_margin(respondents, population, proportions)
+    assert estimate.ci_high - estimate.estimate == pytest.approx(expected, rel=1e-9)
+    assert estimate.df == 100 - 2
