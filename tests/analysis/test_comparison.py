@@ -6,6 +6,7 @@ the only numbers taken from a library (scipy), since they are not what is under 
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -259,3 +260,40 @@ def test_non_numeric_value_names_the_row():
 def test_a_single_level_cannot_be_compared():
     with pytest.raises(AnalysisInputError, match="at least two levels"):
         domain_versus_rest(SMALL.assign(group="A"), "y", "group")
+
+
+def test_each_side_agrees_with_the_estimation_engine():
+    # The engine's domain estimates (R survey's svyby, see the reference cases) of a level and
+    # of its complement must be the two sides of the contrast.
+    from analysis import analyze, parse_design
+
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame(
+        {
+            "stratum": rng.choice(["S1", "S2", "S3"], 60),
+            "group": rng.choice(["a", "b", "c"], 60),
+            "y": rng.integers(1, 6, 60).astype(float),
+        }
+    )
+    data.loc[[3, 7, 11], "y"] = np.nan
+    data["side"] = np.where(data["group"] == "a", "a", "rest")
+    population = {"S1": 500, "S2": 800, "S3": 300}
+    design = parse_design(
+        {
+            "strata": "stratum",
+            "population": population,
+            "by": ["side"],
+            "indicators": [{"name": "m", "kind": "mean", "item": "y"}],
+        }
+    )
+    engine = {
+        estimate.domain["side"]: estimate
+        for estimate in analyze(data, design).estimates
+        if estimate.domain is not None
+    }
+    contrast = domain_versus_rest(data, "y", "group", strata="stratum", population=population)[0]
+    assert contrast.level == "a"
+    assert contrast.estimate == pytest.approx(engine["a"].estimate, rel=1e-12)
+    assert contrast.se == pytest.approx(engine["a"].se, rel=1e-12)
+    assert contrast.rest_estimate == pytest.approx(engine["rest"].estimate, rel=1e-12)
+    assert contrast.rest_se == pytest.approx(engine["rest"].se, rel=1e-12)
