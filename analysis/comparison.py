@@ -538,7 +538,8 @@ def domain_versus_rest(
     means included (it is not zero: the two share each stratum's mean). Rows outside both (item
     not answered, domain blank) have ``z = 0`` and stay in their stratum's ``r_h``. The
     reference is Student's t with ``df`` = respondents in ``d ∪ c`` minus their strata, and
-    the levels are one family for Holm's correction.
+    the levels are one family for Holm's correction (with two levels the two contrasts are
+    the same test, so none is needed).
 
     The design is the engine's: base weights ``N_h / r_h`` with ``population``; otherwise the
     ``weights`` column (or 1) without finite-population correction. Weights calibrated on
@@ -615,7 +616,9 @@ def domain_versus_rest(
             (level, mean_in, se_in, mean_rest, se_rest, int(inside.sum()), int(rest.sum()),
              difference_test(mean_in - mean_rest, se_difference, df, confidence))
         )  # fmt: skip
-    adjusted = _holm_adjusted([contrast[-1].p_value for contrast in contrasts], alpha)
+    p_values = [contrast[-1].p_value for contrast in contrasts]
+    # With two levels, "a against the rest" and "b against the rest" are one test, not two.
+    adjusted = p_values if len(contrasts) == 2 else _holm_adjusted(p_values, alpha)
     return tuple(
         DomainContrast(*contrast, p_adjusted=p_adjusted, significant=p_adjusted <= alpha)
         for contrast, p_adjusted in zip(contrasts, adjusted, strict=True)

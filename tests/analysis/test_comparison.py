@@ -189,6 +189,8 @@ def test_domain_versus_rest_by_hand():
     # with two levels, B against the rest is the same comparison, sign reversed
     assert b.difference.estimate == pytest.approx(-5 / 3)
     assert b.difference.se == pytest.approx(a.difference.se)
+    # one test, not a family of two: no correction
+    assert a.p_adjusted == b.p_adjusted == pytest.approx(a.difference.p_value)
 
 
 def test_covariance_matters_the_independent_approximation_differs():
