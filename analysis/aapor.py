@@ -64,6 +64,7 @@ import numbers
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -85,28 +86,32 @@ DISPOSITIONS: tuple[str, ...] = (
 
 #: barometre's dispositions to AAPOR codes: every sampled customer is eligible unless shown
 #: not to be (see the module's docstring for why).
-DISPOSITION_TO_AAPOR: Mapping[str, str] = {
-    "complete": "I",
-    "partial": "P",
-    "opted_out": "R",
-    "delivered": "NC",
-    "sent": "NC",
-    "bounced": "NC",
-    "failed": "NC",
-    "pending": "NC",
-    "ineligible": "NE",
-}
+DISPOSITION_TO_AAPOR: Mapping[str, str] = MappingProxyType(
+    {
+        "complete": "I",
+        "partial": "P",
+        "opted_out": "R",
+        "delivered": "NC",
+        "sent": "NC",
+        "bounced": "NC",
+        "failed": "NC",
+        "pending": "NC",
+        "ineligible": "NE",
+    }
+)
 
 #: AAPOR's internet table for named persons read literally: no answer means unknown
 #: eligibility.
-DISPOSITION_TO_AAPOR_NAMED_PERSONS: Mapping[str, str] = {
-    **DISPOSITION_TO_AAPOR,
-    "delivered": "UO",
-    "sent": "UO",
-    "bounced": "UO",
-    "failed": "UO",
-    "pending": "UO",
-}
+DISPOSITION_TO_AAPOR_NAMED_PERSONS: Mapping[str, str] = MappingProxyType(
+    {
+        **DISPOSITION_TO_AAPOR,
+        "delivered": "UO",
+        "sent": "UO",
+        "bounced": "UO",
+        "failed": "UO",
+        "pending": "UO",
+    }
+)
 
 
 @dataclass(frozen=True)
