@@ -1,4 +1,8 @@
+import contextlib
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from questionnaires import ConditionError, parse_condition
 
@@ -152,3 +156,55 @@ def test_syntax_errors_say_what_and_where(text, reason, position):
 def test_a_condition_is_text():
     with pytest.raises(TypeError, match="a condition is a text, not int"):
         parse_condition(3)
+
+
+condition_alphabet = st.sampled_from(
+    [
+        "q1",
+        "q2",
+        "answered",
+        "and",
+        "or",
+        "not",
+        "in",
+        "true",
+        "false",
+        "==",
+        "!=",
+        "<",
+        ">=",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "'a'",
+        "1",
+        "2.5",
+        "-3",
+        " ",
+        ".",
+        "_x",
+        "lambda",
+        "(q1)",
+        ":",
+    ]
+)
+
+
+@given(st.lists(condition_alphabet, max_size=12).map(" ".join))
+def test_any_token_soup_is_either_a_condition_or_a_condition_error(text):
+    try:
+        condition = parse_condition(text)
+    except ConditionError as error:
+        assert 0 <= error.position <= len(text)
+        return
+    assert condition.codes <= {"q1", "q2"}
+    for answers in ({}, {"q1": 1, "q2": "a"}, {"q1": ["a"], "q2": True}):
+        assert condition.evaluate(answers) in (True, False)
+
+
+@given(st.text(max_size=40))
+def test_arbitrary_text_never_escapes_as_another_exception(text):
+    with contextlib.suppress(ConditionError):
+        parse_condition(text)
