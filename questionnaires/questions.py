@@ -29,6 +29,7 @@ question, so that it counts neither in a mean nor in a proportion's denominator.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 import wtforms
@@ -43,6 +44,11 @@ from pydantic import (
 from wtforms import widgets
 
 from questionnaires.conditions import Condition, parse_condition
+
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms < 3.3 only knows (value, label) tuples
+    SelectChoice = None
 from questionnaires.localized import LocalizedText, builtin_text, localize
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -60,14 +66,12 @@ QUESTION_TYPES: dict[str, type[Question]] = {}
 """Registry: the ``type`` of a definition's question → its class."""
 
 
+@dataclass(frozen=True)
 class Cleaned:
     """The outcome of reading one question from a submitted page."""
 
-    __slots__ = ("answer", "errors")
-
-    def __init__(self, answer: Any = None, errors: dict[str, str] | None = None) -> None:
-        self.answer = answer  # None when not answered
-        self.errors = errors or {}  # form field name → message
+    answer: Any = None  # the stored answer; None when not answered
+    errors: dict[str, str] = field(default_factory=dict)  # form field name → message
 
 
 class Question(BaseModel):
@@ -129,9 +133,6 @@ class Question(BaseModel):
         caller, which knows whether the question is shown)."""
         raise NotImplementedError
 
-    def is_complete(self, answer: Any) -> bool:
-        return answer is not None
-
     # -- conditions -----------------------------------------------------------------------------
 
     def condition_value(self, answer: Any) -> Any:
@@ -153,9 +154,7 @@ class Question(BaseModel):
 
     def data_dictionary(self, lang: str) -> list[dict[str, Any]]:
         """One entry per column: code, question, label, type and value labels."""
-        return [
-            self._dictionary_entry(self.code, localize(self.label, lang), self.value_labels(lang))
-        ]
+        return [self._dictionary_entry(self.code, self._label(lang), self.value_labels(lang))]
 
     def value_labels(self, lang: str) -> dict[Any, str]:
         return {}
@@ -188,12 +187,6 @@ class Question(BaseModel):
         if len(values) > 1:
             return None, builtin_text("error_single_value", lang, label=self._label(lang))
         return (values[0] if values else None), None
-
-
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms < 3.3 only knows (value, label) tuples
-    SelectChoice = None
 
 
 def _select_choices(options: Mapping[str, str]) -> list[Any]:
@@ -276,7 +269,7 @@ class _ScaleQuestion(Question):
     def clean(self, form_data: FormData, lang: str) -> Cleaned:
         value, error = self._single_value(form_data, self.code, lang)
         if error or value is None:
-            return Cleaned(errors={self.code: error} if error else None)
+            return Cleaned(errors={self.code: error} if error else {})
         if value == NOT_APPLICABLE and self._offers_not_applicable():
             return Cleaned(NOT_APPLICABLE)
         low, high = self.scale()
@@ -494,13 +487,13 @@ class MultipleChoiceQuestion(_ChoiceQuestion):
     max_selected: int | None = Field(default=None, ge=1)
 
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
-        field = CheckboxGroupField(
+        checkboxes = CheckboxGroupField(
             self._label(lang),
             choices=_select_choices(self.choice_labels(lang)),
             description=self._help(lang),
             validate_choice=False,
         )
-        return {self.code: field}
+        return {self.code: checkboxes}
 
     def clean(self, form_data: FormData, lang: str) -> Cleaned:
         sent = {value.strip() for value in form_data.get(self.code, ()) if value.strip()}
@@ -589,12 +582,12 @@ class TextQuestion(Question):
 
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
         field_class = wtforms.TextAreaField if self.multiline else wtforms.StringField
-        field = field_class(
+        text_box = field_class(
             self._label(lang),
             description=self._help(lang),
             render_kw={"maxlength": self.max_length},
         )
-        return {self.code: field}
+        return {self.code: text_box}
 
     def clean(self, form_data: FormData, lang: str) -> Cleaned:
         value, error = self._single_value(form_data, self.code, lang)
