@@ -207,6 +207,30 @@ def customers_import(file: str, dry_run: bool, accept_rejects: bool) -> None:
     not_available("customers import")
 
 
+@customers.command("erase")
+@click.option("--external-id")
+@click.option("--email")
+@click.option("--phone")
+@with_appcontext
+def customers_erase(external_id: str | None, email: str | None, phone: str | None) -> None:
+    """Erase one customer wherever they appear (right to erasure)."""
+    from flask import current_app
+
+    from survey.extensions import db as database
+    from survey.frame.suppressions import SuppressionError
+    from survey.privacy.operations import ErasureError, erase_customer
+
+    try:
+        erased = erase_customer(database.session, secret_key=current_app.config["SECRET_KEY"],
+                                external_id=external_id, email=email, phone=phone, actor="cli")
+    except (ErasureError, SuppressionError) as exc:
+        raise BadInput(str(exc)) from exc
+    if not erased:
+        raise BadInput("no customer matches")
+    database.session.commit()
+    click.echo(f"erased {erased} customer(s); their contacts are suppressed")
+
+
 # --- campaigns ------------------------------------------------------------------------------
 
 
@@ -381,7 +405,24 @@ def audit_verify(as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--dry-run", is_flag=True)
-def purge(dry_run: bool) -> None:
-    """Erase personal data past its retention period."""
-    not_available("purge")
+@click.option("--dry-run", is_flag=True, help="Say what would be erased, change nothing.")
+@click.option("--retention-days", type=click.IntRange(min=0),
+              help="Days after closing (default: BAROMETRE_RETENTION_DAYS, 90).")
+@with_appcontext
+def purge(dry_run: bool, retention_days: int | None) -> None:
+    """Erase personal data of campaigns closed for longer than the retention period."""
+    from flask import current_app
+
+    from survey.extensions import db as database
+    from survey.privacy.operations import purge_personal_data
+
+    days = current_app.config["RETENTION_DAYS"] if retention_days is None else retention_days
+    summary = purge_personal_data(database.session, retention_days=days, dry_run=dry_run,
+                                  actor="cli")
+    database.session.commit()
+    verb = "would erase" if dry_run else "erased"
+    campaigns = ", ".join(summary.campaigns) or "no campaign"
+    click.echo(f"{verb}: {campaigns} (closed more than {days} days ago); "
+               f"{summary.messages_blanked} message addresses, "
+               f"{summary.invitations_unlinked} invitation links, "
+               f"{summary.customers_erased} customers")

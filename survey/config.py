@@ -21,6 +21,16 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+
+
 def prepare_instance_folder(path: Path) -> Path:
     """Create the instance folder if missing and check that barometre can write into it."""
     path = path.expanduser().resolve()
@@ -87,9 +97,10 @@ def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[st
         "TWILIO_FROM": env.get("TWILIO_FROM"),
         "TWILIO_BASE_URL": env.get("BAROMETRE_TWILIO_BASE_URL"),
         "SMTP_HOST": env.get("BAROMETRE_SMTP_HOST"),
-        "SMTP_PORT": int(env.get("BAROMETRE_SMTP_PORT", "25")),
+        "SMTP_PORT": _integer(env, "BAROMETRE_SMTP_PORT", 25),
         "SMTP_USER": env.get("BAROMETRE_SMTP_USER"),
         "SMTP_PASSWORD": env.get("BAROMETRE_SMTP_PASSWORD"),
         "SMTP_TLS": _flag(env.get("BAROMETRE_SMTP_TLS")),
         "TIMEZONE": env.get("BAROMETRE_TIMEZONE", "Europe/Paris"),
+        "RETENTION_DAYS": _integer(env, "BAROMETRE_RETENTION_DAYS", 90),
     }

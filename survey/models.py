@@ -220,6 +220,8 @@ class Customer(db.Model):
     last_contact_on: Mapped[date | None] = mapped_column(Date)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     consent: Mapped[bool] = mapped_column(default=True)
+    # Kept when a purge cuts invitations from customers, so that the recontact rule still holds.
+    last_invited_on: Mapped[date | None] = mapped_column(Date)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -290,6 +292,7 @@ class Campaign(db.Model):
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     programme: Mapped[Programme] = relationship(back_populates="campaigns")
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 14:28:25.859014
+Create Date: 2026-11-26 14:32:50.490575
 """
 from alembic import op
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('last_contact_on', sa.Date(), nullable=True),
     sa.Column('attributes', sa.JSON(), nullable=False),
     sa.Column('consent', sa.Boolean(), nullable=False),
+    sa.Column('last_invited_on', sa.Date(), nullable=True),
     sa.Column('erased_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -108,6 +109,7 @@ def upgrade() -> None:
     sa.Column('launched_at', sa.DateTime(), nullable=True),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('archived_at', sa.DateTime(), nullable=True),
+    sa.Column('purged_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("status IN ('draft', 'sampled', 'open', 'closed', 'archived')", name=op.f('ck_campaign_status')),
     sa.CheckConstraint('fieldwork_end IS NULL OR fieldwork_start IS NULL OR fieldwork_end >= fieldwork_start', name=op.f('ck_campaign_fieldwork_window')),
     sa.CheckConstraint('year BETWEEN 2000 AND 2200', name=op.f('ck_campaign_year')),
