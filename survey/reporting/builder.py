@@ -1,0 +1,471 @@
+"""The yearly report's numbers: a pure function of the dataset, its design and campaign facts.
+
+`compute_report` calls the statistical engine (`analysis`) for everything it states: estimates
+and intervals, weighting diagnostics, AAPOR rates, year-on-year and domain-versus-rest tests
+with Holm's correction, key drivers and Cronbach's alpha. It touches no database, so that the
+benchmark runs it on 100,000 synthetic respondents; `survey.reporting.operations` gathers its
+inputs from a campaign, and `survey.reporting.render` turns its result into HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import AnalysisInputError, analyze, parse_design
+from analysis.aapor import rates_from_dispositions
+from analysis.comparison import compare_to_previous, domain_versus_rest
+from analysis.drivers import key_drivers
+from analysis.estimation import SMALL_BASE, indicator_scores
+from analysis.reliability import cronbach_alpha
+from questionnaires.questions import NpsQuestion, RatingQuestion
+from survey.reporting.dataset import WEIGHT, RespondentsDataset
+
+# How many free comments the report prints at most: enough to read the customers' words,
+# few enough that the report of 100,000 respondents stays small.
+MAX_VERBATIMS = 200
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What the report says about the campaign itself (no database object)."""
+
+    slug: str
+    programme: str
+    year: int
+    status: str
+    questionnaire_key: str
+    questionnaire_version: str
+    questionnaire_sha256: str
+    fieldwork_start: date | None = None
+    fieldwork_end: date | None = None
+    channels: tuple[str, ...] = ("email",)
+    reminder_days: tuple[int, ...] = ()
+    plan: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    frame_counts: Mapping[str, int] = field(default_factory=dict)
+    frame_sha256: str | None = None
+    exclusions: Mapping[str, int] = field(default_factory=dict)
+    drawn_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PastCampaign:
+    """An earlier campaign of the programme, with its whole-sample estimates (JSON form)."""
+
+    year: int
+    slug: str
+    estimates: Sequence[Mapping[str, Any]]
+
+
+@dataclass
+class ReportInputs:
+    campaign: CampaignFacts
+    dataset: RespondentsDataset
+    # One row per non-test invitation: stratum, channel, disposition.
+    invitations: pd.DataFrame
+    # One row per follow-up: kind, status, created_at, closed_at, due_at.
+    follow_ups: pd.DataFrame
+    history: Sequence[PastCampaign] = ()
+    data_sha256: str = ""
+    software_version: str = ""
+    generated_at: datetime | None = None
+    export_name: str = "export.csv"
+    verbatim_seed: int = 0
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The four indicators the summary leads with, by their names in the design."""
+
+    satisfied: str | None
+    mean: str | None
+    nps: str | None
+    index: str | None
+
+    def names(self) -> list[str]:
+        return [name for name in (self.satisfied, self.mean, self.nps, self.index) if name]
+
+
+def headline_indicators(design: Mapping[str, Any]) -> Headline:
+    """The overall item's satisfied share and mean, the NPS and the composite index.
+
+    `Questionnaire.analysis_indicators` puts the overall item first, so its indicators lead.
+    """
+    indicators = design["indicators"]
+    first_item = next((i.get("item") for i in indicators if i["kind"] == "mean"), None)
+
+    def find(kind: str, item: str | None = None) -> str | None:
+        return next(
+            (
+                i["name"]
+                for i in indicators
+                if i["kind"] == kind and (item is None or i.get("item") == item)
+            ),
+            None,
+        )
+
+    return Headline(
+        satisfied=find("proportion", first_item),
+        mean=find("mean", first_item),
+        nps=find("nps"),
+        index=find("index"),
+    )
+
+
+def compute_report(inputs: ReportInputs) -> dict[str, Any]:
+    """Every number of the report, as plain data (dicts, lists, floats) ready to render."""
+    dataset = inputs.dataset
+    frame = dataset.frame
+    spec = parse_design(dataset.design)
+    result = analyze(frame, spec)
+    estimates = [estimate.to_dict() for estimate in result.estimates]
+    overall = {e["indicator"]: e for e in estimates if e["domain"] is None}
+    headline = headline_indicators(dataset.design)
+    confidence = spec.confidence
+
+    return {
+        "campaign": inputs.campaign,
+        "confidence": confidence,
+        "n_respondents": len(frame),
+        "headline": headline,
+        "overall": overall,
+        "estimates": estimates,
+        "margin": _margin(overall, headline, inputs.campaign.plan),
+        "year_on_year": _year_on_year(inputs, overall, headline, confidence),
+        "method": _method(inputs, result),
+        "questions": _questions(dataset, overall),
+        "domains": _domains(dataset, spec, estimates, headline, confidence),
+        "trend": _trend(inputs, overall, headline),
+        "drivers": _drivers(dataset),
+        "reliability": _reliability(dataset, confidence),
+        "follow_ups": _follow_ups(inputs.follow_ups),
+        "verbatims": _verbatims(dataset, inputs.verbatim_seed),
+        "annex": {
+            "data_sha256": inputs.data_sha256,
+            "software_version": inputs.software_version,
+            "export_name": inputs.export_name,
+            "design_name": _design_name(inputs.export_name),
+            "design": dataset.design,
+        },
+        "generated_at": inputs.generated_at,
+        "small_base": SMALL_BASE,
+    }
+
+
+def _design_name(export_name: str) -> str:
+    stem = export_name.rsplit(".", 1)[0] if "." in export_name else export_name
+    return f"{stem}.design.json"
+
+
+def _margin(
+    overall: Mapping[str, Any], headline: Headline, plan: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Half the width of the satisfied share's interval, against the plan's target."""
+    estimate = overall.get(headline.satisfied or "")
+    achieved = None
+    if estimate and estimate["ci_low"] is not None and estimate["ci_high"] is not None:
+        achieved = (estimate["ci_high"] - estimate["ci_low"]) / 2
+    target = plan.get("margin")
+    return {
+        "achieved": achieved,
+        "target": float(target) if target is not None else None,
+        "met": None if achieved is None or target is None else achieved <= float(target),
+    }
+
+
+def _year_on_year(
+    inputs: ReportInputs, overall: Mapping[str, Any], headline: Headline, confidence: float
+) -> dict[str, Any] | None:
+    earlier = [past for past in inputs.history if past.year < inputs.campaign.year]
+    if not earlier:
+        return None
+    previous = max(earlier, key=lambda past: past.year)
+    current = [overall[name] for name in headline.names() if name in overall]
+    wanted = set(headline.names())
+    before = [e for e in previous.estimates if e["domain"] is None and e["indicator"] in wanted]
+    compared = compare_to_previous(current, before, confidence=confidence, alpha=1 - confidence)
+    return {
+        "year": previous.year,
+        "slug": previous.slug,
+        "rows": {
+            item.indicator: {
+                "previous": item.previous,
+                "current": item.current,
+                "difference": item.difference.estimate,
+                "ci_low": item.difference.ci_low,
+                "ci_high": item.difference.ci_high,
+                "p_value": item.difference.p_value,
+                "p_adjusted": item.p_adjusted,
+                "significant": item.significant,
+            }
+            for item in compared
+        },
+    }
+
+
+def _method(inputs: ReportInputs, result: Any) -> dict[str, Any]:
+    invitations = inputs.invitations
+    rates_overall = None
+    per_stratum: list[dict[str, Any]] = []
+    disposition_table: list[dict[str, Any]] = []
+    if len(invitations):
+        rates_overall = rates_from_dispositions(invitations["disposition"]).as_dict()
+        for stratum, group in invitations.groupby("stratum", sort=True):
+            per_stratum.append(
+                {
+                    "stratum": stratum,
+                    "invited": len(group),
+                    "population": inputs.campaign.frame_counts.get(str(stratum)),
+                    **rates_from_dispositions(group["disposition"]).as_dict(),
+                }
+            )
+        counts = invitations["disposition"].value_counts()
+        disposition_table = [
+            {"disposition": name, "count": int(count)} for name, count in counts.items()
+        ]
+    respondents = inputs.dataset.frame["stratum"].value_counts()
+    for row in per_stratum:
+        row["respondents"] = int(respondents.get(row["stratum"], 0))
+    design = inputs.dataset.design
+    return {
+        "population": sum(inputs.campaign.frame_counts.values())
+        if inputs.campaign.frame_counts
+        else None,
+        "invited": len(invitations),
+        "rates": rates_overall,
+        "per_stratum": per_stratum,
+        "dispositions": disposition_table,
+        "weighting": result.weighting.to_dict(),
+        "calibration": design.get("calibration"),
+        "stratified": "population" in design,
+        "proportion_ci": design.get("proportion_ci", "logit"),
+        "strata_without_respondents": sorted(
+            str(s) for s in inputs.campaign.frame_counts if str(s) not in respondents.index
+        ),
+    }
+
+
+def _questions(dataset: RespondentsDataset, overall: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per scale question: weighted distribution, "not applicable" apart, mean and satisfied."""
+    frame = dataset.frame
+    weights = frame[WEIGHT].to_numpy(dtype=float)
+    questions = []
+    for _, question in dataset.questionnaire.questions():
+        if not isinstance(question, RatingQuestion | NpsQuestion):
+            continue
+        low, high = question.scale()
+        values = frame[question.code].to_numpy(dtype=float)
+        answered = ~np.isnan(values)
+        total = weights[answered].sum()
+        shares = {
+            point: float(weights[answered & (values == point)].sum() / total) if total else 0.0
+            for point in range(low, high + 1)
+        }
+        not_applicable = dataset.not_applicable.get(question.code)
+        na_share = None
+        if not_applicable is not None:
+            asked = answered | not_applicable
+            na_share = float(weights[not_applicable].sum() / weights[asked].sum()) if asked.any() else 0.0
+        code = question.code
+        questions.append(
+            {
+                "code": code,
+                "question": question,
+                "nps": isinstance(question, NpsQuestion),
+                "shares": shares,
+                "n": int(answered.sum()),
+                "n_not_applicable": None if not_applicable is None else int(not_applicable.sum()),
+                "na_share": na_share,
+                "mean": overall.get(f"{code}_mean"),
+                "satisfied": overall.get(f"{code}_satisfied"),
+                "nps_estimate": overall.get("nps" if code == "nps" else f"{code}_nps")
+                if isinstance(question, NpsQuestion)
+                else None,
+            }
+        )
+    return questions
+
+
+def _domains(
+    dataset: RespondentsDataset,
+    spec: Any,
+    estimates: Sequence[Mapping[str, Any]],
+    headline: Headline,
+    confidence: float,
+) -> list[dict[str, Any]]:
+    """Each domain variable: headline estimates per level, and each level against the rest."""
+    frame = dataset.frame
+    indicators = {indicator.name: indicator for indicator in spec.indicators}
+    scored = frame.copy()
+    names = headline.names()
+    for name in names:
+        scored[f"__{name}"] = indicator_scores(frame, indicators[name], spec.id)
+    # With calibrated weights the engine's contrast takes them as fixed (conservative); without
+    # calibration it uses the exact stratified design.
+    if spec.calibration is None and spec.population is not None:
+        design_args = {"strata": spec.strata, "population": dict(spec.population)}
+    else:
+        design_args = {"strata": spec.strata, "weights": WEIGHT}
+    domains = []
+    for variable in spec.by:
+        levels: dict[str, dict[str, Any]] = {}
+        for estimate in estimates:
+            if estimate["domain"] and variable in estimate["domain"]:
+                level = str(estimate["domain"][variable])
+                levels.setdefault(level, {})[estimate["indicator"]] = dict(estimate)
+        contrasts: dict[str, dict[str, Any]] = {}
+        for name in names:
+            try:
+                tests = domain_versus_rest(
+                    scored, f"__{name}", variable, confidence=confidence,
+                    alpha=1 - confidence, **design_args,
+                )  # fmt: skip
+            except AnalysisInputError:
+                continue  # one level only among those who answered: nothing to compare
+            for test in tests:
+                contrasts.setdefault(str(test.level), {})[name] = {
+                    "difference": test.difference.estimate,
+                    "p_adjusted": test.p_adjusted,
+                    "significant": test.significant,
+                }
+        domains.append(
+            {
+                "variable": variable,
+                "levels": [
+                    {"level": level, "estimates": levels[level], "contrasts": contrasts.get(level, {})}
+                    for level in sorted(levels)
+                ],
+            }
+        )
+    return domains
+
+
+def _trend(
+    inputs: ReportInputs, overall: Mapping[str, Any], headline: Headline
+) -> list[dict[str, Any]]:
+    points = []
+    for past in sorted(inputs.history, key=lambda past: past.year):
+        if past.year >= inputs.campaign.year:
+            continue
+        whole = {e["indicator"]: e for e in past.estimates if e["domain"] is None}
+        points.append({"year": past.year, "slug": past.slug, "estimates": whole})
+    points.append(
+        {"year": inputs.campaign.year, "slug": inputs.campaign.slug, "estimates": dict(overall)}
+    )
+    return points
+
+
+def _drivers(dataset: RespondentsDataset) -> dict[str, Any] | None:
+    questionnaire = dataset.questionnaire
+    overall_question = questionnaire.overall_question()
+    if overall_question is None:
+        return None
+    items = [
+        question
+        for _, question in questionnaire.questions()
+        if isinstance(question, RatingQuestion)
+        and question.code != overall_question.code
+        and question.satisfied
+        and dataset.frame[question.code].notna().sum() >= 3
+    ]
+    try:
+        grid = key_drivers(
+            dataset.frame,
+            [q.code for q in items],
+            overall_question.code,
+            {q.code: q.satisfied for q in items},
+            weights=WEIGHT,
+        )
+    except AnalysisInputError as error:
+        return {"error": str(error)}
+    return {"grid": grid, "questions": {q.code: q for q in items}}
+
+
+def _reliability(dataset: RespondentsDataset, confidence: float) -> dict[str, Any] | None:
+    """Alpha of the index's items that every respondent is asked (no display condition).
+
+    Items shown only to some customers (a phone waiting time, a complaint) would leave only the
+    few who saw them all in listwise complete cases, so they are left out and named.
+    """
+    index = next((i for i in dataset.design["indicators"] if i["kind"] == "index"), None)
+    if index is None:
+        return None
+    questionnaire = dataset.questionnaire
+    items = [code for code in index["items"] if questionnaire.question(code).show_if is None]
+    left_out = [code for code in index["items"] if code not in items]
+    try:
+        alpha = cronbach_alpha(dataset.frame, items, confidence=confidence)
+    except AnalysisInputError as error:
+        return {"error": str(error), "items": items, "left_out": left_out}
+    return {"alpha": alpha, "items": items, "left_out": left_out}
+
+
+def _follow_ups(follow_ups: pd.DataFrame) -> dict[str, Any]:
+    kinds = []
+    for kind in ("callback", "detractor"):
+        rows = follow_ups[follow_ups["kind"] == kind] if len(follow_ups) else follow_ups
+        closed = rows[rows["closed_at"].notna()] if len(rows) else rows
+        hours = (
+            (closed["closed_at"] - closed["created_at"]).dt.total_seconds() / 3600
+            if len(closed)
+            else pd.Series(dtype=float)
+        )
+        on_time = (
+            int((closed["due_at"].isna() | (closed["closed_at"] <= closed["due_at"])).sum())
+            if len(closed)
+            else 0
+        )
+        kinds.append(
+            {
+                "kind": kind,
+                "total": len(rows),
+                "closed": len(closed),
+                "open": len(rows) - len(closed),
+                "median_hours": float(hours.median()) if len(hours) else None,
+                "p90_hours": float(hours.quantile(0.9)) if len(hours) else None,
+                "closed_on_time": on_time,
+            }
+        )
+    return {"kinds": kinds}
+
+
+def _verbatims(dataset: RespondentsDataset, seed: int) -> dict[str, Any]:
+    """Free comments (already masked), a seeded sample when there are too many to print."""
+    frame = dataset.frame
+    overall_question = dataset.questionnaire.overall_question()
+    comments = []
+    for column in dataset.text_columns:
+        present = frame[frame[column].notna() & (frame[column].astype(str).str.strip() != "")]
+        for row in present.itertuples(index=False):
+            record = row._asdict()
+            comments.append(
+                {
+                    "question": column,
+                    "text": record[column],
+                    "stratum": record["stratum"],
+                    "score": None
+                    if overall_question is None
+                    else _number(record.get(overall_question.code)),
+                }
+            )
+    total = len(comments)
+    if total > MAX_VERBATIMS:
+        chosen = np.random.default_rng(seed).choice(total, size=MAX_VERBATIMS, replace=False)
+        comments = [comments[i] for i in sorted(chosen)]
+    comments.sort(key=lambda c: (c["score"] is None, c["score"] if c["score"] is not None else 0))
+    return {"total": total, "shown": comments, "sampled": total > MAX_VERBATIMS, "seed": seed}
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value

@@ -1,0 +1,303 @@
+"""Plausible synthetic respondents, for the demo, the tests and the benchmark.
+
+Each respondent has a latent satisfaction drawn around their stratum's level; every rating,
+the NPS and the comments follow from it, so the report's sections (drivers, domains,
+reliability, follow-ups) all have something to show. Everything is seeded: the same seed gives
+the same answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import NOT_APPLICABLE, Questionnaire
+from questionnaires.questions import (
+    CallbackQuestion,
+    MultipleChoiceQuestion,
+    NpsQuestion,
+    RatingQuestion,
+    SingleChoiceQuestion,
+    TextQuestion,
+    YesNoQuestion,
+)
+from survey.models import (
+    Campaign,
+    Disposition,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Invitation,
+    Response,
+    ResponseStatus,
+)
+from survey.reporting.dataset import RespondentRecord, load_questionnaire
+
+SEGMENTS = {"particuliers": 0.25, "professionnels": -0.15}
+CONTACT_CHANNELS = ("phone", "email", "letter")
+SITES = ("Lille", "Lyon", "Nantes")
+COMMENTS = {
+    "positive": (
+        "Conseiller très aimable et efficace, merci.",
+        "Réponse rapide et claire, rien à redire.",
+        "Very helpful adviser, problem solved at the first call.",
+    ),
+    "neutral": (
+        "Correct dans l'ensemble, mais il faut parfois rappeler.",
+        "Les horaires d'ouverture pourraient être plus larges.",
+    ),
+    "negative": (
+        "Attente beaucoup trop longue au téléphone, personne ne rappelle.",
+        "Trois courriers sans réponse. Rappelez-moi au 06 12 34 56 78 svp.",
+        "Still waiting for an answer, write to me at jane.doe@example.org",
+        "=HYPERLINK(\"http://example.invalid\") réponse inexacte sur ma facture",
+    ),
+}
+
+
+def synthetic_answers(
+    questionnaire: Questionnaire, rng: np.random.Generator, level: float
+) -> dict[str, Any]:
+    """One respondent's stored answers (the `Response.answers` shape) around `level`."""
+    satisfaction = level + rng.normal(0.0, 0.9)
+    answers: dict[str, Any] = {}
+    for _, question in questionnaire.questions():
+        if not questionnaire.is_shown(question, answers):
+            continue
+        code = question.code
+        if isinstance(question, RatingQuestion):
+            if question.not_applicable and rng.random() < 0.12:
+                answers[code] = NOT_APPLICABLE
+                continue
+            middle = (question.min + question.max) / 2 + 0.6
+            point = middle + satisfaction + rng.normal(0.0, 0.7)
+            answers[code] = int(np.clip(round(point), question.min, question.max))
+        elif isinstance(question, NpsQuestion):
+            answers[code] = int(np.clip(round(7.2 + 1.8 * satisfaction + rng.normal(0, 1.2)), 0, 10))
+        elif isinstance(question, MultipleChoiceQuestion):
+            values = question.choice_values()
+            chosen = [value for value in values if rng.random() < 0.45] or [values[0]]
+            answers[code] = chosen
+        elif isinstance(question, SingleChoiceQuestion):
+            answers[code] = str(rng.choice(question.choice_values()))
+        elif isinstance(question, YesNoQuestion):
+            answers[code] = bool(rng.random() < 0.2)
+        elif isinstance(question, TextQuestion):
+            if rng.random() < 0.3:
+                mood = "positive" if satisfaction > 0.4 else "negative" if satisfaction < -0.6 else "neutral"
+                answers[code] = str(rng.choice(COMMENTS[mood]))
+        elif isinstance(question, CallbackQuestion):
+            wants = rng.random() < (0.25 if satisfaction < -0.5 else 0.03)
+            answers[code] = (
+                {"requested": True, "channel": str(rng.choice(question.channels)), "consent": True}
+                if wants
+                else {"requested": False}
+            )
+    return answers
+
+
+def synthetic_attributes(rng: np.random.Generator) -> dict[str, str]:
+    return {
+        "segment": str(rng.choice(list(SEGMENTS), p=[0.7, 0.3])),
+        "channel": str(rng.choice(CONTACT_CHANNELS, p=[0.55, 0.35, 0.10])),
+        "site": str(rng.choice(SITES)),
+    }
+
+
+def synthetic_records(
+    questionnaire: Questionnaire, n_respondents: int, rng_seed: int, *, shift: float = 0.0
+) -> list[RespondentRecord]:
+    """Respondents without a database (the benchmark's input), stratified by segment."""
+    rng = np.random.default_rng(rng_seed)
+    records = []
+    for _ in range(n_respondents):
+        attributes = synthetic_attributes(rng)
+        level = SEGMENTS[attributes["segment"]] + shift
+        records.append(
+            RespondentRecord(
+                stratum=attributes["segment"],
+                invitation_channel=str(rng.choice(["email", "sms"], p=[0.8, 0.2])),
+                attributes=attributes,
+                design_weight=1.0,
+                answers=synthetic_answers(questionnaire, rng, level),
+            )
+        )
+    return records
+
+
+def seed_synthetic_responses(
+    session: Session,
+    campaign: Campaign,
+    rng_seed: int,
+    n_respondents: int,
+    *,
+    response_rate: float = 0.35,
+    shift: float = 0.0,
+    frame_size: int | None = None,
+) -> dict[str, int]:
+    """Fill `campaign` with invitations, dispositions, complete responses and follow-ups.
+
+    When the campaign already has (drawn) invitations, a share of them answers; otherwise a
+    stratified sample of ``n_respondents / response_rate`` invitations is created first, with
+    frame counts, plan, seed and fieldwork dates set if missing. ``shift`` moves the whole
+    satisfaction level (last year's campaign a little lower, for instance). Flushes; the
+    caller commits. Returns counts.
+    """
+    rng = np.random.default_rng(rng_seed)
+    questionnaire = load_questionnaire(campaign)
+    invitations = list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False))
+            .order_by(Invitation.id)
+        )
+    )
+    if not invitations:
+        invitations = _create_invitations(
+            session, campaign, rng, round(n_respondents / response_rate), frame_size
+        )
+    start = campaign.fieldwork_start or date(campaign.year, 3, 1)
+    end = campaign.fieldwork_end or start + timedelta(days=27)
+    campaign.fieldwork_start, campaign.fieldwork_end = start, end
+    days = max((end - start).days, 1)
+    respondents = set(
+        rng.choice(len(invitations), size=min(n_respondents, len(invitations)), replace=False)
+    )
+    counts = {"invitations": len(invitations), "responses": 0, "follow_ups": 0}
+    overall = questionnaire.overall_question()
+    for position, invitation in enumerate(invitations):
+        if position not in respondents:
+            invitation.disposition = str(
+                rng.choice(
+                    [Disposition.DELIVERED, Disposition.SENT, Disposition.BOUNCED,
+                     Disposition.OPTED_OUT, Disposition.PARTIAL],
+                    p=[0.62, 0.18, 0.08, 0.07, 0.05],
+                )
+            )  # fmt: skip
+            continue
+        level = SEGMENTS.get(str(invitation.attributes.get("segment")), 0.0) + shift
+        answers = synthetic_answers(questionnaire, rng, level)
+        # Answers arrive mostly in the first days after each mailing (invitation, reminders).
+        day = min(int(rng.exponential(days / 4)), days)
+        completed = datetime.combine(start + timedelta(days=day), time(9), UTC) + timedelta(
+            minutes=int(rng.integers(0, 12 * 60))
+        )
+        response = Response(
+            invitation_id=invitation.id,
+            questionnaire_version_id=campaign.questionnaire_version_id,
+            answers=answers,
+            status=ResponseStatus.COMPLETE.value,
+            language=invitation.language,
+            started_at=completed - timedelta(minutes=4),
+            completed_at=completed,
+            current_page=len(questionnaire.pages) - 1,
+        )
+        session.add(response)
+        invitation.disposition = Disposition.COMPLETE.value
+        invitation.first_opened_at = response.started_at
+        invitation.completed_at = completed
+        counts["responses"] += 1
+        session.flush()
+        counts["follow_ups"] += _follow_ups(session, campaign, response, answers, overall, rng)
+    session.flush()
+    return counts
+
+
+def _create_invitations(
+    session: Session,
+    campaign: Campaign,
+    rng: np.random.Generator,
+    size: int,
+    frame_size: int | None,
+) -> list[Invitation]:
+    drawn = [synthetic_attributes(rng) for _ in range(size)]
+    sampled = {segment: sum(a["segment"] == segment for a in drawn) for segment in SEGMENTS}
+    frame_size = frame_size or size * 8
+    if not campaign.frame_counts:
+        campaign.frame_counts = {
+            segment: max(round(frame_size * share), sampled[segment])
+            for segment, share in zip(SEGMENTS, (0.7, 0.3), strict=True)
+        }
+        campaign.frame_sha256 = hashlib.sha256(f"synthetic frame {campaign.slug}".encode()).hexdigest()
+        campaign.exclusions = {"suppressed": 42, "contacted_recently": 130, "no_contact": 17}
+        campaign.seed = campaign.seed or 20260101 + campaign.year
+        campaign.drawn_at = campaign.drawn_at or datetime(campaign.year, 2, 20, 10, tzinfo=UTC)
+    if not campaign.plan:
+        campaign.plan = {
+            "strata": ["segment"], "margin": 0.03, "confidence": 0.95, "response_rate": 0.35,
+            "allocation": "proportional", "min_per_stratum": 0, "sizes": sampled,
+        }  # fmt: skip
+    invitations = []
+    for attributes in drawn:
+        invitation = Invitation(
+            campaign_id=campaign.id,
+            customer_id=None,
+            stratum=attributes["segment"],
+            design_weight=campaign.frame_counts[attributes["segment"]]
+            / max(sampled[attributes["segment"]], 1),
+            attributes=attributes,
+            token_salt=secrets.token_hex(16),
+            token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+            language="fr" if rng.random() < 0.9 else "en",
+            channel=str(rng.choice(campaign.channels or ["email"])),
+            disposition=Disposition.SENT.value,
+        )
+        session.add(invitation)
+        invitations.append(invitation)
+    session.flush()
+    return invitations
+
+
+def _follow_ups(
+    session: Session,
+    campaign: Campaign,
+    response: Response,
+    answers: Mapping[str, Any],
+    overall: RatingQuestion | None,
+    rng: np.random.Generator,
+) -> int:
+    kinds: list[str] = []
+    callback = answers.get("callback")
+    if isinstance(callback, Mapping) and callback.get("requested"):
+        kinds.append(FollowUpKind.CALLBACK.value)
+    if is_detractor(answers, overall):
+        kinds.append(FollowUpKind.DETRACTOR.value)
+    for kind in kinds:
+        created = response.completed_at
+        handled = rng.random() < 0.8
+        closed = created + timedelta(hours=float(rng.gamma(2.0, 20.0))) if handled else None
+        session.add(
+            FollowUp(
+                campaign_id=campaign.id,
+                response_id=response.id,
+                kind=kind,
+                status=FollowUpStatus.CLOSED.value if handled else FollowUpStatus.OPEN.value,
+                preferred_channel=callback.get("channel") if isinstance(callback, Mapping) else None,
+                due_at=created + timedelta(days=2),
+                created_at=created,
+                closed_at=closed,
+                notes="Rappel effectué, solution proposée." if handled else None,
+            )
+        )
+    return len(kinds)
+
+
+def is_detractor(answers: Mapping[str, Any], overall: RatingQuestion | None) -> bool:
+    """NPS 0–6, or the overall score in the bottom two points of its scale."""
+    nps = answers.get("nps")
+    if isinstance(nps, int) and not isinstance(nps, bool) and nps <= 6:
+        return True
+    if overall is not None:
+        score = answers.get(overall.code)
+        if isinstance(score, int) and not isinstance(score, bool) and score <= overall.min + 1:
+            return True
+    return False
+
+
