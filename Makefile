@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := survey/translations
 
-.PHONY: demo test lint bench translations install install-dev clean
+.PHONY: demo test lint audit bench translations install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ demo: install
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: lint
+audit: install-dev
+	$(BIN)/python tools/dependency_audit.py
+
+test: lint audit
 	$(BIN)/python -m pytest
 	@if [ -n "$$BAROMETRE_TEST_POSTGRES_URL" ]; then \
 		echo "== the whole suite again on PostgreSQL"; \
