@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.main.views import blueprint as main_blueprint
 
     app.register_blueprint(main_blueprint)
+    app.register_blueprint(__import__("survey.respond.views", fromlist=["blueprint"]).blueprint)
 
 
 def register_security_headers(app: Flask) -> None:

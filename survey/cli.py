@@ -307,9 +307,28 @@ def campaigns_launch(slug: str) -> None:
 
 @campaigns.command("test-link")
 @click.argument("slug")
-def campaigns_test_link(slug: str) -> None:
+@click.option("--language", default="fr", show_default=True, type=click.Choice(["fr", "en"]))
+@with_appcontext
+def campaigns_test_link(slug: str, language: str) -> None:
     """Print a link to a test invitation (never counted in statistics)."""
-    not_available("campaigns test-link")
+    from flask import current_app
+
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.extensions import db as database
+    from survey.respond.operations import RespondError, create_test_invitation
+
+    try:
+        link = create_test_invitation(
+            database.session,
+            get_campaign(database.session, slug),
+            current_app.config["SECRET_KEY"],
+            current_app.config["BASE_URL"],
+            language=language,
+        )
+    except (CampaignError, RespondError) as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    click.echo(link)
 
 
 @campaigns.command("status")

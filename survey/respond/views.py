@@ -1,0 +1,392 @@
+"""The respondent's pages under `/r/<token>`.
+
+- `GET /r/<token>`: resume where the respondent stopped (the first page on a first visit);
+- `GET|POST /r/<token>/<page>`: one page of the questionnaire; a saved page redirects (303) to
+  the next one, so that reloading never submits twice;
+- `GET /r/<token>/thanks`: the thank-you page once the response is complete.
+
+Unknown links answer 404, closed or not yet open campaigns a polite 200 page; none of them says
+anything about other invitations. Bad tokens are counted per address (`throttle`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as HttpResponse
+
+from questionnaires import (
+    Questionnaire,
+    is_last_page,
+    previous_page_index,
+    visible_questions,
+)
+from questionnaires.questions import (
+    CallbackQuestion,
+    MultipleChoiceQuestion,
+    NpsQuestion,
+    Question,
+    RatingQuestion,
+    TextQuestion,
+)
+from survey.extensions import db
+from survey.models import Invitation, Response
+from survey.respond import operations, privacy_notice
+from survey.respond.forms import form_values, page_form_class
+from survey.respond.operations import LinkState, Outcome
+from survey.respond.throttle import DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS, BadTokenThrottle
+
+blueprint = Blueprint("respond", __name__, url_prefix="/r")
+
+Page = str | HttpResponse | tuple[str, int] | tuple[str, int, dict[str, str]]
+
+
+# --- the link --------------------------------------------------------------------------------
+
+
+class LinkRefused(Exception):
+    """The request cannot go on; `page` is what to answer instead."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+
+@blueprint.errorhandler(LinkRefused)
+def _refused(error: LinkRefused) -> Any:
+    return error.page
+
+
+def _throttle() -> BadTokenThrottle:
+    throttle = current_app.extensions.get("respond_throttle")
+    if throttle is None:
+        throttle = current_app.extensions.setdefault(
+            "respond_throttle",
+            BadTokenThrottle(
+                limit=current_app.config.get("RESPOND_BAD_TOKEN_LIMIT", DEFAULT_LIMIT),
+                window=current_app.config.get("RESPOND_BAD_TOKEN_WINDOW", DEFAULT_WINDOW_SECONDS),
+            ),
+        )
+    return throttle
+
+
+def _invitation(token: str) -> Invitation:
+    """The invitation of the link, or a refusal: 429 when this address guessed too often, 404
+    for an unknown link."""
+    address = request.remote_addr or "unknown"
+    retry_after = _throttle().retry_after(address)
+    if retry_after is not None:
+        raise LinkRefused(
+            _message_page(
+                _("Too many attempts"),
+                _("Too many invalid links were opened from your connection. "
+                  "Please wait a few minutes, then open the link from your message again."),
+                429,
+                {"Retry-After": str(retry_after)},
+            )
+        )
+    invitation = operations.find_invitation(db.session, token)
+    if invitation is None:
+        _throttle().record_failure(address)
+        raise LinkRefused(
+            _message_page(
+                _("This link does not work"),
+                _("We could not find a survey for this link. Please check that you copied the "
+                  "whole link from your message; if it still does not work, the survey may "
+                  "have been withdrawn."),
+                404,
+            )
+        )
+    # The locale selector reads this before the browser's preference (survey.select_locale).
+    g.invitation_language = invitation.language
+    return invitation
+
+
+def _today() -> Any:
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Europe/Paris"))
+    return datetime.now(zone).date()
+
+
+def _state_page(state: LinkState) -> Any:
+    if state == LinkState.NOT_OPEN_YET:
+        return _message_page(
+            _("This survey is not open yet"),
+            _("Thank you for your interest. The survey has not started yet: please come back "
+              "with the same link once you have received your invitation."),
+        )
+    return _message_page(
+        _("This survey is closed"),
+        _("Thank you for your interest. The survey is now closed and no longer accepts "
+          "answers."),
+    )
+
+
+def _message_page(
+    title: str, message: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Any:
+    html = render_template("respond/message.html", title=title, message=message)
+    return html, status, headers or {}
+
+
+def _open(token: str) -> tuple[Invitation, Questionnaire, Response | None]:
+    invitation = _invitation(token)
+    state = operations.link_state(invitation, today=_today())
+    if state == LinkState.COMPLETE:
+        raise LinkRefused(redirect(url_for(".thanks", token=token), 303))
+    if state != LinkState.OPEN:
+        raise LinkRefused(_state_page(state))
+    questionnaire = operations.load_questionnaire(
+        db.session, invitation.campaign.questionnaire_version_id
+    )
+    response = db.session.scalar(
+        db.select(Response).where(Response.invitation_id == invitation.id)
+    )
+    return invitation, questionnaire, response
+
+
+def _language(questionnaire: Questionnaire) -> str:
+    locale = str(get_locale() or "fr")
+    return locale if locale in questionnaire.languages else questionnaire.languages[0]
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@blueprint.get("/<token>")
+def resume(token: str) -> Any:
+    invitation, questionnaire, response = _open(token)
+    if operations.mark_opened(invitation):
+        db.session.commit()
+    page_index = operations.resume_page(questionnaire, response)
+    return _render_page(token, invitation, questionnaire, response, page_index)
+
+
+@blueprint.route("/<token>/<int:page_index>", methods=["GET", "POST"])
+def page(token: str, page_index: int) -> Any:
+    invitation, questionnaire, response = _open(token)
+    answers = response.answers if response is not None else {}
+    if request.method == "GET":
+        if not operations.page_is_reachable(questionnaire, page_index, answers):
+            resume_at = operations.resume_page(questionnaire, response)
+            return redirect(url_for(".page", token=token, page_index=resume_at), 303)
+        return _render_page(token, invitation, questionnaire, response, page_index)
+
+    lang = _language(questionnaire)
+    shown_revision = request.form.get("_revision", type=int)
+    result = operations.submit_page(
+        db.session,
+        invitation.id,
+        page_index,
+        request.form,
+        lang=lang,
+        shown_revision=shown_revision,
+        today=_today(),
+    )
+    if result.outcome in (Outcome.SAVED, Outcome.REPLAYED, Outcome.ELSEWHERE):
+        db.session.commit()
+        return redirect(url_for(".page", token=token, page_index=result.page), 303)
+    if result.outcome in (Outcome.COMPLETE, Outcome.ALREADY_COMPLETE):
+        db.session.commit()
+        return redirect(url_for(".thanks", token=token), 303)
+    db.session.rollback()
+    if result.outcome == Outcome.CLOSED:
+        return _state_page(result.state or LinkState.CLOSED)
+    response = db.session.scalar(
+        db.select(Response).where(Response.invitation_id == invitation.id)
+    )
+    if result.outcome == Outcome.STALE:
+        notice = _("These answers were changed in another window after this page was opened. "
+                   "Here are the answers we saved: check them, then continue.")
+        return _render_page(token, invitation, questionnaire, response, page_index, notice=notice)
+    # Outcome.INVALID: show what was entered, with the errors.
+    return _render_page(
+        token, invitation, questionnaire, response, page_index,
+        submitted=True, errors=result.errors,
+    )
+
+
+@blueprint.errorhandler(CSRFError)
+def _csrf_failed(error: CSRFError) -> Any:
+    """An expired or missing CSRF token (the session cookie was lost): show the page again with
+    what was entered, so that submitting again is one click."""
+    token = (request.view_args or {}).get("token", "")
+    page_index = (request.view_args or {}).get("page_index")
+    try:
+        invitation, questionnaire, response = _open(token)
+    except LinkRefused as refused:  # raised inside an error handler, Flask would answer 500
+        return refused.page
+    if page_index is None or not operations.page_is_reachable(
+        questionnaire, page_index, response.answers if response is not None else {}
+    ):
+        return redirect(url_for(".resume", token=token), 303)
+    message = _("This page had expired, so your answers were not saved yet. "
+                "Please check them and submit the page again.")
+    return _render_page(
+        token, invitation, questionnaire, response, page_index,
+        submitted=True, errors={"csrf_token": message}, status=400,
+    )
+
+
+@blueprint.get("/<token>/thanks")
+def thanks(token: str) -> Any:
+    invitation = _invitation(token)
+    if invitation.disposition != "complete":
+        return redirect(url_for(".resume", token=token), 303)
+    questionnaire = operations.load_questionnaire(
+        db.session, invitation.campaign.questionnaire_version_id
+    )
+    response = db.session.scalar(
+        db.select(Response).where(Response.invitation_id == invitation.id)
+    )
+    lang = _language(questionnaire)
+    callback = any(
+        isinstance(question, CallbackQuestion)
+        and isinstance((response.answers or {}).get(question.code), dict)
+        and response.answers[question.code].get("requested")
+        for _page, question in questionnaire.questions()
+    ) if response is not None else False
+    return render_template(
+        "respond/thanks.html",
+        questionnaire_title=questionnaire.text("title", lang),
+        thank_you=questionnaire.text("thank_you", lang),
+        callback=callback,
+        is_test=invitation.is_test,
+        privacy=privacy_notice(current_app.config, lang),
+    )
+
+
+@blueprint.after_request
+def _private(response: HttpResponse) -> HttpResponse:
+    # A respondent's pages hold their answers and their link: no shared cache, no search engine.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One question as the template draws it."""
+
+    question: Question
+    kind: str  # scale, radios, checkboxes, text, callback
+    field: Any
+    hint: str | None = None
+    channel_field: Any = None
+    consent_field: Any = None
+
+
+def _kind(question: Question) -> str:
+    if isinstance(question, RatingQuestion | NpsQuestion):
+        return "scale"
+    if isinstance(question, MultipleChoiceQuestion):
+        return "checkboxes"
+    if isinstance(question, TextQuestion):
+        return "text"
+    if isinstance(question, CallbackQuestion):
+        return "callback"
+    return "radios"
+
+
+def _anchor(field: Any) -> str:
+    """Where an error summary's link lands: a group's first option, or the field itself."""
+    if field.type in ("RadioField", "CheckboxGroupField"):
+        return f"{field.id}-0"
+    return field.id
+
+
+def _render_page(
+    token: str,
+    invitation: Invitation,
+    questionnaire: Questionnaire,
+    response: Response | None,
+    page_index: int,
+    *,
+    submitted: bool = False,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Any:
+    lang = _language(questionnaire)
+    answers = response.answers if response is not None else {}
+    questions = visible_questions(questionnaire, page_index, answers)
+    form_class = page_form_class(questionnaire, page_index, lang)
+    if submitted:
+        form = form_class()  # bound to request.form: what the respondent entered
+    else:
+        form = form_class(formdata=None, data=form_values(questions, answers))
+
+    items = []
+    for question in questions:
+        item = Item(
+            question=question,
+            kind=_kind(question),
+            field=form[question.code],
+            hint=question.help[lang] if question.help else None,
+        )
+        if isinstance(question, CallbackQuestion):
+            item.channel_field = form[question.channel_field]
+            item.consent_field = form[question.consent_field]
+        items.append(item)
+
+    errors = errors or {}
+    error_links = []
+    for item in items:
+        for field in (item.field, item.channel_field, item.consent_field):
+            if field is not None and field.name in errors:
+                error_links.append((errors[field.name], _anchor(field)))
+    shown_names = {
+        field.name
+        for item in items
+        for field in (item.field, item.channel_field, item.consent_field)
+        if field is not None
+    }
+    for name, message in errors.items():
+        if name not in shown_names:  # unknown (tampered) fields, an expired CSRF token
+            error_links.append((message, "submit"))
+
+    visible_pages = [
+        index
+        for index in range(len(questionnaire.pages))
+        if visible_questions(questionnaire, index, answers)
+    ]
+    step = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
+    page_title = questionnaire.pages[page_index].title
+    previous = previous_page_index(questionnaire, page_index, answers)
+    html = render_template(
+        "respond/page.html",
+        token=token,
+        form=form,
+        items=items,
+        errors=errors,
+        error_links=error_links,
+        notice=notice,
+        page_index=page_index,
+        page_title=page_title[lang] if page_title else None,
+        questionnaire_title=questionnaire.text("title", lang),
+        introduction=questionnaire.text("introduction", lang) if step == 1 else None,
+        step=step,
+        steps=max(len(visible_pages), step),
+        previous=previous,
+        last=is_last_page(questionnaire, page_index, answers),
+        revision=response.revision if response is not None else 0,
+        is_test=invitation.is_test,
+        privacy=privacy_notice(current_app.config, lang),
+    )
+    return html, status
