@@ -3,8 +3,10 @@
 The hash is HMAC-SHA256 under the application's secret key, so the table alone reveals no
 contact and cannot be reversed by hashing a directory of addresses. The normalised forms:
 
-- ``email``: the address stripped and lowercased (the whole address, local part included);
+- ``email``: the address as `email-validator` normalises it, lowercased (local part included);
 - ``phone``: E.164 (``+33612345678``), parsed with France as the default region.
+
+(`survey.frame.contacts` holds both normalisations; the import stores contacts the same way.)
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
+from survey.frame.contacts import ContactError, normalise_email, normalise_phone
 from survey.models import Suppression
 
 KINDS = ("email", "phone")
-DEFAULT_REGION = "FR"
 
 
 class SuppressionError(ValueError):
@@ -36,31 +36,15 @@ def contact_hash(secret_key: str, kind: str, normalised_value: str) -> str:
     return hmac.new(secret_key.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def normalise_email(value: str) -> str:
-    """The lowercased address, after checking its syntax (no network)."""
-    try:
-        validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise SuppressionError(f"not a valid email address: {exc}") from exc
-    return value.strip().lower()
-
-
-def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
-    """The E.164 form of a valid phone number (France unless the number says otherwise)."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise SuppressionError(f"not a phone number: {exc}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise SuppressionError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def normalise_contact(kind: str, value: str) -> str:
-    if kind == "email":
-        return normalise_email(value)
-    if kind == "phone":
-        return normalise_phone(value)
+    """The form `contact_hash` expects; raises `SuppressionError` if `value` is not one."""
+    try:
+        if kind == "email":
+            return normalise_email(value)
+        if kind == "phone":
+            return normalise_phone(value)
+    except ContactError as exc:
+        raise SuppressionError(f"cannot suppress this {kind}: {exc}") from exc
     raise SuppressionError(f"suppression kind must be email or phone, not {kind!r}")
 
 

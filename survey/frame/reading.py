@@ -1,0 +1,228 @@
+"""Reading a customer file into columns of text: CSV (encoding and separator detected) or XLSX.
+
+Nothing here interprets a cell: every value is kept as the text it is, so a cell such as
+``=HYPERLINK(...)`` or ``+33…`` or ``-12`` stays that string (never a formula, never a number).
+XLSX formulas are read as their formula text, not as a computed value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import pandas as pd
+
+UTF8_BOM = b"\xef\xbb\xbf"
+DELIMITERS = (";", ",", "\t")
+DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab"}
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class FileFormatError(ValueError):
+    """The file as a whole cannot be read as a customer table; the message says why."""
+
+
+@dataclass
+class Table:
+    """A file's header and rows, all as text.
+
+    `rows` has one column per header (named by the header as written) and a `line` column: the
+    line of the file where the row begins (CSV: physical line, the header being line 1;
+    XLSX: the sheet's row number). `malformed` lists rows whose number of fields differs from
+    the header's, as (line, fields found).
+    """
+
+    headers: list[str]
+    rows: pd.DataFrame
+    file_format: str  # "csv" or "xlsx"
+    encoding: str | None = None
+    delimiter: str | None = None
+    malformed: list[tuple[int, int]] = field(default_factory=list)
+
+
+def header_key(header: str) -> str:
+    """The comparable form of a header: no accents, lowercase, words joined by underscores.
+
+    ``"N° client"`` → ``"n_client"``, ``"Téléphone mobile"`` → ``"telephone_mobile"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", header)
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    chars = [ch if ch.isalnum() else "_" for ch in ascii_only.lower()]
+    return "_".join(part for part in "".join(chars).split("_") if part)
+
+
+def read_table(data: bytes, filename: str = "") -> Table:
+    """Read CSV or XLSX bytes; raises `FileFormatError` with the reason when it cannot."""
+    if not data.strip():
+        raise FileFormatError("the file is empty")
+    if data.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
+        return _read_xlsx(data)
+    text, encoding = decode_text(data)
+    return _read_csv(text, encoding)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text and the encoding it was found in: UTF-8 with BOM, UTF-8, else Windows-1252.
+
+    UTF-8 is tried first because a Windows-1252 file with accented letters is almost never
+    valid UTF-8, while the reverse is common. A file with NUL bytes or other control
+    characters is not a text export.
+    """
+    if b"\x00" in data[:65536]:
+        raise FileFormatError(
+            "the file is not a text CSV file (it contains binary data); export the customer "
+            "base as CSV or XLSX"
+        )
+    attempts = ["utf-8-sig"] if data.startswith(UTF8_BOM) else ["utf-8", "windows-1252"]
+    for encoding in attempts:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError as exc:
+            failure = exc
+    else:
+        raise FileFormatError(
+            f"the file is neither UTF-8 nor Windows-1252 text (byte "
+            f"0x{data[failure.start]:02x} at offset {failure.start}); export the customer "
+            "base as CSV or XLSX"
+        ) from failure
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > len(sample) // 100:
+        raise FileFormatError(
+            "the file is not a text CSV file (it contains binary data); export the customer "
+            "base as CSV or XLSX"
+        )
+    return text, encoding
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The separator used most often in the header line, outside quotes (``,`` if none)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in first_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_csv(text: str, encoding: str) -> Table:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = detect_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    headers: list[str] | None = None
+    columns: list[list[str]] = []
+    lines: list[int] = []
+    malformed: list[tuple[int, int]] = []
+    line_after_previous = 1
+    try:
+        for record in reader:
+            starts_on = line_after_previous
+            line_after_previous = reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue  # blank line
+            if headers is None:
+                headers = [cell.strip() for cell in record]
+                columns = [[] for _ in headers]
+                continue
+            if len(record) != len(headers):
+                malformed.append((starts_on, len(record)))
+                continue
+            for column, cell in zip(columns, record, strict=True):
+                column.append(cell)
+            lines.append(starts_on)
+    except csv.Error as exc:
+        raise FileFormatError(f"line {reader.line_num}: the CSV cannot be read ({exc})") from exc
+    if headers is None:
+        raise FileFormatError("the file is empty")
+    return Table(
+        headers=headers,
+        rows=_frame(headers, columns, lines),
+        file_format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        malformed=malformed,
+    )
+
+
+def _frame(headers: list[str], columns: list[list[str]], lines: list[int]) -> pd.DataFrame:
+    _check_headers(headers)
+    frame = pd.DataFrame(dict(zip(headers, columns, strict=True)), dtype=object)
+    frame["line"] = pd.Series(lines, dtype="int64")
+    return frame
+
+
+def _check_headers(headers: list[str]) -> None:
+    if "line" in headers:
+        raise FileFormatError('a column may not be named "line"; rename it')
+    blank = [str(i + 1) for i, header in enumerate(headers) if not header]
+    if blank:
+        raise FileFormatError(f"columns {', '.join(blank)} have no name in the header line")
+    seen: set[str] = set()
+    for header in headers:
+        if header in seen:
+            raise FileFormatError(f"column {header!r} appears twice in the header line")
+        seen.add(header)
+
+
+def _xlsx_text(value: object) -> str:
+    """A cell as text: dates in ISO form, whole numbers without ``.0``, formulas as written."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        # data_only=False: a formula cell yields its formula text, never a computed value.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FileFormatError(f"the XLSX workbook cannot be read ({exc})") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        headers: list[str] | None = None
+        columns: list[list[str]] = []
+        lines: list[int] = []
+        malformed: list[tuple[int, int]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_xlsx_text(value) for value in values]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if not any(cell.strip() for cell in cells):
+                continue
+            if headers is None:
+                headers = [cell.strip() for cell in cells]
+                columns = [[] for _ in headers]
+                continue
+            if len(cells) > len(headers):
+                malformed.append((number, len(cells)))
+                continue
+            cells += [""] * (len(headers) - len(cells))
+            for column, cell in zip(columns, cells, strict=True):
+                column.append(cell)
+            lines.append(number)
+    finally:
+        workbook.close()
+    if headers is None:
+        raise FileFormatError("the workbook's first sheet is empty")
+    return Table(
+        headers=headers,
+        rows=_frame(headers, columns, lines),
+        file_format="xlsx",
+        malformed=malformed,
+    )
