@@ -90,9 +90,11 @@ def register_template_globals(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.campaigns.views import blueprint as campaigns_blueprint
     from survey.main.views import blueprint as main_blueprint
 
     app.register_blueprint(main_blueprint)
+    app.register_blueprint(campaigns_blueprint)
     app.register_blueprint(__import__("survey.respond.views", fromlist=["blueprint"]).blueprint)
 
 

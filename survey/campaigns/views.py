@@ -1,0 +1,111 @@
+"""Managers' campaign pages: the list, creation, and each campaign's journey."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from questionnaires import get_bundled, list_bundled
+from questionnaires.forms import build_page_form_class
+from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.campaigns.forms import CampaignForm
+from survey.campaigns.lifecycle import campaign_steps, next_step
+from survey.campaigns.operations import CampaignError, create_campaign, get_campaign
+from survey.extensions import db
+from survey.models import Campaign, Programme
+
+blueprint = Blueprint("campaigns", __name__, url_prefix="/manage")
+
+# Pages of other parts of the application that a campaign links to, by step.
+STEP_ENDPOINTS = {
+    "plan": "frame.plan",
+    "draw": "frame.plan",
+    "launch": "distribution.messages",
+    "fieldwork": "distribution.status",
+    "close": "distribution.status",
+    "report": "reporting.reports",
+}
+
+
+def step_url(step: str, slug: str) -> str | None:
+    try:
+        return url_for(STEP_ENDPOINTS[step], slug=slug)
+    except (BuildError, KeyError):
+        return None
+
+
+@blueprint.app_context_processor
+def campaign_helpers() -> dict[str, object]:
+    return {"step_url": step_url}
+
+
+@blueprint.route("/campaigns", methods=["GET", "POST"])
+@roles_required(*READERS)
+def index() -> str | Response:
+    form = CampaignForm()
+    form.questionnaire.choices = [SelectChoice(b.key, f"{b.title} ({b.key}, {b.version})")
+                                  for b in list_bundled()]
+    if form.year.data is None:
+        form.year.data = date.today().year
+    if form.validate_on_submit():
+        from flask_login import current_user
+
+        if current_user.role not in MANAGERS:
+            abort(403)
+        try:
+            campaign = create_campaign(
+                db.session, form.slug.data or "", programme=form.programme.data or "",
+                year=form.year.data or 0, questionnaire_key=form.questionnaire.data or "",
+                channels=form.channels.data or [], actor=actor_label(),
+            )
+        except CampaignError as exc:
+            db.session.rollback()
+            form.slug.errors = [*form.slug.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Campaign %(slug)s created.", slug=campaign.slug), "status")
+            return redirect(url_for(".campaign", slug=campaign.slug))
+    campaigns = db.session.scalars(
+        select(Campaign).order_by(Campaign.year.desc(), Campaign.slug)
+    ).all()
+    programmes = db.session.scalars(select(Programme.name).order_by(Programme.name)).all()
+    return render_template("campaigns/index.html", form=form, campaigns=campaigns,
+                           programmes=programmes)
+
+
+@blueprint.route("/campaigns/<slug>")
+@roles_required(*READERS)
+def campaign(slug: str) -> str:
+    try:
+        found = get_campaign(db.session, slug)
+    except CampaignError:
+        abort(404)
+    return render_template("campaigns/campaign.html", campaign=found,
+                           steps=campaign_steps(found), next=next_step(found))
+
+
+@blueprint.route("/questionnaires/<key>")
+@roles_required(*READERS)
+def questionnaire_preview(key: str) -> str:
+    """Every page of a bundled questionnaire in both languages, as respondents will see it."""
+    from questionnaires import UnknownQuestionnaire
+
+    try:
+        questionnaire = get_bundled(key)
+    except UnknownQuestionnaire:
+        abort(404)
+    languages = list(questionnaire.languages)
+    pages = [
+        {lang: build_page_form_class(questionnaire, index, lang)(prefix=f"{lang}-p{index}")
+         for lang in languages}
+        for index in range(len(questionnaire.pages))
+    ]
+    current_app.logger.debug("preview of %s", key)
+    return render_template("campaigns/questionnaire.html", questionnaire=questionnaire,
+                           languages=languages, pages=pages)
