@@ -10,10 +10,11 @@ The projections reproduce R's ``survey`` package (``postStratify``, ``rake``; se
 - raking: ten sweeps over the margins in turn of ``z_i - w_i * mean_c(z/w)`` with the plain
   cell mean and the final weights.
 
-Both are carried out on cell sums rather than on the units: after any number of sweeps,
-``z/w`` differs from its start by a sum of one term per margin and cell, so the sweeps only
-need the cell sums of ``z/w`` and the cross-tabulations of the margins; a single pass over
-the units then applies the result, whatever the number of sweeps.
+Both are carried out on sums over the joint cells of the margins rather than on the units:
+after any number of sweeps, ``z/w`` differs from its start by a sum of one term per margin
+and level, so the sweeps only need the joint-cell sums of ``z/w`` and the cross-tabulation
+of the margins; a single pass over the units then applies the result, whatever the number
+of sweeps.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.design import AnalysisInputError
-from analysis.grouping import group_counts, group_sums
+from analysis.grouping import group_sums
 
 RAKING_TOLERANCE = 1e-10
 """Raking stops when no weighted margin moves by more than this share of the total weight."""
@@ -47,6 +48,37 @@ class Margin:
 
 
 @dataclass(frozen=True)
+class CalibrationCells:
+    """The cross-classification of the margins.
+
+    ``codes`` gives each unit's joint cell (a combination of levels found in the data),
+    ``levels[m]`` each joint cell's level in margin ``m``, ``counts`` the units per cell.
+    """
+
+    codes: np.ndarray
+    levels: tuple[np.ndarray, ...]
+    counts: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.counts)
+
+    def indicators(self, margin: int, n_levels: int) -> np.ndarray:
+        """Joint cells x levels of one margin, 1 where the cell has the level."""
+        return np.eye(n_levels)[self.levels[margin]]
+
+
+def cross_classify(margins: tuple[Margin, ...]) -> CalibrationCells:
+    """Joint cells of the margins, numbered over the combinations present in the data."""
+    joint = np.ravel_multi_index(
+        tuple(margin.codes for margin in margins), tuple(margin.size for margin in margins)
+    )
+    present, codes = np.unique(joint, return_inverse=True)
+    levels = np.unravel_index(present, tuple(margin.size for margin in margins))
+    return CalibrationCells(codes=codes, levels=tuple(levels), counts=np.bincount(codes))
+
+
+@dataclass(frozen=True)
 class Calibration:
     """Calibrated weights and what the variance needs to account for the calibration."""
 
@@ -54,55 +86,55 @@ class Calibration:
     weights: np.ndarray
     base_weights: np.ndarray
     margins: tuple[Margin, ...]
+    cells: CalibrationCells
     iterations: int
 
     def residuals(self, linearised: np.ndarray) -> np.ndarray:
         """Project linearised variables (a vector or one column per estimate).
 
         Returns the residuals whose stratified variance is the variance of the calibrated
-        estimator.
+        estimator. Every projection subtracts ``w_i`` times a value of the unit's joint
+        cell, computed from sums over the joint cells.
         """
         matrix = linearised.reshape(len(linearised), -1)
         weights = self.weights[:, None]
         ratios = matrix / weights
+        cells = self.cells
         if self.method == "poststratify":
-            (margin,) = self.margins
             before = self.base_weights
-            cell_means = group_sums(margin.codes, margin.size, before[:, None] * ratios)
-            cell_means /= group_sums(margin.codes, margin.size, before)[:, None]
-            adjustment = cell_means[margin.codes]
+            by_cell = group_sums(cells.codes, cells.size, before[:, None] * ratios)
+            by_cell /= group_sums(cells.codes, cells.size, before)[:, None]
         else:
-            adjustment = _raking_adjustment(self.margins, ratios)
-        return (matrix - weights * adjustment).reshape(linearised.shape)
+            by_cell = _raking_adjustment(
+                self.margins, cells, group_sums(cells.codes, cells.size, ratios)
+            )
+        return (matrix - weights * by_cell[cells.codes]).reshape(linearised.shape)
 
 
-def _raking_adjustment(margins: tuple[Margin, ...], ratios: np.ndarray) -> np.ndarray:
-    """Total subtracted from each unit's ``z/w`` by the raking sweeps.
+def _raking_adjustment(
+    margins: tuple[Margin, ...], cells: CalibrationCells, ratio_sums: np.ndarray
+) -> np.ndarray:
+    """What the raking sweeps subtract from ``z/w`` in each joint cell.
 
-    ``offsets[m]`` accumulates what the sweeps took from each cell of margin ``m``; a sweep
-    over margin ``m`` takes the current cell means, which are the initial cell sums minus
-    the offsets of every margin spread through the cross-tabulation with ``m``.
+    ``offsets[m]`` accumulates what the sweeps took from each level of margin ``m``; a
+    sweep over margin ``m`` takes the current means over its levels, which are the initial
+    sums minus the offsets of every margin spread through the cross-tabulation with ``m``.
     """
-    cell_counts = [group_counts(margin.codes, margin.size) for margin in margins]
-    initial_sums = [group_sums(margin.codes, margin.size, ratios) for margin in margins]
-    crosstabs = [[_crosstab(margin, other) for other in margins] for margin in margins]
-    offsets = [np.zeros((margin.size, ratios.shape[1])) for margin in margins]
+    indicators = [cells.indicators(m, margin.size) for m, margin in enumerate(margins)]
+    level_counts = [indicator.T @ cells.counts for indicator in indicators]
+    initial_sums = [indicator.T @ ratio_sums for indicator in indicators]
+    crosstabs = [
+        [indicator.T @ (cells.counts[:, None] * other) for other in indicators]
+        for indicator in indicators
+    ]
+    offsets = [np.zeros((margin.size, ratio_sums.shape[1])) for margin in margins]
     for _ in range(RAKING_VARIANCE_SWEEPS):
         for m in range(len(margins)):
             current_sums = initial_sums[m] - sum(
                 crosstabs[m][other] @ offsets[other] for other in range(len(margins))
             )
-            offsets[m] += current_sums / cell_counts[m][:, None]
-    return sum(offsets[m][margin.codes] for m, margin in enumerate(margins))
-
-
-def _crosstab(rows: Margin, columns: Margin) -> np.ndarray:
-    joint = rows.codes * columns.size + columns.codes
-    return (
-        np.bincount(joint, minlength=rows.size * columns.size)
-        .reshape(rows.size, columns.size)
-        .astype(float)
-    )
+            offsets[m] += current_sums / level_counts[m][:, None]
+    return sum(indicator @ offset for indicator, offset in zip(indicators, offsets, strict=True))
 
 
 def poststratify(base_weights: np.ndarray, margin: Margin) -> Calibration:
@@ -112,7 +144,10 @@ def poststratify(base_weights: np.ndarray, margin: Margin) -> Calibration:
     """
     cell_totals = group_sums(margin.codes, margin.size, base_weights)
     weights = base_weights * (margin.totals / cell_totals)[margin.codes]
-    return Calibration("poststratify", weights, base_weights, (margin,), iterations=1)
+    margins = (margin,)
+    return Calibration(
+        "poststratify", weights, base_weights, margins, cross_classify(margins), iterations=1
+    )
 
 
 def rake(
@@ -149,7 +184,8 @@ def rake(
         achieved = np.concatenate([group_sums(m.codes, m.size, weights) for m in margins])
         distance = float(np.max(np.abs(achieved - targets)))
         if distance < threshold:
-            return Calibration("rake", weights, base_weights, margins, iterations=iteration)
+            cells = cross_classify(margins)
+            return Calibration("rake", weights, base_weights, margins, cells, iteration)
     variables = ", ".join(margin.variable for margin in margins)
     raise AnalysisInputError(
         f"raking on {variables} did not converge after {max_iterations} iterations "

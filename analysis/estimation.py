@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analysis.design import AnalysisInputError, DesignSpec, IndicatorSpec
 from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
 from analysis.grouping import group_counts, group_sums
-from analysis.responses import JsonScalar, categories, describe_row, numeric_answers
+from analysis.responses import JsonScalar, describe_row, numeric_answers
 from analysis.sample import SampleDesign, prepare_sample
 
 SMALL_BASE = 30
@@ -123,7 +123,7 @@ def analyze(responses: pd.DataFrame, design: DesignSpec) -> AnalysisResult:
     sample = prepare_sample(responses, design)
     families = [_DomainFamily(None, np.zeros(sample.size, dtype=np.int64), (None,))]
     for variable in design.by:
-        levels = categories(responses[variable])
+        levels = sample.categories[variable]
         families.append(_DomainFamily(variable, levels.codes, levels.values))
     by_indicator = [
         _estimate_indicator(
@@ -241,57 +241,62 @@ def _estimate_indicator(
     families: list[_DomainFamily],
     design: DesignSpec,
 ) -> list[SatisfactionEstimate]:
-    """Estimates of one indicator in every domain, the variances computed together."""
+    """Estimates of one indicator in every domain, the variances computed together.
+
+    Column ``d`` of ``linearised`` holds ``z_i = w_i (y_i - ybar_d) / sum_d w`` for the
+    respondents of domain ``d`` who answered, and 0 for everyone else.
+    """
+    domains = [
+        None if family.variable is None else {family.variable: value}
+        for family in families
+        for value in family.values
+    ]
     answered = ~np.isnan(scores)
     weights = sample.weights
     n_strata = len(sample.stratum_labels)
-    blocks, parts = [], []
+    linearised = np.zeros((sample.size, len(domains)), order="F")
+    cells = linearised.reshape(-1, order="F")  # a view: column d starts at d * size
+    estimates, weight_totals, squares = (np.empty(len(domains)) for _ in range(3))
+    counts, dfs = (np.empty(len(domains), dtype=np.int64) for _ in range(2))
+    first = 0
     for family in families:
         n_levels = len(family.values)
-        codes = np.where(answered, family.codes, -1)
-        inside = np.flatnonzero(codes >= 0)
-        level = codes[inside]
+        span = slice(first, first + n_levels)
+        inside = np.flatnonzero(answered & (family.codes >= 0))
+        level = family.codes[inside]
         weight_in, score_in = weights[inside], scores[inside]
-        weight_totals = group_sums(level, n_levels, weight_in)
+        weight_totals[span] = group_sums(level, n_levels, weight_in)
         with np.errstate(invalid="ignore", divide="ignore"):
-            estimates = group_sums(level, n_levels, weight_in * score_in) / weight_totals
-            deviations = score_in - estimates[level]
-            linearised = np.zeros((sample.size, n_levels), order="F")
-            linearised[inside, level] = weight_in * deviations / weight_totals[level]
-        counts = group_counts(level, n_levels)
+            estimates[span] = (
+                group_sums(level, n_levels, weight_in * score_in) / weight_totals[span]
+            )
+            deviations = score_in - estimates[span][level]
+            cells[(first + level) * sample.size + inside] = (
+                weight_in * deviations / weight_totals[span][level]
+            )
+        squares[span] = group_sums(level, n_levels, weight_in * deviations**2)
+        counts[span] = group_counts(level, n_levels)
         strata_present = group_counts(
             level * n_strata + sample.strata[inside], n_levels * n_strata
         ).reshape(n_levels, n_strata)
-        blocks.append(linearised)
-        parts.append(
-            {
-                "family": family,
-                "estimates": estimates,
-                "weight_totals": weight_totals,
-                "counts": counts,
-                "df": counts - (strata_present > 0).sum(axis=1),
-                "squares": group_sums(level, n_levels, weight_in * deviations**2),
-            }
+        dfs[span] = counts[span] - (strata_present > 0).sum(axis=1)
+        first += n_levels
+    variances = sample.variance(linearised)
+    return [
+        _summarise(
+            indicator,
+            domain,
+            estimate=float(estimates[d]),
+            variance=float(variances[d]),
+            n=int(counts[d]),
+            df=int(dfs[d]),
+            weight_total=float(weight_totals[d]),
+            weighted_squares=float(squares[d]),
+            finite_population=sample.has_finite_population,
+            design=design,
         )
-    variances = iter(sample.variance(np.hstack(blocks)))
-    results = []
-    for part in parts:
-        for position, value in enumerate(part["family"].values):
-            results.append(
-                _summarise(
-                    indicator,
-                    None if part["family"].variable is None else {part["family"].variable: value},
-                    estimate=float(part["estimates"][position]),
-                    variance=float(next(variances)),
-                    n=int(part["counts"][position]),
-                    df=int(part["df"][position]),
-                    weight_total=float(part["weight_totals"][position]),
-                    weighted_squares=float(part["squares"][position]),
-                    finite_population=sample.has_finite_population,
-                    design=design,
-                )
-            )
-    return results
+        for d, domain in enumerate(domains)
+    ]
 
 
 def _summarise(
@@ -376,7 +381,7 @@ def _design_effect(
 
 def mean_interval(estimate: float, se: float, df: int, confidence: float) -> tuple[float, float]:
     """``estimate ± t_{df, 1-a/2} se``."""
-    half_width = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
+    half_width = _t_quantile(0.5 + confidence / 2, df) * se
     return estimate - half_width, estimate + half_width
 
 
@@ -398,7 +403,7 @@ def proportion_interval(
     (low, high, note)
     """
     alpha = 1.0 - confidence
-    t_quantile = float(stats.t.ppf(1 - alpha / 2, df))
+    t_quantile = _t_quantile(1 - alpha / 2, df)
     if method == "wald":
         return p - t_quantile * se, p + t_quantile * se, None
     note = None
@@ -424,11 +429,23 @@ def _korn_graubard(
         effective_n = float(n)
         note = "standard error 0: effective sample size taken as the number of respondents"
     if n > 1:
-        effective_n *= (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+        effective_n *= (_t_quantile(alpha / 2, n - 1) / _t_quantile(alpha / 2, df)) ** 2
     successes, failures = effective_n * p, effective_n * (1 - p)
-    low = 0.0 if p <= 0 else float(stats.beta.ppf(alpha / 2, successes, failures + 1))
-    high = 1.0 if p >= 1 else float(stats.beta.ppf(1 - alpha / 2, successes + 1, failures))
+    low = 0.0 if p <= 0 else _beta_quantile(alpha / 2, successes, failures + 1)
+    high = 1.0 if p >= 1 else _beta_quantile(1 - alpha / 2, successes + 1, failures)
     return low, high, note
+
+
+# scipy.special rather than scipy.stats: the same functions (stats.t.ppf and stats.beta.ppf
+# call them) without a second of import time on every run of the command.
+def _t_quantile(probability: float, df: float) -> float:
+    """Quantile of Student's t distribution with ``df`` degrees of freedom."""
+    return float(special.stdtrit(df, probability))
+
+
+def _beta_quantile(probability: float, a: float, b: float) -> float:
+    """Quantile of the Beta(a, b) distribution."""
+    return float(special.betaincinv(a, b, probability))
 
 
 def _expit(x: float) -> float:

@@ -113,11 +113,23 @@ def categories(column: pd.Series) -> Categories:
         codes[present] = np.searchsorted(levels, numeric[present])
         values = tuple(_json_number(level) for level in levels)
         return Categories(codes=codes, labels=tuple(str(v) for v in values), values=values)
-    text = column.astype(object).where(column.notna(), None)
-    text = text.map(lambda value: value if value is None or isinstance(value, str) else str(value))
-    codes, levels = pd.factorize(text, sort=True, use_na_sentinel=True)
-    labels = tuple(str(level) for level in levels)
-    return Categories(codes=codes.astype(np.int64), labels=labels, values=labels)
+    # Factorise first, then name and sort the few distinct levels: a column mixing 2 and
+    # "2" (built in memory, not read from a file) has one level "2".
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    names = [_level_text(level) for level in uniques]
+    labels = tuple(sorted(set(names)))
+    position = {label: index for index, label in enumerate(labels)}
+    # The last entry maps the missing code -1 to -1.
+    renumber = np.array([position[name] for name in names] + [-1], dtype=np.int64)
+    return Categories(codes=renumber[codes], labels=labels, values=labels)
+
+
+def _level_text(level: object) -> str:
+    if isinstance(level, str):
+        return level
+    if isinstance(level, int | float | np.number) and not isinstance(level, bool | np.bool_):
+        return str(_json_number(float(level)))
+    return str(level)
 
 
 def _as_numbers_if_all_numeric(column: pd.Series) -> np.ndarray | None:

@@ -9,6 +9,7 @@ Swensson & Wretman 1992, §15.6). Without a population, the base weights come fr
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 from analysis.calibration import Calibration, Margin, poststratify, rake
 from analysis.design import AnalysisInputError, DesignSpec
 from analysis.grouping import group_sums
-from analysis.responses import categories, describe_row, numeric_answers
+from analysis.responses import Categories, categories, describe_row, numeric_answers
 
 TOTALS_TOLERANCE = 1e-6
 """Relative difference tolerated between population totals (margins, strata) that must agree."""
@@ -29,6 +30,7 @@ class SampleDesign:
 
     ``strata`` codes each respondent's stratum (all 0 without strata); ``stratum_sizes`` is
     ``r_h``; ``sampling_fractions`` is ``r_h / N_h`` (0 without a population).
+    ``categories`` holds the encoded strata, ``by`` and calibration columns.
     """
 
     strata: np.ndarray
@@ -37,6 +39,7 @@ class SampleDesign:
     sampling_fractions: np.ndarray
     base_weights: np.ndarray
     calibration: Calibration | None
+    categories: Mapping[str, Categories]
 
     @property
     def size(self) -> int:
@@ -85,7 +88,12 @@ def prepare_sample(responses: pd.DataFrame, design: DesignSpec) -> SampleDesign:
         raise AnalysisInputError(
             f"the responses hold {len(responses)} respondent(s): at least 2 are needed"
         )
-    strata, labels = _strata(responses, design)
+    encoded = {
+        column: categories(responses[column])
+        for column in (design.strata, *design.by, *_calibration_variables(design))
+        if column is not None
+    }
+    strata, labels = _strata(responses, design, encoded)
     sizes = np.bincount(strata, minlength=len(labels))
     lonely = [label for label, size in zip(labels, sizes, strict=True) if size == 1]
     if lonely:
@@ -106,8 +114,12 @@ def prepare_sample(responses: pd.DataFrame, design: DesignSpec) -> SampleDesign:
     else:
         fractions = np.zeros(len(labels))
         base_weights = _base_weights(responses, design)
-    calibration = _calibrate(responses, design, base_weights)
-    return SampleDesign(strata, labels, sizes, fractions, base_weights, calibration)
+    calibration = _calibrate(responses, design, base_weights, encoded)
+    return SampleDesign(strata, labels, sizes, fractions, base_weights, calibration, encoded)
+
+
+def _calibration_variables(design: DesignSpec) -> tuple[str, ...]:
+    return design.calibration.variables if design.calibration is not None else ()
 
 
 def check_columns(responses: pd.DataFrame, design: DesignSpec) -> None:
@@ -125,10 +137,12 @@ def check_columns(responses: pd.DataFrame, design: DesignSpec) -> None:
         )
 
 
-def _strata(responses: pd.DataFrame, design: DesignSpec) -> tuple[np.ndarray, tuple[str, ...]]:
+def _strata(
+    responses: pd.DataFrame, design: DesignSpec, encoded: Mapping[str, Categories]
+) -> tuple[np.ndarray, tuple[str, ...]]:
     if design.strata is None:
         return np.zeros(len(responses), dtype=np.int64), ("(whole sample)",)
-    strata = categories(responses[design.strata])
+    strata = encoded[design.strata]
     _reject_missing(strata.codes, responses, design.strata, "stratum", design)
     return strata.codes, strata.labels
 
@@ -197,12 +211,15 @@ def _base_weights(responses: pd.DataFrame, design: DesignSpec) -> np.ndarray:
 
 
 def _calibrate(
-    responses: pd.DataFrame, design: DesignSpec, base_weights: np.ndarray
+    responses: pd.DataFrame,
+    design: DesignSpec,
+    base_weights: np.ndarray,
+    encoded: Mapping[str, Categories],
 ) -> Calibration | None:
     if design.calibration is None:
         return None
     margins = tuple(
-        _margin(responses, design, variable, dict(counts))
+        _margin(responses, design, variable, encoded[variable], dict(counts))
         for variable, counts in design.calibration.margins
     )
     _check_totals(design, margins)
@@ -212,9 +229,12 @@ def _calibrate(
 
 
 def _margin(
-    responses: pd.DataFrame, design: DesignSpec, variable: str, counts: dict[str, float]
+    responses: pd.DataFrame,
+    design: DesignSpec,
+    variable: str,
+    cells: Categories,
+    counts: dict[str, float],
 ) -> Margin:
-    cells = categories(responses[variable])
     _reject_missing(cells.codes, responses, variable, "calibration cell", design)
     uncovered = [label for label in cells.labels if label not in counts]
     if uncovered:
