@@ -202,33 +202,78 @@ def customers() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Validate and report without importing.")
 @click.option("--accept-rejects", is_flag=True, help="Import the valid rows despite rejects.")
-def customers_import(file: str, dry_run: bool, accept_rejects: bool) -> None:
-    """Import (or update) customers from CSV or XLSX, all or nothing."""
-    not_available("customers import")
-
-
-@customers.command("erase")
-@click.option("--external-id")
-@click.option("--email")
-@click.option("--phone")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="Read a field (external_id, email, phone, name, language, last_contact_on) from the "
+    "column with this header.",
+)
+@click.option(
+    "--attributes", help="Comma-separated headers to keep as attributes (default: all others)."
+)
 @with_appcontext
-def customers_erase(external_id: str | None, email: str | None, phone: str | None) -> None:
-    """Erase one customer wherever they appear (right to erasure)."""
-    from flask import current_app
+def customers_import(
+    file: str,
+    dry_run: bool,
+    accept_rejects: bool,
+    columns: tuple[str, ...],
+    attributes: str | None,
+) -> None:
+    """Import (or update) customers from CSV or XLSX, all or nothing."""
+    from pathlib import Path
 
     from survey.extensions import db as database
-    from survey.frame.suppressions import SuppressionError
-    from survey.privacy.operations import ErasureError, erase_customer
+    from survey.frame.importing import CustomerFileError, import_customers
 
+    mapping: dict[str, str] = {}
+    for item in columns:
+        name, equals, header = item.partition("=")
+        if not equals or not name.strip() or not header.strip():
+            raise BadInput(f"--column {item!r}: write FIELD=HEADER, e.g. email=Courriel")
+        mapping[name.strip()] = header.strip()
     try:
-        erased = erase_customer(database.session, secret_key=current_app.config["SECRET_KEY"],
-                                external_id=external_id, email=email, phone=phone, actor="cli")
-    except (ErasureError, SuppressionError) as exc:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{file}: cannot be read ({exc.strerror})") from exc
+    try:
+        report = import_customers(
+            database.session,
+            data,
+            Path(file).name,
+            actor="cli",
+            columns=mapping,
+            attributes=[h.strip() for h in attributes.split(",")] if attributes else None,
+            dry_run=dry_run,
+            accept_rejects=accept_rejects,
+            progress=lambda message: click.echo(message, err=True),
+        )
+    except CustomerFileError as exc:
         raise BadInput(str(exc)) from exc
-    if not erased:
-        raise BadInput("no customer matches")
+    for reject in report.rejects:
+        click.echo(
+            f"line {reject.line}: {reject.column or '(row)'}: {reject.reason}"
+            + (f" [{reject.value}]" if reject.value else "")
+        )
+    click.echo(
+        f"{report.filename}: sha256 {report.sha256}; {report.rows_total} rows, "
+        f"{report.rows_valid} valid, {report.rows_rejected} rejected; "
+        f"{report.rows_created} to create, {report.rows_updated} to update, "
+        f"{report.rows_unchanged} unchanged"
+    )
+    if report.refused:
+        database.session.rollback()
+        raise BadInput(
+            f"{report.rows_rejected} rows rejected: nothing imported. Correct the file, or "
+            "import the valid rows with --accept-rejects"
+        )
+    if dry_run:
+        database.session.rollback()
+        click.echo("dry run: nothing imported")
+        return
     database.session.commit()
-    click.echo(f"erased {erased} customer(s); their contacts are suppressed")
+    click.echo(f"imported (import {report.import_id})")
 
 
 # --- campaigns ------------------------------------------------------------------------------
@@ -274,7 +319,7 @@ def campaigns_create(
 
 @campaigns.command("plan")
 @click.argument("slug")
-@click.option("--strata", required=True)
+@click.option("--strata", required=True, help="Comma-separated strata variables ('' for none).")
 @click.option("--margin", required=True, type=float)
 @click.option("--confidence", default=0.95, show_default=True, type=float)
 @click.option("--response-rate", required=True, type=float)
@@ -285,17 +330,117 @@ def campaigns_create(
     type=click.Choice(["proportional", "neyman", "equal"]),
 )
 @click.option("--min-per-stratum", default=0, show_default=True, type=int)
+@click.option(
+    "--prior-sd",
+    "prior_sd",
+    multiple=True,
+    metavar="STRATUM=SD",
+    help="Prior standard deviation of a stratum, for the Neyman allocation.",
+)
+@click.option(
+    "--recent-months",
+    default=12,
+    show_default=True,
+    type=int,
+    help="Exclude customers invited by this programme less than this many months ago.",
+)
+@click.option(
+    "--exclude",
+    "exclude_file",
+    type=click.Path(dir_okay=False),
+    help="File of external ids to exclude, one per line.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
 def campaigns_plan(slug: str, **options: Any) -> None:
     """Size the sample from a target precision."""
-    not_available("campaigns plan")
+    from pathlib import Path
+
+    from flask import current_app
+
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.extensions import db as database
+    from survey.frame.sampling import SamplingError, plan_campaign
+
+    prior_sd: dict[str, float] = {}
+    for item in options["prior_sd"]:
+        stratum, equals, value = item.rpartition("=")
+        try:
+            prior_sd[stratum.strip()] = float(value)
+        except ValueError:
+            raise BadInput(f"--prior-sd {item!r}: write STRATUM=SD, e.g. pro=0.4") from None
+        if not equals:
+            raise BadInput(f"--prior-sd {item!r}: write STRATUM=SD, e.g. pro=0.4")
+    excluded: list[str] = []
+    if options["exclude_file"]:
+        try:
+            lines = Path(options["exclude_file"]).read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{options['exclude_file']}: cannot be read ({exc})") from exc
+        excluded = [line.strip() for line in lines if line.strip()]
+    try:
+        campaign = get_campaign(database.session, slug)
+        plan = plan_campaign(
+            database.session,
+            campaign,
+            strata_variables=options["strata"].split(","),
+            margin=options["margin"],
+            confidence=options["confidence"],
+            response_rate=options["response_rate"],
+            allocation=options["allocation"],
+            min_per_stratum=options["min_per_stratum"],
+            prior_sd=prior_sd or None,
+            recent_months=options["recent_months"],
+            excluded_external_ids=excluded,
+            secret_key=current_app.config["SECRET_KEY"],
+            actor="cli",
+        )
+    except (CampaignError, SamplingError) as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    if options["as_json"]:
+        click.echo(json.dumps(plan, ensure_ascii=False))
+        return
+    from survey.frame.sampling import plan_lines
+
+    for line in plan_lines(plan):
+        click.echo(line)
 
 
 @campaigns.command("draw")
 @click.argument("slug")
 @click.option("--seed", required=True, type=int)
+@with_appcontext
 def campaigns_draw(slug: str, seed: int) -> None:
     """Draw the stratified sample with a recorded seed."""
-    not_available("campaigns draw")
+    from flask import current_app
+
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.extensions import db as database
+    from survey.frame.sampling import SamplingError, draw_sample
+
+    try:
+        campaign = get_campaign(database.session, slug)
+        result = draw_sample(
+            database.session,
+            campaign,
+            seed,
+            secret_key=current_app.config["SECRET_KEY"],
+            actor="cli",
+        )
+    except (CampaignError, SamplingError) as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    for stratum in result.strata:
+        note = " (taken whole)" if stratum["taken_whole"] else ""
+        click.echo(
+            f"{stratum['stratum']}: {stratum['drawn']} of {stratum['population']}, "
+            f"weight {stratum['design_weight']:.4f}{note}"
+        )
+    click.echo(
+        f"drew {result.sample_size} customers from a frame of {result.frame_size} "
+        f"with seed {seed}; campaign {slug} is sampled (frame sha256 {campaign.frame_sha256})"
+    )
 
 
 @campaigns.command("launch")

@@ -1,0 +1,552 @@
+"""The frame, the plan and the draw of a campaign.
+
+**Frame.** The customers a campaign may invite: the whole base minus, in this order (a customer
+is counted under the first rule that removes them, so the counts add up):
+
+1. ``erased`` — personal data purged;
+2. ``excluded_list`` — external id on the campaign's explicit exclusion list;
+3. ``suppressed`` — the email or the phone is suppressed (an opt-out of either contact removes
+   the customer, since the person asked not to be surveyed);
+4. ``no_consent`` — consent withdrawn;
+5. ``recently_invited`` — invited by another campaign of the same programme launched less than
+   ``recent_months`` months (default 12) before now; test invitations do not count;
+6. ``no_contact`` — no usable contact for the campaign's channels: an email for the email
+   channel, a mobile number (as `phonenumbers` types it) for SMS.
+
+**Strata.** Strata variables are customer attribute names (``segment``, ``canal``…) or
+``language``. A customer's *stratum key* is their values of the strata variables, in the order
+the plan gives them, joined by ``" / "``; a blank or missing value is written ``(none)``. With
+no strata variables every customer is in stratum ``all``.
+
+**Frame fingerprint.** SHA-256 of the UTF-8 lines ``<stratum key>\\t<external id>\\n`` sorted
+by stratum key then external id (Unicode code-point order), concatenated.
+
+**Draw.** Stratified simple random sampling without replacement, reproducible from the seed:
+
+1. ``rng = numpy.random.Generator(numpy.random.PCG64(seed))``, created once;
+2. for each stratum in code-point order of its key: sort its ``N_h`` customers by external id
+   (code-point order), draw ``u = rng.random(N_h)`` (one double per customer, in that order),
+   and take the ``n_h`` customers with the smallest ``u`` (ties, which have probability zero,
+   to the smaller external id). Every stratum consumes its ``N_h`` doubles, even one taken
+   whole, so a stratum's draw depends only on the seed and the strata before it;
+3. ``n_h`` is the plan's invitations for the stratum; a stratum with ``N_h <= n_h`` is taken
+   whole; each invitation's design weight is ``N_h / n_h`` with ``n_h`` the number drawn.
+
+``rng.random`` is PCG64's 64-bit output shifted right by 11 bits times 2⁻⁵³, which any
+implementation of PCG64 (NumPy, R's `dqrng`, the reference C code) reproduces.
+
+An invitation's channel is email when the campaign has the email channel and the customer an
+email; otherwise SMS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.orm import Session
+
+from analysis.design import AnalysisInputError
+from analysis.sample_size import ALLOCATIONS, plan_sample
+from survey.audit import record_event
+from survey.frame.contacts import is_mobile
+from survey.models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    Customer,
+    Invitation,
+    Message,
+    Suppression,
+    utcnow,
+)
+from survey.tokens import issue_token
+
+STRATUM_SEPARATOR = " / "
+MISSING_VALUE = "(none)"
+WHOLE_FRAME = "all"
+EXCLUSION_RULES = (
+    "erased", "excluded_list", "suppressed", "no_consent", "recently_invited", "no_contact",
+)
+DEFAULT_RECENT_MONTHS = 12
+MAX_SEED = 2**31 - 1  # Campaign.seed is a 32-bit integer on PostgreSQL
+
+
+class SamplingError(ValueError):
+    """A plan or draw the campaign's state or the inputs do not allow; the message says why."""
+
+
+@dataclass
+class Frame:
+    strata_variables: list[str]
+    units: pd.DataFrame  # customer_id, external_id, stratum, email, language, attributes
+    exclusions: dict[str, int]
+    counts: dict[str, int]  # stratum key → N_h, in key order
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.units)
+
+
+# --- the frame ------------------------------------------------------------------------------
+
+
+def stratum_keys(values: Sequence[Sequence[Any]]) -> list[str]:
+    """Stratum keys from each unit's strata values (see the module's documentation)."""
+    return [
+        STRATUM_SEPARATOR.join(
+            str(value).strip() if value is not None and str(value).strip() else MISSING_VALUE
+            for value in unit
+        )
+        for unit in values
+    ]
+
+
+def frame_sha256(strata: Iterable[str], external_ids: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for stratum, external_id in sorted(zip(strata, external_ids, strict=True)):
+        digest.update(f"{stratum}\t{external_id}\n".encode())
+    return digest.hexdigest()
+
+
+def _months_before(moment: datetime, months: int) -> datetime:
+    return (pd.Timestamp(moment) - pd.DateOffset(months=months)).to_pydatetime()
+
+
+def _usable_for_sms(phones: pd.Series) -> pd.Series:
+    present = phones.notna()
+    usable = pd.Series(False, index=phones.index)
+    usable[present] = [is_mobile(phone) for phone in phones[present]]
+    return usable
+
+
+def _suppressed(units: pd.DataFrame, session: Session, secret_key: str) -> pd.Series:
+    hashes = set(session.scalars(select(Suppression.contact_hash)))
+    if not hashes:
+        return pd.Series(False, index=units.index)
+    key = secret_key.encode("utf-8")
+
+    def hashed(kind: str, value: str | None) -> bool:
+        if value is None:
+            return False
+        return hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex() in hashes
+
+    return pd.Series(
+        [
+            hashed("email", email) or hashed("phone", phone)
+            for email, phone in zip(units["email"], units["phone"], strict=True)
+        ],
+        index=units.index,
+    )
+
+
+def build_frame(
+    session: Session,
+    campaign: Campaign,
+    strata_variables: Sequence[str],
+    *,
+    secret_key: str,
+    recent_months: int = DEFAULT_RECENT_MONTHS,
+    excluded_external_ids: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Frame:
+    """The campaign's frame today, with the count each exclusion rule removed."""
+    now = now or utcnow()
+    if recent_months < 0:
+        raise SamplingError("the months since the last invitation must be 0 or more")
+    customers = Customer.__table__
+    rows = session.execute(
+        select(
+            customers.c.id, customers.c.external_id, customers.c.email, customers.c.phone,
+            customers.c.language, customers.c.attributes, customers.c.consent,
+            customers.c.erased_at,
+        )
+    ).all()
+    units = pd.DataFrame(
+        rows,
+        columns=["customer_id", "external_id", "email", "phone", "language", "attributes",
+                 "consent", "erased_at"],
+    )
+    excluded_ids = {str(external_id).strip() for external_id in excluded_external_ids}
+    cutoff = _months_before(now, recent_months)
+    recently = select(Invitation.customer_id).join(Campaign, Invitation.campaign_id == Campaign.id)
+    recently = recently.where(
+        Campaign.programme_id == campaign.programme_id,
+        Campaign.id != campaign.id,
+        Campaign.launched_at.is_not(None),
+        Campaign.launched_at >= cutoff,
+        Invitation.is_test.is_(False),
+        Invitation.customer_id.is_not(None),
+    )
+    recently_invited = set(session.scalars(recently.distinct()))
+    usable = pd.Series(False, index=units.index)
+    if Channel.EMAIL.value in campaign.channels:
+        usable |= units["email"].notna()
+    if Channel.SMS.value in campaign.channels:
+        usable |= _usable_for_sms(units["phone"])
+
+    rules = {
+        "erased": units["erased_at"].notna(),
+        "excluded_list": units["external_id"].isin(excluded_ids),
+        "suppressed": _suppressed(units, session, secret_key),
+        "no_consent": ~units["consent"].astype(bool),
+        "recently_invited": units["customer_id"].isin(recently_invited),
+        "no_contact": ~usable,
+    }
+    remaining = pd.Series(True, index=units.index)
+    exclusions: dict[str, int] = {}
+    for rule in EXCLUSION_RULES:
+        removed = remaining & rules[rule].astype(bool)
+        exclusions[rule] = int(removed.sum())
+        remaining &= ~removed
+    units = units.loc[remaining, ["customer_id", "external_id", "email", "phone", "language",
+                                  "attributes"]]
+    units = units.assign(stratum=_strata_of(units, strata_variables))
+    units = units.sort_values(["stratum", "external_id"], kind="stable").reset_index(drop=True)
+    counts = {str(k): int(v) for k, v in units.groupby("stratum", sort=True).size().items()}
+    too_long = [key for key in counts if len(key) > 200]
+    if too_long:
+        raise SamplingError(f"stratum key {too_long[0][:60]!r}… is longer than 200 characters")
+    return Frame(
+        strata_variables=list(strata_variables),
+        units=units,
+        exclusions=exclusions,
+        counts=dict(sorted(counts.items())),
+        sha256=frame_sha256(units["stratum"], units["external_id"]),
+    )
+
+
+def _strata_of(units: pd.DataFrame, strata_variables: Sequence[str]) -> list[str]:
+    if not strata_variables:
+        return [WHOLE_FRAME] * len(units)
+    values = [
+        [
+            language if variable == "language" else (attributes or {}).get(variable)
+            for variable in strata_variables
+        ]
+        for attributes, language in zip(units["attributes"], units["language"], strict=True)
+    ]
+    return stratum_keys(values)
+
+
+def parse_strata(text: str | Sequence[str]) -> list[str]:
+    """``"segment, canal"`` → ``["segment", "canal"]``; rejects repeats."""
+    names = text.split(",") if isinstance(text, str) else list(text)
+    variables = [name.strip() for name in names if name.strip()]
+    if len(set(variables)) != len(variables):
+        raise SamplingError(f"a strata variable is repeated in {variables}")
+    return variables
+
+
+def known_variables(session: Session, limit: int = 10000) -> list[str]:
+    """Attribute names seen on (a sample of) the customers, and ``language``."""
+    names: set[str] = set()
+    for attributes in session.scalars(select(Customer.attributes).limit(limit)):
+        names.update(attributes or {})
+    return ["language", *sorted(names)]
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def _check_can_sample(session: Session, campaign: Campaign) -> None:
+    if campaign.status == CampaignStatus.DRAFT.value:
+        return
+    if campaign.status == CampaignStatus.SAMPLED.value:
+        sent = session.scalar(select(exists().where(Message.campaign_id == campaign.id)))
+        if not sent:
+            return
+    raise SamplingError(
+        f"campaign {campaign.slug} is {campaign.status}: the sample can only be planned or "
+        "drawn in draft, or again while sampled before any message is queued"
+    )
+
+
+def plan_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    strata_variables: Sequence[str],
+    margin: float,
+    confidence: float,
+    response_rate: float,
+    allocation: str = "proportional",
+    min_per_stratum: int = 0,
+    prior_sd: Mapping[str, float] | None = None,
+    recent_months: int = DEFAULT_RECENT_MONTHS,
+    excluded_external_ids: Iterable[str] = (),
+    secret_key: str,
+    actor: str,
+    actor_id: int | None = None,
+    save: bool = True,
+) -> dict[str, Any]:
+    """Build the frame, size the sample with `analysis.plan_sample`, store it in `campaign.plan`.
+
+    Returns the plan. With `save=False` nothing is stored (a preview). Planning again a
+    sampled campaign (no message queued yet) discards its sample and puts it back in draft.
+    """
+    _check_can_sample(session, campaign)
+    if allocation not in ALLOCATIONS:
+        raise SamplingError(f"allocation must be one of {', '.join(ALLOCATIONS)}")
+    excluded = sorted({str(i).strip() for i in excluded_external_ids if str(i).strip()})
+    variables = parse_strata(strata_variables)
+    frame = build_frame(
+        session, campaign, variables, secret_key=secret_key, recent_months=recent_months,
+        excluded_external_ids=excluded,
+    )
+    if frame.size == 0:
+        raise SamplingError(
+            f"the frame is empty after exclusions ({_describe(frame.exclusions)}): import "
+            "customers or review the exclusions"
+        )
+    try:
+        sample_plan = plan_sample(
+            frame.counts, margin, confidence, response_rate, allocation=allocation,
+            min_per_stratum=min_per_stratum, prior_sd=prior_sd if allocation == "neyman" else None,
+        )
+    except AnalysisInputError as exc:
+        raise SamplingError(str(exc)) from exc
+    plan = {
+        "strata_variables": variables,
+        "margin": margin,
+        "confidence": confidence,
+        "response_rate": response_rate,
+        "allocation": allocation,
+        "min_per_stratum": min_per_stratum,
+        "prior_sd": dict(prior_sd) if prior_sd and allocation == "neyman" else None,
+        "recent_months": recent_months,
+        "excluded_external_ids": excluded,
+        "exclusions": frame.exclusions,
+        "frame_size": frame.size,
+        "frame_sha256": frame.sha256,
+        "expected_margin": sample_plan.expected_margin,
+        "cochran_respondents": sample_plan.cochran_respondents,
+        "respondents": sample_plan.respondents,
+        "invitations": sample_plan.invitations,
+        "strata": [
+            {
+                "stratum": stratum.stratum,
+                "population": stratum.population,
+                "respondents": stratum.respondents,
+                "invitations": stratum.invitations,
+                "invitations_capped": stratum.invitations_capped,
+                "taken_whole": stratum.invitations >= stratum.population,
+                "expected_margin": stratum.expected_margin,
+            }
+            for stratum in sample_plan.strata
+        ],
+        "planned_at": utcnow().isoformat(timespec="seconds"),
+    }
+    if not save:
+        return plan
+    if campaign.status == CampaignStatus.SAMPLED.value:
+        _discard_sample(session, campaign)
+        campaign.status = CampaignStatus.DRAFT.value
+    campaign.plan = plan
+    session.flush()
+    record_event(
+        session,
+        "campaign.plan",
+        actor=actor,
+        actor_id=actor_id,
+        object_type="campaign",
+        object_id=campaign.id,
+        campaign_id=campaign.id,
+        summary={
+            key: plan[key]
+            for key in ("strata_variables", "margin", "confidence", "response_rate",
+                        "allocation", "min_per_stratum", "recent_months", "exclusions",
+                        "frame_size", "frame_sha256", "respondents", "invitations")
+        } | {"excluded_list_size": len(excluded)},
+    )
+    return plan
+
+
+def plan_lines(plan: Mapping[str, Any]) -> list[str]:
+    """The plan as the command line prints it: one line per stratum, then the totals."""
+    lines = [
+        f"frame: {plan['frame_size']} customers (sha256 {plan['frame_sha256']}); excluded: "
+        f"{_describe(plan['exclusions'])}",
+        f"{'stratum':<30} {'N':>9} {'respondents':>11} {'invitations':>11} {'margin':>8}",
+    ]
+    for stratum in plan["strata"]:
+        note = " taken whole" if stratum["taken_whole"] else ""
+        note += " (capped: expected respondents short)" if stratum["invitations_capped"] else ""
+        lines.append(
+            f"{stratum['stratum'][:30]:<30} {stratum['population']:>9} "
+            f"{stratum['respondents']:>11} {stratum['invitations']:>11} "
+            f"{stratum['expected_margin'] * 100:>7.2f}%{note}"
+        )
+    lines.append(
+        f"{'total':<30} {plan['frame_size']:>9} {plan['respondents']:>11} "
+        f"{plan['invitations']:>11} {plan['expected_margin'] * 100:>7.2f}%"
+    )
+    lines.append(
+        f"target ±{plan['margin'] * 100:.2f} points at {plan['confidence']:.0%} confidence, "
+        f"response rate {plan['response_rate']:.0%}, {plan['allocation']} allocation"
+    )
+    return lines
+
+
+def _describe(exclusions: Mapping[str, int]) -> str:
+    return ", ".join(f"{rule} {count}" for rule, count in exclusions.items() if count) or "none"
+
+
+# --- the draw -------------------------------------------------------------------------------
+
+
+def draw_stratified(
+    members: Mapping[str, Sequence[str]], sizes: Mapping[str, int], seed: int
+) -> dict[str, list[str]]:
+    """The external ids drawn in each stratum (see the module's documentation), sorted.
+
+    `members` maps each stratum key to its customers' external ids; `sizes` the number to
+    draw. Pure and deterministic: the auditor's reference.
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    drawn: dict[str, list[str]] = {}
+    for stratum in sorted(members):
+        ids = np.array(sorted(members[stratum]), dtype=object)
+        keys = rng.random(len(ids))
+        wanted = min(int(sizes[stratum]), len(ids))
+        order = np.argsort(keys, kind="stable")[:wanted]
+        drawn[stratum] = sorted(ids[order].tolist())
+    return drawn
+
+
+@dataclass
+class DrawResult:
+    seed: int
+    frame_size: int
+    sample_size: int
+    strata: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def taken_whole(self) -> list[str]:
+        return [stratum["stratum"] for stratum in self.strata if stratum["taken_whole"]]
+
+
+def _discard_sample(session: Session, campaign: Campaign) -> int:
+    result = session.execute(
+        delete(Invitation).where(
+            Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False)
+        )
+    )
+    return result.rowcount or 0
+
+
+def draw_sample(
+    session: Session,
+    campaign: Campaign,
+    seed: int,
+    *,
+    secret_key: str,
+    actor: str,
+    actor_id: int | None = None,
+) -> DrawResult:
+    """Draw the planned sample: one Invitation per sampled customer; campaign → sampled.
+
+    Refused when there is no plan, when the base changed since the plan (its frame
+    fingerprint differs: plan again), after a message was queued, or with a seed outside
+    0…2³¹−1. Drawing again while sampled replaces the sample.
+    """
+    _check_can_sample(session, campaign)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise SamplingError(f"the seed must be a whole number from 0 to {MAX_SEED}")
+    plan = campaign.plan
+    if not plan:
+        raise SamplingError(f"campaign {campaign.slug} has no plan: run `campaigns plan` first")
+    frame = build_frame(
+        session, campaign, plan["strata_variables"], secret_key=secret_key,
+        recent_months=plan["recent_months"],
+        excluded_external_ids=plan["excluded_external_ids"],
+    )
+    if frame.sha256 != plan["frame_sha256"]:
+        raise SamplingError(
+            "the frame changed since the plan (customers imported, suppressed or invited "
+            "since): plan the campaign again before drawing"
+        )
+    sizes = {stratum["stratum"]: stratum["invitations"] for stratum in plan["strata"]}
+    units = frame.units
+    members = {
+        stratum: group["external_id"].tolist()
+        for stratum, group in units.groupby("stratum", sort=True)
+    }
+    drawn = draw_stratified(members, sizes, seed)
+
+    if campaign.status == CampaignStatus.SAMPLED.value:
+        _discard_sample(session, campaign)
+    by_external_id = units.set_index("external_id")
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    result = DrawResult(seed=seed, frame_size=frame.size, sample_size=0)
+    has_email_channel = Channel.EMAIL.value in campaign.channels
+    for stratum, external_ids in drawn.items():
+        population = frame.counts[stratum]
+        weight = population / len(external_ids)
+        result.strata.append(
+            {
+                "stratum": stratum,
+                "population": population,
+                "planned": sizes[stratum],
+                "drawn": len(external_ids),
+                "taken_whole": len(external_ids) == population,
+                "design_weight": weight,
+            }
+        )
+        chosen = by_external_id.loc[external_ids]
+        for customer_id, email, language, attributes in zip(
+            chosen["customer_id"], chosen["email"], chosen["language"], chosen["attributes"],
+            strict=True,
+        ):
+            salt, _token, token_hash = issue_token(secret_key)
+            channel = Channel.EMAIL if has_email_channel and email is not None else Channel.SMS
+            rows.append(
+                {
+                    "campaign_id": campaign.id,
+                    "customer_id": int(customer_id),
+                    "stratum": stratum,
+                    "design_weight": weight,
+                    "attributes": {**(attributes or {}), "language": language},
+                    "token_salt": salt,
+                    "token_hash": token_hash,
+                    "language": language,
+                    "channel": channel.value,
+                    "created_at": now,
+                }
+            )
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Invitation.__table__), rows[start : start + 5000])
+    result.sample_size = len(rows)
+    campaign.seed = seed
+    campaign.frame_counts = frame.counts
+    campaign.frame_sha256 = frame.sha256
+    campaign.exclusions = frame.exclusions
+    campaign.drawn_at = now
+    campaign.status = CampaignStatus.SAMPLED.value
+    session.flush()
+    record_event(
+        session,
+        "campaign.draw",
+        actor=actor,
+        actor_id=actor_id,
+        object_type="campaign",
+        object_id=campaign.id,
+        campaign_id=campaign.id,
+        summary={
+            "seed": seed,
+            "frame_size": frame.size,
+            "frame_sha256": frame.sha256,
+            "sample_size": result.sample_size,
+            "taken_whole": result.taken_whole,
+        },
+    )
+    return result
