@@ -138,7 +138,12 @@ def _state_page(state: LinkState) -> Any:
 def _message_page(
     title: str, message: str, status: int = 200, headers: dict[str, str] | None = None
 ) -> Any:
-    html = render_template("respond/message.html", title=title, message=message)
+    html = render_template(
+        "respond/message.html",
+        title=title,
+        message=message,
+        privacy=privacy_notice(current_app.config, str(get_locale() or "fr")),
+    )
     return html, status, headers or {}
 
 
