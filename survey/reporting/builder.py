@@ -154,6 +154,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
             "export_name": inputs.export_name,
             "design_name": _design_name(inputs.export_name),
             "design": dataset.design,
+            "questionnaire": dataset.questionnaire,
         },
         "generated_at": inputs.generated_at,
         "small_base": SMALL_BASE,

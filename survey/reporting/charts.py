@@ -1,0 +1,219 @@
+"""The report's charts, as Plotly figures rendered to HTML fragments without Plotly's script.
+
+Every chart has a title and axis labels, distinguishes its series by pattern and by printed
+values as well as by colour, and is followed in the report by the table of its numbers (its
+text alternative). The script itself (`plotly_script`) is embedded once per report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+# Colour-blind-safe sequential blues for scales (Okabe–Ito inspired for categories).
+SCALE_COLOURS = ("#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac")
+PATTERNS = ("x", "/", "", "\\", "+", ".", "-", "|")
+CATEGORY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+FONT = {"family": "system-ui, Arial, sans-serif", "size": 13}
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["toImage"]}
+
+Text = Callable[[str], str]
+
+
+@lru_cache(maxsize=1)
+def plotly_script() -> str:
+    """plotly.min.js, embedded once in each report so that it opens without network."""
+    return get_plotlyjs()
+
+
+def to_fragment(figure: go.Figure, element_id: str) -> str:
+    return pio.to_html(
+        figure, include_plotlyjs=False, full_html=False, config=CONFIG, div_id=element_id
+    )
+
+
+def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int) -> None:
+    figure.update_layout(
+        title={"text": title, "x": 0},
+        font=FONT,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 50},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    figure.update_xaxes(title_text=x_title, gridcolor="#e5e5e5", automargin=True)
+    figure.update_yaxes(title_text=y_title, gridcolor="#e5e5e5", automargin=True)
+
+
+def _scale_colour(position: int, points: int) -> str:
+    if points <= len(SCALE_COLOURS):
+        return SCALE_COLOURS[round(position * (len(SCALE_COLOURS) - 1) / max(points - 1, 1))]
+    # Long scales (NPS 0–10): detractor red, passive grey, promoter blue.
+    return SCALE_COLOURS[0] if position <= 6 else SCALE_COLOURS[2] if position <= 8 else SCALE_COLOURS[4]
+
+
+def distribution_chart(
+    rows: Sequence[tuple[str, Mapping[int, float]]],
+    point_labels: Mapping[int, str],
+    title: str,
+    t: Text,
+    element_id: str,
+) -> str:
+    """Stacked horizontal bars: one bar per question, one segment per point of the scale."""
+    figure = go.Figure()
+    points = sorted(point_labels)
+    for position, point in enumerate(points):
+        figure.add_trace(
+            go.Bar(
+                name=point_labels[point],
+                y=[label for label, _ in rows],
+                x=[100 * shares.get(point, 0.0) for _, shares in rows],
+                orientation="h",
+                marker={
+                    "color": _scale_colour(position, len(points)),
+                    "pattern": {"shape": PATTERNS[position % len(PATTERNS)], "fgcolor": "#333"},
+                    "line": {"color": "white", "width": 1},
+                },
+                text=[f"{100 * shares.get(point, 0.0):.0f}" for _, shares in rows],
+                textposition="inside",
+                insidetextanchor="middle",
+                hovertemplate="%{y}<br>" + point_labels[point] + ": %{x:.1f} %<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="stack")
+    _layout(figure, title, t("share_percent"), "", 120 + 42 * len(rows))
+    figure.update_xaxes(range=[0, 100])
+    figure.update_yaxes(autorange="reversed")
+    return to_fragment(figure, element_id)
+
+
+def interval_chart(
+    labels: Sequence[str],
+    estimates: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    title: str,
+    x_title: str,
+    element_id: str,
+    *,
+    markers: Sequence[str] = (),
+) -> str:
+    """Estimates with their confidence intervals as horizontal error bars, values printed."""
+    shown = [(lab, e, lo, hi) for lab, e, lo, hi in zip(labels, estimates, lows, highs, strict=True)]
+    figure = go.Figure(
+        go.Scatter(
+            y=[label + (f" {markers[i]}" if i < len(markers) and markers[i] else "")
+               for i, (label, *_rest) in enumerate(shown)],
+            x=[e for _, e, _, _ in shown],
+            mode="markers+text",
+            text=[f"{e:.1f}" if e is not None else "" for _, e, _, _ in shown],
+            textposition="top center",
+            marker={"size": 10, "color": CATEGORY_COLOURS[0], "symbol": "diamond"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [(hi - e) if e is not None and hi is not None else 0 for _, e, _, hi in shown],
+                "arrayminus": [(e - lo) if e is not None and lo is not None else 0 for _, e, lo, _ in shown],
+                "thickness": 2,
+                "width": 6,
+                "color": "#333",
+            },
+            hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    _layout(figure, title, x_title, "", 140 + 40 * len(shown))
+    figure.update_yaxes(autorange="reversed")
+    return to_fragment(figure, element_id)
+
+
+def trend_chart(
+    years: Sequence[int],
+    series: Sequence[tuple[str, Sequence[float | None], Sequence[float | None], Sequence[float | None]]],
+    title: str,
+    y_title: str,
+    t: Text,
+    element_id: str,
+) -> str:
+    """One line per indicator across the programme's campaigns, with interval bars."""
+    figure = go.Figure()
+    symbols = ("circle", "square", "diamond", "triangle-up")
+    dashes = ("solid", "dash", "dot", "dashdot")
+    for position, (name, values, lows, highs) in enumerate(series):
+        figure.add_trace(
+            go.Scatter(
+                name=name,
+                x=[str(year) for year in years],
+                y=values,
+                mode="lines+markers+text",
+                text=[f"{v:.1f}" if v is not None else "" for v in values],
+                textposition="top center",
+                line={"dash": dashes[position % 4], "color": CATEGORY_COLOURS[position % 6]},
+                marker={"symbol": symbols[position % 4], "size": 10},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(h - v) if v is not None and h is not None else 0 for v, h in zip(values, highs, strict=True)],
+                    "arrayminus": [(v - lo) if v is not None and lo is not None else 0 for v, lo in zip(values, lows, strict=True)],
+                },
+            )
+        )  # fmt: skip
+    _layout(figure, title, t("year"), y_title, 420)
+    figure.update_xaxes(type="category")
+    return to_fragment(figure, element_id)
+
+
+def drivers_chart(
+    points: Sequence[tuple[str, float, float, str]],
+    importance_median: float,
+    performance_median: float,
+    title: str,
+    t: Text,
+    element_id: str,
+) -> str:
+    """The importance–performance grid: items as labelled points, medians as dashed lines."""
+    quadrants = sorted({quadrant for *_, quadrant in points})
+    symbols = ("circle", "square", "diamond", "triangle-up")
+    figure = go.Figure()
+    for position, quadrant in enumerate(quadrants):
+        members = [p for p in points if p[3] == quadrant]
+        figure.add_trace(
+            go.Scatter(
+                name=t(f"quadrant_{quadrant}"),
+                x=[importance for _, importance, _, _ in members],
+                y=[100 * performance for _, _, performance, _ in members],
+                mode="markers+text",
+                text=[label for label, *_ in members],
+                textposition="top center",
+                marker={"symbol": symbols[position % 4], "size": 12,
+                        "color": CATEGORY_COLOURS[position % 6]},
+                hovertemplate="%{text}<br>%{x:.2f} ; %{y:.0f} %<extra></extra>",
+            )
+        )  # fmt: skip
+    figure.add_vline(x=importance_median, line_dash="dash", line_color="#555")
+    figure.add_hline(y=100 * performance_median, line_dash="dash", line_color="#555")
+    _layout(figure, title, t("importance_axis"), t("performance_axis"), 520)
+    return to_fragment(figure, element_id)
+
+
+def funnel_chart(
+    labels: Sequence[str], counts: Sequence[int], title: str, t: Text, element_id: str
+) -> str:
+    figure = go.Figure(
+        go.Bar(
+            x=list(counts),
+            y=list(labels),
+            orientation="h",
+            text=[str(c) for c in counts],
+            textposition="auto",
+            marker={"color": CATEGORY_COLOURS[0], "pattern": {"shape": "/"}},
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    _layout(figure, title, t("count"), "", 140 + 36 * len(labels))
+    figure.update_yaxes(autorange="reversed")
+    return to_fragment(figure, element_id)

@@ -1,0 +1,227 @@
+"""The report as one self-contained HTML file, in French or English.
+
+Plotly's script is embedded once; every chart is a fragment followed by the table of its
+numbers. The template is rendered by a Jinja environment of its own (autoescaping on), so the
+report can be built without a web request or a database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from questionnaires.localized import localize
+from survey.reporting import charts
+from survey.reporting.builder import compute_report
+from survey.reporting.texts import translator
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def chart_label(text: Any) -> str:
+    """Plotly reads a little HTML in labels and the chart's JSON sits in a script: no markup."""
+    return str(text).replace("<", "‹").replace(">", "›").replace("&", "＆")
+
+
+class Numbers:
+    """Number formatting of one language (decimal comma in French)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def num(self, value: float | None, digits: int = 1) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        text = f"{value:,.{digits}f}".replace(",", "\u202f")
+        return text.replace(".", ",") if self.lang == "fr" else text
+
+    def pct(self, value: float | None, digits: int = 1) -> str:
+        """A proportion (0–1) as percent."""
+        return "–" if value is None else self.num(100 * value, digits) + "\u00a0%"
+
+    def int(self, value: int | None) -> str:
+        return "–" if value is None else f"{value:,}".replace(",", "\u202f")
+
+    def signed(self, value: float | None, digits: int = 1) -> str:
+        if value is None:
+            return "–"
+        return ("+" if value > 0 else "") + self.num(value, digits)
+
+
+def indicator_scale(kind: str) -> float:
+    """Proportions are printed in percent; means, NPS and the index as they are."""
+    return 100.0 if kind == "proportion" else 1.0
+
+
+def render_report(data: Mapping[str, Any], lang: str) -> str:
+    """The HTML document of `compute_report`'s result, in `lang`."""
+    t = translator(lang)
+    numbers = Numbers(lang)
+    questionnaire = data["annex"]["questionnaire"]
+    kinds = {i["name"]: i["kind"] for i in data["annex"]["design"]["indicators"]}
+    headline = data["headline"]
+    labels = {
+        headline.satisfied: t("satisfied_share"),
+        headline.mean: t("mean_overall"),
+        headline.nps: t("nps"),
+        headline.index: t("index"),
+    }
+
+    def scaled(estimate: Mapping[str, Any] | None, field: str) -> float | None:
+        if not estimate or estimate.get(field) is None:
+            return None
+        return estimate[field] * indicator_scale(kinds[estimate["indicator"]])
+
+    def question_label(code: str) -> str:
+        return localize(questionnaire.question(code).label, lang)
+
+    def variable_label(variable: str) -> str:
+        key = f"var_{variable}"
+        text = t(key)
+        return variable if text == key else text
+
+    built = {
+        "distribution": _distribution_charts(data, t, lang),
+        "domains": _domain_charts(data, t, labels, scaled, variable_label),
+        "trend": _trend_chart(data, t, labels, scaled),
+        "drivers": _drivers_chart(data, t, lang),
+    }
+    template = environment().get_template("report/report.html")
+    return template.render(
+        lang=lang,
+        t=t,
+        n=numbers,
+        data=data,
+        labels=labels,
+        kinds=kinds,
+        scaled=scaled,
+        question_label=question_label,
+        labels_of=lambda codes: " ; ".join(question_label(code) for code in codes),
+        variable_label=variable_label,
+        localize=localize,
+        charts=built,
+        plotly_script=Markup(charts.plotly_script()),
+        dictionary=questionnaire.data_dictionary(lang),
+        questionnaire=questionnaire,
+    )
+
+
+def _distribution_charts(data: Mapping[str, Any], t: Any, lang: str) -> dict[str, Markup]:
+    """One stacked-bar chart per scale (the ratings share one, the NPS has its own)."""
+    groups: dict[tuple[int, int], list[Mapping[str, Any]]] = {}
+    for row in data["questions"]:
+        groups.setdefault(row["question"].scale(), []).append(row)
+    built = {}
+    for number, (scale, rows) in enumerate(groups.items()):
+        first = rows[0]["question"]
+        point_labels = {p: chart_label(label) for p, label in first.point_labels(lang).items()}
+        if first.type_name == "nps":
+            point_labels = {p: str(p) for p in range(scale[0], scale[1] + 1)}
+        title = t("nps_distribution_title") if first.type_name == "nps" else t("distribution_title")
+        bars = [
+            (chart_label(localize(row["question"].label, lang))[:60], row["shares"]) for row in rows
+        ]
+        fragment = charts.distribution_chart(
+            bars, point_labels, title, t, f"chart-distribution-{number}"
+        )
+        built[f"{scale[0]}-{scale[1]}"] = Markup(fragment)
+    return built
+
+
+def _domain_charts(data, t, labels, scaled, variable_label) -> dict[str, Markup]:
+    headline = data["headline"]
+    shown = headline.index or headline.satisfied
+    built = {}
+    for number, domain in enumerate(data["domains"]):
+        names, values, lows, highs, marks = [], [], [], [], []
+        for level in domain["levels"]:
+            estimate = level["estimates"].get(shown)
+            contrast = level["contrasts"].get(shown)
+            names.append(chart_label(level["level"]))
+            values.append(scaled(estimate, "estimate"))
+            lows.append(scaled(estimate, "ci_low"))
+            highs.append(scaled(estimate, "ci_high"))
+            mark = ""
+            if contrast and contrast["significant"]:
+                mark = "▲" if contrast["difference"] > 0 else "▼"
+            if estimate and estimate.get("small_base"):
+                mark += "⚠"
+            marks.append(mark)
+        title = t("domain_chart_title", indicator=labels[shown], variable=variable_label(domain["variable"]))
+        built[domain["variable"]] = Markup(
+            charts.interval_chart(
+                names, values, lows, highs, chart_label(title), chart_label(labels[shown]),
+                f"chart-domain-{number}", markers=marks,
+            )
+        )  # fmt: skip
+    return built
+
+
+def _trend_chart(data, t, labels, scaled) -> Markup | None:
+    points = data["trend"]
+    if len(points) < 2:
+        return None
+    headline = data["headline"]
+    series = []
+    for name in (headline.satisfied, headline.index):
+        if name is None:
+            continue
+        estimates = [point["estimates"].get(name) for point in points]
+        series.append(
+            (
+                chart_label(labels[name]),
+                [scaled(e, "estimate") for e in estimates],
+                [scaled(e, "ci_low") for e in estimates],
+                [scaled(e, "ci_high") for e in estimates],
+            )
+        )
+    years = [point["year"] for point in points]
+    return Markup(
+        charts.trend_chart(years, series, t("trend_title"), t("value"), t, "chart-trend")
+    )
+
+
+def _drivers_chart(data, t, lang) -> Markup | None:
+    drivers = data["drivers"]
+    if not drivers or "grid" not in drivers:
+        return None
+    grid = drivers["grid"]
+    questions = drivers["questions"]
+    points = [
+        (
+            chart_label(localize(questions[d.item].label, lang))[:40],
+            d.importance,
+            d.performance,
+            d.quadrant,
+        )
+        for d in grid.drivers
+    ]
+    return Markup(
+        charts.drivers_chart(
+            points, grid.importance_median, grid.performance_median, t("drivers_title"), t,
+            "chart-drivers",
+        )
+    )  # fmt: skip
+
+
+def build_report_html(inputs: Any, lang: str) -> str:
+    """Compute and render: the report of `inputs` (a `ReportInputs`) in `lang`."""
+    data = compute_report(inputs)
+    return render_report(data, lang)

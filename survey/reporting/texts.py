@@ -1,0 +1,237 @@
+"""The report's wording in French and English.
+
+The report is a document generated in a chosen language, outside any web request, so its words
+live here rather than in the web application's message catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGUAGES = ("fr", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # key: (fr, en)
+    "report_title": ("Rapport annuel de satisfaction client", "Annual customer-satisfaction report"),
+    "provisional": ("Provisoire : terrain en cours", "Provisional: fieldwork still running"),
+    "generated": ("Généré le", "Generated on"),
+    "contents": ("Sommaire", "Contents"),
+    "s_summary": ("Synthèse", "Summary"),
+    "s_method": ("Méthode", "Method"),
+    "s_results": ("Résultats par question", "Results per question"),
+    "s_domains": ("Résultats par domaine", "Results per domain"),
+    "s_trend": ("Évolution", "Trend"),
+    "s_drivers": ("Leviers de satisfaction", "Key drivers"),
+    "s_reliability": ("Fiabilité de l’indice composite", "Reliability of the composite index"),
+    "s_follow_ups": ("Suivi des clients insatisfaits", "Follow-up of dissatisfied customers"),
+    "s_verbatims": ("Verbatims", "Verbatims"),
+    "s_annex": ("Annexe", "Annex"),
+    "indicator": ("Indicateur", "Indicator"),
+    "estimate": ("Estimation", "Estimate"),
+    "interval": ("Intervalle de confiance à {level} %", "{level}% confidence interval"),
+    "ci": ("IC", "CI"),
+    "respondents": ("Répondants", "Respondents"),
+    "n": ("n", "n"),
+    "satisfied_share": ("Part de clients satisfaits", "Share of satisfied customers"),
+    "mean_overall": ("Note moyenne de satisfaction globale", "Mean overall score"),
+    "nps": ("Net Promoter Score (NPS)", "Net Promoter Score (NPS)"),
+    "index": ("Indice composite de satisfaction (0–100)", "Composite satisfaction index (0–100)"),
+    "change": ("Évolution depuis {year}", "Change since {year}"),
+    "previous": ("{year}", "{year}"),
+    "difference": ("Écart", "Difference"),
+    "significant": ("Significatif", "Significant"),
+    "yes": ("oui", "yes"),
+    "no": ("non", "no"),
+    "p_holm": ("p ajustée (Holm)", "p adjusted (Holm)"),
+    "no_previous": (
+        "Aucune campagne antérieure du programme : pas d’évolution à calculer.",
+        "No earlier campaign in the programme: no change to compute.",
+    ),
+    "margin_line": (
+        "Marge d’erreur atteinte sur la part de satisfaits : ±{achieved} points, pour un objectif de ±{target} points ({verdict}).",
+        "Margin of error achieved on the satisfied share: ±{achieved} points, against a target of ±{target} points ({verdict}).",
+    ),
+    "margin_met": ("objectif atteint", "target met"),
+    "margin_missed": ("objectif non atteint", "target missed"),
+    "margin_no_target": (
+        "Marge d’erreur atteinte sur la part de satisfaits : ±{achieved} points (aucun objectif déclaré).",
+        "Margin of error achieved on the satisfied share: ±{achieved} points (no target declared).",
+    ),
+    "summary_reading": (
+        "{n} clients ont répondu. Les intervalles sont à {level} % ; un écart n’est dit significatif qu’après correction de Holm.",
+        "{n} customers answered. Intervals are at {level}%; a change is called significant only after Holm's correction.",
+    ),
+    # method
+    "m_population": ("Population et base de sondage", "Population and frame"),
+    "m_population_text": (
+        "Population cible : les clients de la base du centre ayant été en contact avec le service client, hors exclusions. Base figée au tirage du {drawn} : {size} clients, empreinte SHA-256 {sha}.",
+        "Target population: the customers of the centre's base who contacted customer service, exclusions removed. Frame frozen at the draw on {drawn}: {size} customers, SHA-256 {sha}.",
+    ),
+    "m_exclusions": ("Exclusions par règle", "Exclusions by rule"),
+    "rule": ("Règle", "Rule"),
+    "count": ("Nombre", "Count"),
+    "m_sample": ("Plan de sondage", "Sample design"),
+    "m_sample_text": (
+        "Sondage aléatoire simple stratifié sans remise (ISO 20252 §4.5). Strates : {strata} ; allocation : {allocation} ; marge cible ±{margin} points à {level} % ; taux de réponse attendu {rate} ; graine aléatoire {seed} (même base + même plan + même graine = même échantillon).",
+        "Stratified simple random sampling without replacement (ISO 20252 §4.5). Strata: {strata}; allocation: {allocation}; target margin ±{margin} points at {level}%; expected response rate {rate}; random seed {seed} (same frame + same plan + same seed = same sample).",
+    ),
+    "m_fieldwork": ("Terrain", "Fieldwork"),
+    "m_fieldwork_text": (
+        "Du {start} au {end}. Canaux d’invitation : {channels}. Relances aux non-répondants à J+{reminders}.",
+        "From {start} to {end}. Invitation channels: {channels}. Reminders to non-respondents on day {reminders}.",
+    ),
+    "m_dispositions": ("Issues des invitations et taux AAPOR", "Dispositions and AAPOR rates"),
+    "m_aapor_text": (
+        "Taux selon les Standard Definitions de l’AAPOR (10e éd.) : chaque client tiré est éligible sauf preuve contraire, d’où RR3 = RR1.",
+        "Rates follow AAPOR's Standard Definitions (10th ed.): every sampled customer is eligible unless shown not to be, hence RR3 = RR1.",
+    ),
+    "disposition": ("Issue", "Disposition"),
+    "stratum": ("Strate", "Stratum"),
+    "population": ("Population", "Population"),
+    "invited": ("Invités", "Invited"),
+    "overall_row": ("Ensemble", "All"),
+    "m_weighting": ("Pondération", "Weighting"),
+    "m_weighting_text": (
+        "Poids de base N_h / r_h (population de la strate sur ses répondants), qui redressent la non-réponse par strate.",
+        "Base weights N_h / r_h (stratum population over its respondents), which adjust for non-response within strata.",
+    ),
+    "m_weights_only": (
+        "Poids de sondage des invitations (pas d’effectifs de base enregistrés).",
+        "Design weights of the invitations (no frame counts recorded).",
+    ),
+    "m_calibration": (
+        "Calage ({method}) sur les marges : {margins}.",
+        "Calibration ({method}) to the margins: {margins}.",
+    ),
+    "effective_n": ("Taille d’échantillon effective (Kish)", "Effective sample size (Kish)"),
+    "deff_w": ("Effet de plan dû à la pondération", "Design effect of weighting"),
+    "weight_range": ("Poids minimum et maximum", "Smallest and largest weight"),
+    "m_estimation": ("Estimateurs et intervalles", "Estimators and intervals"),
+    "m_estimation_text": (
+        "Moyennes et proportions pondérées (estimateurs par le ratio de Horvitz-Thompson), variances par linéarisation de Taylor avec correction de population finie, intervalles de Student à {level} % (ddl = répondants − strates) ; proportions : intervalle {ci_method} ; NPS = % promoteurs (9–10) − % détracteurs (0–6) ; indice = moyenne pondérée des items ramenés sur 0–100. Les résultats reproduisent le package R survey. Les réponses « non concerné » et les questions non posées sont exclues des dénominateurs. Une base de moins de {small} répondants est signalée (⚠).",
+        "Weighted means and proportions (Horvitz–Thompson ratio estimators), variances by Taylor linearisation with finite-population correction, Student intervals at {level}% (df = respondents − strata); proportions: {ci_method} interval; NPS = % promoters (9–10) − % detractors (0–6); index = weighted mean of the items rescaled to 0–100. Results reproduce R's survey package. 'Not applicable' answers and questions not asked are left out of denominators. A base below {small} respondents is flagged (⚠).",
+    ),
+    "ci_logit": ("logit", "logit"),
+    "ci_beta": ("de Korn-Graubard (bêta)", "Korn–Graubard (beta)"),
+    "ci_wald": ("de Wald", "Wald"),
+    "m_no_respondents": ("Strates sans répondant : {strata}.", "Strata without respondents: {strata}."),
+    # results
+    "question": ("Question", "Question"),
+    "mean": ("Moyenne", "Mean"),
+    "satisfied": ("Satisfaits", "Satisfied"),
+    "not_applicable": ("Non concerné", "Not applicable"),
+    "not_applicable_apart": (
+        "« Non concerné » est montré à part : les pourcentages de l’échelle portent sur les réponses exprimées.",
+        "'Not applicable' is shown apart: the scale percentages are of the substantive answers.",
+    ),
+    "distribution_title": ("Répartition des réponses (%)", "Distribution of answers (%)"),
+    "nps_distribution_title": ("Recommandation (0–10), répartition (%)", "Recommendation (0–10), distribution (%)"),
+    "share_percent": ("Part des répondants (%)", "Share of respondents (%)"),
+    "table_of_chart": ("Tableau des valeurs du graphique", "Table of the chart's values"),
+    "score": ("Note", "Score"),
+    # domains
+    "domains_intro": (
+        "Chaque niveau est comparé à l’ensemble des autres répondants ; ▲ ou ▼ marque un écart significatif après correction de Holm sur les niveaux de la variable. ⚠ : base inférieure à {small} répondants, à lire avec prudence.",
+        "Each level is compared with all other respondents; ▲ or ▼ marks a difference significant after Holm's correction over the variable's levels. ⚠: base below {small} respondents, read with care.",
+    ),
+    "domain_chart_title": ("{indicator} par {variable}", "{indicator} by {variable}"),
+    "level": ("Niveau", "Level"),
+    "var_stratum": ("strate", "stratum"),
+    "var_invitation_channel": ("canal d’invitation", "invitation channel"),
+    "var_channel": ("canal de contact", "contact channel"),
+    "var_segment": ("segment", "segment"),
+    "var_site": ("site", "site"),
+    # trend
+    "trend_title": ("Évolution des indicateurs clés", "Trend of the key indicators"),
+    "year": ("Année", "Year"),
+    "value": ("Valeur", "Value"),
+    "trend_single": (
+        "Première campagne du programme : la tendance commencera l’an prochain.",
+        "First campaign of the programme: the trend starts next year.",
+    ),
+    # drivers
+    "drivers_title": ("Matrice importance–performance", "Importance–performance grid"),
+    "importance_axis": ("Importance (corrélation avec la satisfaction globale)", "Importance (correlation with overall satisfaction)"),
+    "performance_axis": ("Performance (% de satisfaits)", "Performance (% satisfied)"),
+    "importance": ("Importance", "Importance"),
+    "performance": ("Performance", "Performance"),
+    "quadrant": ("Lecture", "Reading"),
+    "quadrant_priority to improve": ("priorité d’amélioration", "priority to improve"),
+    "quadrant_strength to keep": ("force à préserver", "strength to keep"),
+    "quadrant_secondary": ("secondaire", "secondary"),
+    "quadrant_possible overkill": ("effort peut-être excessif", "possible overkill"),
+    "drivers_reading": (
+        "L’importance d’un item est sa corrélation pondérée avec la satisfaction globale (importance dérivée) ; sa performance est sa part de satisfaits. Les lignes pointillées sont les médianes des items. Les items importants mais peu performants sont les priorités d’amélioration : {priorities}.",
+        "An item's importance is its weighted correlation with overall satisfaction (derived importance); its performance is its share of satisfied customers. Dashed lines are the items' medians. Important items that perform poorly are the priorities for improvement: {priorities}.",
+    ),
+    "none": ("aucun", "none"),
+    "unavailable": ("Non calculable : {reason}", "Cannot be computed: {reason}"),
+    # reliability
+    "alpha_text": (
+        "α de Cronbach = {alpha} (IC de Feldt à {level} % : {low} – {high}), sur {n} répondants ayant répondu aux {k} items posés à tous. Au-delà de 0,7, les items mesurent de façon cohérente une même satisfaction.",
+        "Cronbach's α = {alpha} (Feldt {level}% CI: {low} – {high}), on {n} respondents who answered the {k} items asked of everyone. Above 0.7, the items consistently measure one satisfaction.",
+    ),
+    "alpha_left_out": (
+        "Items posés sous condition, laissés hors du calcul : {items}.",
+        "Items asked under a condition, left out of the computation: {items}.",
+    ),
+    "alpha_if_deleted": ("α si l’item est retiré", "α if the item is removed"),
+    "item": ("Item", "Item"),
+    # follow-ups
+    "follow_ups_intro": (
+        "Demandes de rappel et alertes détracteurs (NPS 0–6 ou satisfaction globale dans les deux notes basses), traitées en boucle fermée (ISO 10004 §7).",
+        "Callback requests and detractor alerts (NPS 0–6 or overall score in the bottom two), handled in a closed loop (ISO 10004 §7).",
+    ),
+    "kind": ("Type", "Kind"),
+    "kind_callback": ("Demandes de rappel", "Callback requests"),
+    "kind_detractor": ("Alertes détracteurs", "Detractor alerts"),
+    "total": ("Total", "Total"),
+    "closed": ("Traitées", "Handled"),
+    "open": ("En cours", "Open"),
+    "median_delay": ("Délai médian (heures)", "Median time (hours)"),
+    "p90_delay": ("9e décile du délai (heures)", "90th percentile time (hours)"),
+    "on_time": ("Traitées dans le délai", "Handled by the due date"),
+    # verbatims
+    "verbatims_intro": (
+        "{total} commentaires libres. Adresses e-mail et numéros de téléphone masqués. Classés de la note globale la plus basse à la plus haute.",
+        "{total} free comments. Email addresses and phone numbers masked. Sorted from the lowest overall score to the highest.",
+    ),
+    "verbatims_sampled": (
+        "{shown} commentaires tirés au hasard (graine {seed}) sont reproduits ; l’export contient tous les commentaires.",
+        "{shown} comments drawn at random (seed {seed}) are printed; the export holds every comment.",
+    ),
+    "comment": ("Commentaire", "Comment"),
+    # annex
+    "a_questionnaire": ("Questionnaire figé", "Frozen questionnaire"),
+    "a_questionnaire_text": (
+        "{key}, version {version}, SHA-256 de sa copie canonique : {sha}.",
+        "{key}, version {version}, SHA-256 of its canonical copy: {sha}.",
+    ),
+    "a_dictionary": ("Dictionnaire des données", "Data dictionary"),
+    "column": ("Colonne", "Column"),
+    "label": ("Libellé", "Label"),
+    "type": ("Type", "Type"),
+    "values": ("Valeurs", "Values"),
+    "a_reproduce": ("Reproduire les résultats", "Reproducing the results"),
+    "a_reproduce_text": (
+        "Les données exportées (SHA-256 {sha}) et le fichier de plan qui les accompagne reproduisent chaque nombre de ce rapport :",
+        "The exported data (SHA-256 {sha}) and the design file beside them reproduce every number of this report:",
+    ),
+    "a_export_command": ("Export des données :", "Exporting the data:"),
+    "a_software": ("Logiciel : barometre {version}.", "Software: barometre {version}."),
+    "a_design": ("Fichier de plan (DESIGN.json)", "Design file (DESIGN.json)"),
+    "small_base_flag": ("base faible", "small base"),
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """`t(key, **values)`: the text in `lang`, with `{placeholders}` filled in."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"the report is written in French or English, not {lang!r}")
+    column = LANGUAGES.index(lang)
+
+    def t(key: str, /, **values: object) -> str:
+        text = TEXTS[key][column] if key in TEXTS else key
+        return text.format(**values) if values else text
+
+    return t
