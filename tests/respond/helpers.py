@@ -60,7 +60,9 @@ STORED = {
 }
 
 
-def open_campaign(status: str = CampaignStatus.OPEN.value, slug: str = "barometre-2026") -> Campaign:
+def open_campaign(
+    status: str = CampaignStatus.OPEN.value, slug: str = "barometre-2026"
+) -> Campaign:
     campaign = create_campaign(
         db.session,
         slug,

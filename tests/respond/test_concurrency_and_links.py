@@ -1,0 +1,187 @@
+"""Submissions of one link at the same instant against a real threaded server; CSRF; test links
+from the command line."""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from survey.extensions import db
+from survey.models import AuditEvent, FollowUp, Invitation, Response
+from tests.respond.helpers import PAGES, answer_all, as_form, make_link, open_campaign
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    """The application served by a threaded werkzeug server on a free port of 127.0.0.1."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join()
+
+
+def post_at_once(url: str, body: bytes, clients: int) -> list[int]:
+    """POST `body` to `url` from `clients` threads released together; their status codes."""
+    barrier = threading.Barrier(clients)
+    statuses: list[int] = []
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def submit() -> None:
+        barrier.wait()
+        request = urllib.request.Request(url, data=body, method="POST")
+        try:
+            with opener.open(request, timeout=60) as reply:
+                statuses.append(reply.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+
+    threads = [threading.Thread(target=submit) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_concurrent_first_pages_create_one_response(app, server):
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        invitation_id = invitation.id
+    body = urllib.parse.urlencode(as_form(PAGES[0], revision=0)).encode()
+    statuses = post_at_once(f"{server}{link}/0", body, clients=8)
+    assert statuses == [303] * 8
+    with app.app_context():
+        responses = db.session.scalars(select(Response)).all()
+        assert len(responses) == 1 and responses[0].invitation_id == invitation_id
+        assert responses[0].revision == 1
+        starts = select(func.count()).where(AuditEvent.action == "response.start")
+        assert db.session.scalar(starts) == 1
+
+
+def test_concurrent_completions_leave_exactly_one_complete_response(app, server, client):
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        invitation_id = invitation.id
+    answer_all(client, link, PAGES[:3])
+    body = urllib.parse.urlencode(as_form(PAGES[3], revision=3)).encode()
+    statuses = post_at_once(f"{server}{link}/3", body, clients=8)
+    assert statuses == [303] * 8
+    with app.app_context():
+        response = db.session.scalar(select(Response))
+        assert db.session.scalar(select(func.count(Response.id))) == 1
+        assert response.status == "complete" and response.revision == 4
+        assert db.session.get(Invitation, invitation_id).disposition == "complete"
+        kinds = sorted(db.session.scalars(select(FollowUp.kind)))
+        assert kinds == ["callback", "detractor"]
+        completions = select(func.count()).where(AuditEvent.action == "response.complete")
+        assert db.session.scalar(completions) == 1
+
+
+def test_many_respondents_at_once_each_complete_once(app, server):
+    with app.app_context():
+        campaign = open_campaign()
+        links = [make_link(campaign)[1] for _ in range(6)]
+    opener = urllib.request.build_opener(NoRedirect)
+    failures: list[str] = []
+
+    def respond(link: str) -> None:
+        for index, page in enumerate(PAGES):
+            body = urllib.parse.urlencode(as_form(page)).encode()
+            request = urllib.request.Request(f"{server}{link}/{index}", data=body, method="POST")
+            try:
+                opener.open(request, timeout=60)
+                failures.append(f"{link}/{index}: no redirect")
+            except urllib.error.HTTPError as error:
+                if error.code != 303:
+                    failures.append(f"{link}/{index}: {error.code}")
+
+    threads = [threading.Thread(target=respond, args=(link,)) for link in links]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with app.app_context():
+        statuses = db.session.scalars(select(Response.status)).all()
+        assert statuses == ["complete"] * 6
+
+
+def test_csrf_protects_every_page(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        invitation_id = invitation.id
+    refused = client.post(f"{link}/0", data={"channels_used": "phone", "complaint": "no"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Cette page avait expiré" in html
+    assert re.search(r'<input checked id="channels_used-0"', html)  # nothing retyped
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Response.id))) == 0
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    accepted = client.post(
+        f"{link}/0", data={"channels_used": "phone", "complaint": "no", "csrf_token": token}
+    )
+    assert accepted.status_code == 303
+    with app.app_context():
+        response = db.session.scalar(select(Response))
+        assert response.invitation_id == invitation_id
+        assert "csrf_token" not in response.answers
+
+
+def test_test_link_command_prints_a_working_link(app, runner, client):
+    with app.app_context():
+        open_campaign(status="draft", slug="preview-2026")
+        db.session.commit()
+    result = runner.invoke(["campaigns", "test-link", "preview-2026"])
+    assert result.exit_code == 0, result.output
+    link = result.output.strip()
+    assert re.fullmatch(r"http://127\.0\.0\.1:5000/r/[A-Za-z0-9_-]{32}", link)
+    path = link.removeprefix("http://127.0.0.1:5000")
+    page = client.get(path)
+    assert page.status_code == 200 and 'name="channels_used"' in page.get_data(as_text=True)
+    assert "Lien de test" in page.get_data(as_text=True)
+
+    answer_all(client, path)
+    with app.app_context():
+        invitation = db.session.scalar(select(Invitation))
+        assert invitation.is_test and invitation.customer_id is None
+        assert invitation.stratum == "test" and invitation.design_weight == 1.0
+        assert invitation.token_hash != path.rsplit("/", 1)[1]  # only the hash is stored
+        assert invitation.disposition == "complete"
+        # A preview's callback and detractor answers do not reach the managers' queue.
+        assert db.session.scalar(select(func.count(FollowUp.id))) == 0
+        assert db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "invitation.test_link")
+        ) == 1
+
+    english = runner.invoke(["campaigns", "test-link", "preview-2026", "--language", "en"])
+    assert "How did you contact" in client.get(
+        english.output.strip().removeprefix("http://127.0.0.1:5000")
+    ).get_data(as_text=True)
+
+
+def test_test_link_is_refused_for_archived_or_unknown_campaigns(app, runner):
+    with app.app_context():
+        open_campaign(status="archived", slug="old-2020")
+        db.session.commit()
+    archived = runner.invoke(["campaigns", "test-link", "old-2020"])
+    assert archived.exit_code == 2 and "archived" in archived.output
+    unknown = runner.invoke(["campaigns", "test-link", "nowhere"])
+    assert unknown.exit_code == 2 and "nowhere" in unknown.output
