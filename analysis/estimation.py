@@ -364,9 +364,12 @@ def _design_effect(
     weighted_squares: float,
     finite_population: bool,
 ) -> float | None:
-    """``var / var_SRS`` with ``var_SRS = s_w^2 / n (1 - n / sum w)`` (R ``svymean(deff=TRUE)``).
+    """``var / var_SRS`` with ``var_SRS = s_w^2 / n (1 - n / sum w)`` (Kish 1965).
 
     ``s_w^2 = n / (n - 1) sum w (y - ybar)^2 / sum w`` is the estimated population variance.
+    R's ``svymean(deff = TRUE)`` always applies the correction ``1 - n / sum w``; here it
+    is applied only when the design gives a population, since otherwise ``sum w`` need not
+    be a population size (weights of 1 would make ``var_SRS`` zero).
     """
     if n < 2:
         return None

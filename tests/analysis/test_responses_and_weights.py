@@ -148,3 +148,16 @@ def test_analysis_result_carries_the_weight_diagnostics():
     result = analyze(_stratified_frame(), design)
     assert result.weighting.sum == pytest.approx(140)
     assert result.weighting.n == 9
+
+
+def test_a_population_without_strata_gives_everyone_n_over_r():
+    frame = _stratified_frame().assign(w=[5.0] * 9)
+    design = parse_design(
+        {
+            "population": 90,
+            "weights": "w",
+            "indicators": [{"name": "q", "kind": "mean", "item": "q"}],
+        }
+    )
+    # The weights column is for designs without a population: N / r wins.
+    assert final_weights(frame, design).tolist() == pytest.approx([10.0] * 9)
