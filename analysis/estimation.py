@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -131,10 +132,8 @@ def analyze(responses: pd.DataFrame, design: DesignSpec) -> AnalysisResult:
         )
         for indicator in design.indicators
     ]
-    # Order of R's reference: for each domain, every indicator.
-    estimates = tuple(
-        by_indicator[i][d] for d in range(len(by_indicator[0])) for i in range(len(by_indicator))
-    )
+    # R's order: for each domain (the whole sample first), every indicator.
+    estimates = tuple(chain.from_iterable(zip(*by_indicator, strict=True)))
     return AnalysisResult(estimates=estimates, weighting=weight_diagnostics(sample.weights))
 
 
@@ -206,11 +205,10 @@ def _check_range(
             bad |= ~np.isnan(answers) & (answers != np.round(answers))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        expected = (
-            f"a whole number from {low:g} to {high:g}"
-            if integers
-            else (f"between {low:g} and {high:g} (its 'scale')")
-        )
+        if integers:
+            expected = f"a whole number from {low:g} to {high:g}"
+        else:
+            expected = f"between {low:g} and {high:g} (its 'scale')"
         raise AnalysisInputError(
             f"indicator {indicator.name!r}, column {column!r}, "
             f"{describe_row(responses, first, id_column)}: answer {answers[first]:g} is not "

@@ -161,3 +161,16 @@ def test_a_population_without_strata_gives_everyone_n_over_r():
     )
     # The weights column is for designs without a population: N / r wins.
     assert final_weights(frame, design).tolist() == pytest.approx([10.0] * 9)
+
+
+def test_category_codes_sort_numbers_as_numbers_and_merge_equal_labels():
+    from analysis.responses import categories
+
+    numeric = categories(pd.Series([10.0, 2.0, np.nan, 2.5, 10.0]))
+    assert numeric.labels == ("2", "2.5", "10")
+    assert numeric.values == (2, 2.5, 10)
+    assert numeric.codes.tolist() == [2, 0, -1, 1, 2]
+    # Built in memory, a column may mix 2 and "2": one level, named as a design names it.
+    mixed = categories(pd.Series([2, "2", "b", None], dtype=object))
+    assert mixed.labels == ("2", "b")
+    assert mixed.codes.tolist() == [0, 0, 1, -1]
