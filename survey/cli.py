@@ -113,9 +113,21 @@ def demo(no_serve: bool, host: str, port: int) -> None:
 @click.option("--with-worker", is_flag=True, help="Also run the message sender.")
 def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Serve the application with gunicorn."""
-    if with_worker:
-        not_available("serve --with-worker (the message sender)")
-    _serve(get_app(), host, port, workers)
+    if not with_worker:
+        _serve(get_app(), host, port, workers)
+        return
+    import subprocess
+
+    # The sender runs as its own process: a crash of one never takes the other down.
+    sender = subprocess.Popen([sys.executable, "-m", "survey", "send"])
+    try:
+        _serve(get_app(), host, port, workers)
+    finally:
+        sender.terminate()
+        try:
+            sender.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            sender.kill()
 
 
 def _serve(app: Flask, host: str, port: int, workers: int) -> None:
@@ -445,9 +457,31 @@ def campaigns_draw(slug: str, seed: int) -> None:
 
 @campaigns.command("launch")
 @click.argument("slug")
-def campaigns_launch(slug: str) -> None:
+@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Last day of fieldwork (default: 28 days from today).")
+@with_appcontext
+def campaigns_launch(slug: str, until: Any) -> None:
     """Open fieldwork: one invitation and one message per sampled customer."""
-    not_available("campaigns launch")
+    from flask import current_app
+
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.distribution.operations import launch_campaign
+    from survey.extensions import db as database
+
+    try:
+        result = launch_campaign(
+            database.session, get_campaign(database.session, slug),
+            secret_key=current_app.config["SECRET_KEY"], actor="cli",
+            until=until.date() if until else None, timezone=current_app.config["TIMEZONE"])
+    except CampaignError as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    click.echo(
+        f"launched {slug}: {result.messages} messages queued ({result.email} email, "
+        f"{result.sms} SMS), {result.suppressed} opted out since the draw, "
+        f"{result.no_contact} without a contact; fieldwork {result.fieldwork_start} to "
+        f"{result.fieldwork_end}. Run `barometre send` to deliver them."
+    )
 
 
 @campaigns.command("test-link")
@@ -479,16 +513,48 @@ def campaigns_test_link(slug: str, language: str) -> None:
 @campaigns.command("status")
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True)
+@with_appcontext
 def campaigns_status(slug: str, as_json: bool) -> None:
     """Fieldwork figures: dispositions, messages, responses, response rate."""
-    not_available("campaigns status")
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.distribution.status import campaign_status
+    from survey.extensions import db as database
+
+    try:
+        status = campaign_status(database.session, get_campaign(database.session, slug))
+    except CampaignError as exc:
+        raise BadInput(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(status, sort_keys=True))
+        return
+    rr2 = "—" if status["rr2"] is None else f"{status['rr2']:.1%}"
+    click.echo(f"{slug} ({status['status']}): {status['invitations']} invitations, "
+               f"{status['completes']} complete, {status['partials']} partial, RR2 {rr2}")
+    click.echo("dispositions: " + ", ".join(
+        f"{name} {count}" for name, count in status["dispositions"].items() if count))
+    for channel, states in status["messages"].items():
+        click.echo(f"{channel} messages: " + ", ".join(
+            f"{state} {count}" for state, count in sorted(states.items())))
+    click.echo(f"reminders sent: {status['reminders_sent']}; possibly sent twice after a "
+               f"worker stopped: {status['possibly_duplicated']}")
 
 
 @campaigns.command("close")
 @click.argument("slug")
+@with_appcontext
 def campaigns_close(slug: str) -> None:
     """Close fieldwork."""
-    not_available("campaigns close")
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.distribution.operations import close_campaign
+    from survey.extensions import db as database
+
+    try:
+        cancelled = close_campaign(database.session, get_campaign(database.session, slug),
+                                   actor="cli")
+    except CampaignError as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    click.echo(f"closed {slug}; {cancelled} queued messages cancelled")
 
 
 # --- sending, reports, exports --------------------------------------------------------------
@@ -496,9 +562,42 @@ def campaigns_close(slug: str) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Send what is due, then stop.")
-def send(once: bool) -> None:
+@click.option("--worker-id", help="Name of this worker (default host:pid); restarting under "
+              "the same name re-queues at once what it had in flight.")
+@click.option("--batch-size", type=click.IntRange(1, 1000), help="Messages per claim.")
+@click.option("--stale-after", type=click.FloatRange(1), help="Seconds without a heartbeat "
+              "after which another worker's claims are re-queued (default 120).")
+@with_appcontext
+def send(once: bool, worker_id: str | None, batch_size: int | None,
+         stale_after: float | None) -> None:
     """Deliver queued invitations and reminders."""
-    not_available("send")
+    import signal
+
+    from flask import current_app
+
+    from survey.distribution.backends import BackendConfigurationError
+    from survey.distribution.worker import Sender, SenderSettings
+
+    settings = SenderSettings.from_config(current_app.config)
+    if batch_size:
+        settings.batch_size = batch_size
+    if stale_after:
+        settings.stale_after = stale_after
+    sender = Sender(current_app._get_current_object(), worker_id=worker_id, settings=settings)
+    # SIGTERM (serve --with-worker, systemd) finishes the batch in hand, then stops.
+    signal.signal(signal.SIGTERM, lambda *_: sender.stop.set())
+    click.echo(f"sender {sender.worker_id} started", err=True)
+    try:
+        stats = sender.run(once=once)
+    except BackendConfigurationError as exc:
+        raise BadInput(str(exc)) from exc
+    except KeyboardInterrupt:
+        return
+    click.echo(
+        f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, "
+        f"cancelled {stats.cancelled}, reminders queued {stats.reminders}, re-queued after a "
+        f"stopped worker {stats.requeued} (flagged possibly duplicated)"
+    )
 
 
 @main.command()

@@ -1,0 +1,197 @@
+"""Distribution pages: webhooks, one-click opt-out, and the manager's campaign pages."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+)
+from flask_babel import gettext
+from sqlalchemy import select
+
+from survey.auth.roles import MANAGERS, roles_required
+from survey.campaigns.operations import CampaignError, get_campaign
+from survey.distribution import webhooks
+from survey.distribution.forms import UnsubscribeForm
+from survey.distribution.gsm import sms_length
+from survey.distribution.operations import invitation_by_token, opt_out
+from survey.distribution.rendering import Outgoing, Wording, links_for
+from survey.distribution.rendering import render_template as render
+from survey.distribution.status import campaign_status, fieldwork_figure
+from survey.extensions import csrf, db
+from survey.models import Channel, Invitation
+
+blueprint = Blueprint("distribution", __name__)
+
+OUTBOX_FILE = re.compile(r"^[0-9]{8,}-(email|sms)\.(eml|txt)$")
+EMAIL_PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " \
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+@blueprint.post("/webhooks/sendgrid")
+@csrf.exempt
+def sendgrid_webhook() -> tuple[str, int]:
+    payload = request.get_data(cache=True)
+    if not webhooks.sendgrid_signature_ok(
+        current_app.config.get("SENDGRID_WEBHOOK_PUBLIC_KEY"), payload,
+        request.headers.get("X-Twilio-Email-Event-Webhook-Signature"),
+        request.headers.get("X-Twilio-Email-Event-Webhook-Timestamp"),
+    ):
+        return "bad signature\n", 403
+    try:
+        events = webhooks.parse_sendgrid_events(json.loads(payload))
+    except (ValueError, webhooks.MalformedEvents) as exc:
+        return f"malformed events: {exc}\n", 400
+    webhooks.apply_sendgrid_events(db.session, events,
+                                   secret_key=current_app.config["SECRET_KEY"])
+    db.session.commit()
+    return "ok\n", 200
+
+
+@blueprint.post("/webhooks/twilio")
+@csrf.exempt
+def twilio_webhook() -> tuple[str, int]:
+    url = f"{current_app.config['BASE_URL'].rstrip('/')}/webhooks/twilio"
+    params = request.form.to_dict()
+    if not webhooks.twilio_signature_ok(current_app.config.get("TWILIO_AUTH_TOKEN"), url, params,
+                                        request.headers.get("X-Twilio-Signature")):
+        return "bad signature\n", 403
+    try:
+        webhooks.apply_twilio_status(db.session, params,
+                                     secret_key=current_app.config["SECRET_KEY"])
+    except webhooks.MalformedEvents as exc:
+        return f"malformed callback: {exc}\n", 400
+    db.session.commit()
+    return "", 204
+
+
+# --- opting out -----------------------------------------------------------------------------
+
+
+@blueprint.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str) -> str | tuple[str, int]:
+    invitation = invitation_by_token(db.session, token)
+    if invitation is None:
+        return render_template("distribution/unsubscribe.html", invitation=None), 404
+    g.invitation_language = invitation.language
+    form = UnsubscribeForm()
+    if request.method == "POST":  # the confirmation form, or a mail client's one-click POST
+        opt_out(db.session, invitation, secret_key=current_app.config["SECRET_KEY"],
+                source="one-click" if "List-Unsubscribe" in request.form else "link")
+        db.session.commit()
+        return render_template("distribution/unsubscribe.html", invitation=invitation, done=True)
+    return render_template("distribution/unsubscribe.html", invitation=invitation, form=form,
+                           done=invitation.opted_out_at is not None)
+
+
+# --- manager pages --------------------------------------------------------------------------
+
+
+def _campaign_or_404(slug: str):  # noqa: ANN202
+    try:
+        return get_campaign(db.session, slug)
+    except CampaignError:
+        abort(404)
+
+
+@blueprint.get("/manage/campaigns/<slug>/status")
+@roles_required(*MANAGERS)
+def campaign_status_page(slug: str) -> str:
+    campaign = _campaign_or_404(slug)
+    status = campaign_status(db.session, campaign)
+    figure = fieldwork_figure(status, title=gettext("Completed questionnaires per day"),
+                              completes_label=gettext("Completes"),
+                              cumulative_label=gettext("Cumulative completes"))
+    return render_template("distribution/status.html", campaign=campaign, status=status,
+                           figure_json=figure.replace("</", "<\\/"))  # stays in its block
+
+
+@blueprint.get("/manage/assets/plotly.min.js")
+def plotly_js() -> Response:
+    """Plotly's own bundle, served as a file: the CSP allows no inline or foreign script."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return send_file(path, mimetype="text/javascript", max_age=86400)
+
+
+def _sample_invitation(campaign) -> Invitation | None:  # noqa: ANN001
+    return db.session.scalar(
+        select(Invitation).where(Invitation.campaign_id == campaign.id)
+        .order_by(Invitation.is_test, Invitation.id).limit(1))
+
+
+@blueprint.get("/manage/campaigns/<slug>/messages")
+@roles_required(*MANAGERS)
+def message_previews(slug: str) -> str:
+    campaign = _campaign_or_404(slug)
+    sample = _sample_invitation(campaign)
+    language = request.args.get("language") or (sample.language if sample else "fr")
+    language = language if language in ("fr", "en") else "fr"
+    links = links_for(sample.token_salt if sample else "0" * 32)
+    previews = []
+    for channel in campaign.channels or [Channel.EMAIL.value]:
+        for wording in (Wording.INVITATION, Wording.REMINDER, Wording.FINISH):
+            message = Outgoing(0, channel, "", render(campaign, channel, wording, language),
+                               links)
+            preview = {"channel": channel, "wording": wording, "subject": message.subject,
+                       "text": message.text, "headers": message.headers}
+            if channel == Channel.SMS:
+                preview["length"] = sms_length(message.text)
+            previews.append(preview)
+    return render_template("distribution/messages.html", campaign=campaign, sample=sample,
+                           language=language, previews=previews)
+
+
+@blueprint.get("/manage/campaigns/<slug>/messages/<wording>.<language>.html")
+@roles_required(*MANAGERS)
+def email_html_preview(slug: str, wording: str, language: str) -> Response:
+    campaign = _campaign_or_404(slug)
+    if wording not in (Wording.INVITATION, Wording.REMINDER, Wording.FINISH) or \
+            language not in ("fr", "en"):
+        abort(404)
+    sample = _sample_invitation(campaign)
+    message = Outgoing(0, Channel.EMAIL, "", render(campaign, Channel.EMAIL, wording, language),
+                       links_for(sample.token_salt if sample else "0" * 32))
+    response = Response(message.html, mimetype="text/html")
+    # The email's own inline styles, nothing else: no script, no request anywhere.
+    response.headers["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
+    return response
+
+
+def _outbox() -> Path:
+    return Path(current_app.config["INSTANCE_PATH"]) / "outbox"
+
+
+@blueprint.get("/manage/outbox/")
+@roles_required(*MANAGERS)
+def outbox_index() -> str:
+    folder = _outbox()
+    files = sorted((p.name for p in folder.iterdir() if OUTBOX_FILE.match(p.name)),
+                   reverse=True)[:500] if folder.is_dir() else []
+    return render_template("distribution/outbox.html", files=files)
+
+
+@blueprint.get("/manage/outbox/<name>")
+@roles_required(*MANAGERS)
+def outbox_file(name: str) -> Response:
+    if not OUTBOX_FILE.match(name):  # names the sender writes, nothing else: no traversal
+        abort(404)
+    response = send_from_directory(_outbox(), name, mimetype="text/plain", max_age=0)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
