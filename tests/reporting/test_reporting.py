@@ -1,0 +1,222 @@
+"""The yearly report and the exports, on a campaign filled with known synthetic answers."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+from openpyxl import load_workbook
+
+from analysis import analyze, parse_design, read_responses
+from analysis.cli import run_analyze
+from survey.campaigns.operations import create_campaign
+from survey.extensions import db
+from survey.models import AuditEvent, Report
+from survey.reporting.dataset import build_dataset, mask_personal_data, neutralise
+from survey.reporting.operations import (
+    export_campaign,
+    generate_report,
+    stored_report_path,
+)
+from survey.reporting.synthetic import seed_synthetic_responses
+
+
+@pytest.fixture
+def campaigns(app):
+    """Last year's closed campaign and this year's, of one programme."""
+    with app.app_context():
+        made = {}
+        for year, shift, n in ((2025, -0.3, 120), (2026, 0.0, 160)):
+            campaign = create_campaign(
+                db.session, f"barometre-{year}", programme="Baromètre service client",
+                year=year, questionnaire_key="nf-relation-client", actor="test",
+            )  # fmt: skip
+            seed_synthetic_responses(db.session, campaign, rng_seed=year, n_respondents=n,
+                                     shift=shift)  # fmt: skip
+            campaign.status = "closed"
+            made[year] = campaign.slug
+        db.session.commit()
+        return made
+
+
+def _campaign(slug):
+    from survey.campaigns.operations import get_campaign
+
+    return get_campaign(db.session, slug)
+
+
+def test_neutralise_and_mask():
+    assert neutralise("=SUM(A1)") == "'=SUM(A1)"
+    assert neutralise("-2") == "'-2"
+    assert neutralise("\tx") == "'\tx"
+    assert neutralise("'=x") == "'=x"
+    assert neutralise(4.0) == 4.0
+    masked = mask_personal_data("écrivez à jean.dupont@example.fr ou au 06 12 34 56 78, +44 20 7946 0958")
+    assert "@" not in masked and "06 12" not in masked and "7946" not in masked
+    assert mask_personal_data("En 2025, 3 appels.") == "En 2025, 3 appels."
+
+
+def test_dataset_has_no_personal_data_and_one_row_per_complete(app, campaigns):
+    with app.app_context():
+        dataset = build_dataset(db.session, _campaign(campaigns[2026]))
+        frame = dataset.frame
+        assert len(frame) == 160
+        assert frame["respondent"].is_unique
+        assert {"stratum", "weight", "disposition", "overall", "nps"} <= set(frame.columns)
+        assert not any(c in frame.columns for c in ("email", "phone", "name", "customer_id"))
+        text = frame.to_csv()
+        assert "@example.org" not in text and "06 12 34 56 78" not in text
+        design = dataset.design
+        assert design["strata"] == "stratum"
+        assert design["population"] == _campaign(campaigns[2026]).frame_counts
+        assert design["indicators"][0]["item"] == "overall"
+
+
+def test_csv_export_reproduces_the_report_numbers(app, campaigns, tmp_path):
+    out = tmp_path / "export.csv"
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        done = export_campaign(db.session, campaign, fmt="csv", out=out, actor="test")
+        dataset = build_dataset(db.session, campaign)
+        expected = analyze(dataset.frame, parse_design(dataset.design))
+        generated = generate_report(db.session, campaign, lang="en",
+                                    instance_path=app.instance_path, actor="test")  # fmt: skip
+        db.session.commit()
+        assert generated.report.data_sha256 == done.data_sha256
+    assert done.design_path == tmp_path / "export.design.json"
+    results = tmp_path / "results.json"
+    assert run_analyze(out, done.design_path, results) == 0
+    reproduced = json.loads(results.read_text())["estimates"]
+    assert len(reproduced) == len(expected.estimates)
+    for mine, theirs in zip(expected.estimates, reproduced, strict=True):
+        assert mine.indicator == theirs["indicator"] and mine.domain == theirs["domain"]
+        assert mine.estimate == pytest.approx(theirs["estimate"], rel=1e-12, abs=1e-12)
+        assert mine.se == pytest.approx(theirs["se"], rel=1e-9, abs=1e-12)
+    # The report prints the engine's headline numbers and the command that reproduces them.
+    html = generated.html
+    overall = expected.get("overall_satisfied")
+    shown = re.search(r'data-indicator="overall_satisfied">([^<]+)<', html).group(1)
+    assert shown.strip().startswith(f"{100 * overall.estimate:.1f}")
+    index = expected.get("index")
+    shown = re.search(r'data-indicator="index">([^<]+)<', html).group(1)
+    assert shown.strip() == f"{index.estimate:.1f}"
+    assert "barometre analyze barometre-2026.csv --design barometre-2026.design.json" in html
+
+
+def test_report_is_stored_complete_and_audited(app, campaigns):
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        generated = generate_report(db.session, campaign, lang="fr",
+                                    instance_path=app.instance_path, actor="test")  # fmt: skip
+        db.session.commit()
+        report = db.session.get(Report, generated.report.id)
+        path = stored_report_path(report, app.instance_path)
+        assert path.name == f"{report.id}.html"
+        assert path.read_text(encoding="utf-8") == generated.html
+        event = db.session.query(AuditEvent).filter_by(action="report.generate").one()
+        assert event.object_id == str(report.id)
+    html = generated.html
+    for section in ("summary", "method", "results", "domains", "trend", "drivers",
+                    "reliability", "follow-ups", "verbatims", "annex"):  # fmt: skip
+        assert f'<section id="{section}">' in html
+    assert html.count("<script>") == 1 + html.count("Plotly.newPlot")  # one library, charts
+    assert "<link" not in html and "<img src=\"http" not in html
+    assert "Évolution depuis 2025" in html  # last year's campaign is compared
+    assert "RR1" in html and "COOP1" in html and "CON1" in html
+    assert "α de Cronbach" in html
+    assert "jane.doe@example.org" not in html
+    assert "&lt;" not in html or "<script>alert" not in html
+
+
+def test_xlsx_and_sav_exports(app, campaigns, tmp_path):
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        export_campaign(db.session, campaign, fmt="xlsx", out=tmp_path / "d.xlsx", actor="t")
+        export_campaign(db.session, campaign, fmt="sav", out=tmp_path / "d.sav", actor="t")
+        export_campaign(db.session, campaign, fmt="csv", out=tmp_path / "fr.csv", actor="t",
+                        excel_france=True)  # fmt: skip
+    workbook = load_workbook(tmp_path / "d.xlsx", read_only=True)
+    assert workbook.sheetnames == ["data", "dictionary"]
+    rows = list(workbook["data"].values)
+    assert len(rows) == 161 and rows[0][0] == "respondent"
+    comments = [row[rows[0].index("comment")] for row in rows[1:] if row[rows[0].index("comment")]]
+    assert all(not str(c).startswith(("=", "+", "-", "@")) for c in comments)
+    frame, meta = pyreadstat.read_sav(tmp_path / "d.sav")
+    assert len(frame) == 160
+    assert meta.column_names_to_labels["overall"].startswith("Dans l’ensemble")
+    assert meta.variable_value_labels["overall"][5.0] == "Très satisfait"
+    french = (tmp_path / "fr.csv").read_bytes().decode("cp1252")
+    assert french.splitlines()[0].startswith("respondent;stratum;")
+
+
+def test_cli_export_and_report(app, runner, campaigns, tmp_path):
+    result = runner.invoke(["export", campaigns[2026], "--format", "csv",
+                            "--out", str(tmp_path / "x.csv")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "design file:" in result.output
+    frame = read_responses(tmp_path / "x.csv", ["stratum"])
+    assert len(frame) == 160
+    result = runner.invoke(["report", campaigns[2026], "--out", str(tmp_path / "r.html"),
+                            "--lang", "en"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Annual customer-satisfaction report" in (tmp_path / "r.html").read_text()
+    result = runner.invoke(["report", "no-such-campaign", "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+
+
+def test_report_opens_offline_in_chromium(app, campaigns, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed")
+    with app.app_context():
+        generated = generate_report(db.session, _campaign(campaigns[2026]), lang="fr",
+                                    instance_path=app.instance_path, actor="test")  # fmt: skip
+        db.session.commit()
+    requested = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        page = browser.new_page()
+
+        def block(route):
+            if not route.request.url.startswith("file://"):
+                requested.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route("**/*", block)
+        page.goto(generated.path.resolve().as_uri())
+        page.wait_for_selector("#chart-drivers .main-svg", timeout=20000)
+        rendered = page.locator(".plot-container").count()
+        browser.close()
+    assert requested == []
+    assert rendered >= 4
+
+
+def test_pdf_is_printed_offline(app, campaigns, tmp_path):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed")
+    from survey.reporting.operations import html_to_pdf
+
+    with app.app_context():
+        generated = generate_report(db.session, _campaign(campaigns[2026]), lang="en",
+                                    instance_path=app.instance_path, actor="test")  # fmt: skip
+        db.session.commit()
+    pdf = html_to_pdf(generated.path, tmp_path / "r.pdf")
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF") and len(content) > 50_000
+
+
+def test_read_back_csv_keeps_formula_text_neutral(app, campaigns, tmp_path):
+    with app.app_context():
+        export_campaign(db.session, _campaign(campaigns[2026]), fmt="csv",
+                        out=tmp_path / "x.csv", actor="t")  # fmt: skip
+    frame = pd.read_csv(io.BytesIO((tmp_path / "x.csv").read_bytes()), dtype=str)
+    cells = frame.fillna("").to_numpy().ravel()
+    assert not any(str(c).startswith(("=", "+", "@")) for c in cells)
