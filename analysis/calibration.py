@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.design import AnalysisInputError
-from analysis.grouping import group_sums
+from analysis.grouping import group_sums, spread
 
 RAKING_TOLERANCE = 1e-10
 """Raking stops when no weighted margin moves by more than this share of the total weight."""
@@ -108,7 +108,11 @@ class Calibration:
             by_cell = _raking_adjustment(
                 self.margins, cells, group_sums(cells.codes, cells.size, ratios)
             )
-        return (matrix - weights * by_cell[cells.codes]).reshape(linearised.shape)
+        # In place: on 10^6 units each of these matrices is large.
+        residuals = spread(by_cell, cells.codes)
+        residuals *= weights
+        np.subtract(matrix, residuals, out=residuals)
+        return residuals.reshape(linearised.shape)
 
 
 def _raking_adjustment(

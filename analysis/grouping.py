@@ -25,3 +25,14 @@ def group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarr
 def group_counts(codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Number of units in each group (negative codes left out)."""
     return np.bincount(codes[codes >= 0], minlength=n_groups)
+
+
+def spread(group_values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each unit's value of its group: ``group_values[codes]``.
+
+    A matrix comes back column-major, like the linearised variables it is combined with;
+    ``np.take`` along the columns is about twice as fast as fancy indexing on 10^6 units.
+    """
+    if group_values.ndim == 1:
+        return np.take(group_values, codes)
+    return np.take(group_values.T, codes, axis=1).T

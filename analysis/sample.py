@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.calibration import Calibration, Margin, poststratify, rake
 from analysis.design import AnalysisInputError, DesignSpec
-from analysis.grouping import group_sums
+from analysis.grouping import group_sums, spread
 from analysis.responses import Categories, categories, describe_row, numeric_answers
 
 TOTALS_TOLERANCE = 1e-6
@@ -66,8 +66,11 @@ class SampleDesign:
         n_strata = len(self.stratum_labels)
         sizes = self.stratum_sizes.astype(float)
         stratum_means = group_sums(self.strata, n_strata, matrix) / sizes[:, None]
-        centred = matrix - stratum_means[self.strata]
-        squares = group_sums(self.strata, n_strata, centred * centred)
+        # In place: on 10^6 units each of these matrices is large.
+        deviations = spread(stratum_means, self.strata)
+        np.subtract(matrix, deviations, out=deviations)
+        np.square(deviations, out=deviations)
+        squares = group_sums(self.strata, n_strata, deviations)
         factors = (1.0 - self.sampling_fractions) * sizes / (sizes - 1.0)
         variances = factors @ squares
         return variances if linearised.ndim > 1 else variances[0]
