@@ -1,0 +1,365 @@
+"""Benchmark of the respondent's pages: complete responses through gunicorn, with concurrent clients.
+
+For SQLite and for PostgreSQL (when reachable), it migrates a fresh database, seeds an open
+campaign on the bundled questionnaire with one invitation per response to drive, starts
+gunicorn on 127.0.0.1 as `barometre serve` does (gthread, 2 workers × 4 threads), and lets
+concurrent clients (threads with `requests` sessions) answer every page like a browser: GET the
+page, POST it with its CSRF token, follow the 303 to the next page, down to the thank-you page.
+Under the same server and load it then serves a bare Flask "hello" page, because this machine's
+speed varies: the ratio of the two request rates is the figure that travels.
+
+Prints, per database: completed responses per second, page requests per second, p50/p95 page
+latency, the hello rate and the ratio, and whether the database holds exactly as many complete
+responses as the clients completed.
+
+    .venv/bin/python bench/bench_respond.py [--quick] [--responses N] [--clients N]
+        [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+Targets on the 2-core reference machine: ≥ 40 responses/s, p95 < 150 ms, page rate ≥ ¼ of
+the hello rate, database count = completed count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+
+SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789abcdef"
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+REVISION = re.compile(r'name="_revision" value="(\d+)"')
+FIELD = re.compile(r'name="([a-z_]+)"')
+
+# A bare Flask application for the reference rate (served by the same gunicorn settings).
+hello_app = Flask("hello")
+
+
+@hello_app.get("/")
+def hello() -> str:
+    return "hello"
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def answer_for(name: str, html: str, rng: random.Random) -> list[str]:
+    """A plausible answer to the field `name` as shown in `html` (only shown fields are sent)."""
+    values = re.findall(rf'name="{name}" type="(?:radio|checkbox)" value="([^"]+)"', html)
+    values = values or re.findall(rf'name="{name}"[^>]*value="([^"]+)"', html)
+    if name == "channels_used":
+        return rng.sample(["phone", "email", "letter", "chat"], rng.randint(1, 3))
+    if name == "comment":
+        return [rng.choice(["", "Très bien, merci.", "Trop d’attente au téléphone."])]
+    if name == "callback":
+        return [rng.choice(["no", "no", "no", "yes"])]
+    if name == "callback_channel":
+        return ["phone"]
+    if name == "callback_consent":
+        return ["y"]
+    if values:
+        return [rng.choice(values)]
+    return []
+
+
+def page_answers(html: str, rng: random.Random) -> list[tuple[str, str]]:
+    names = dict.fromkeys(n for n in FIELD.findall(html) if n not in ("csrf_token", "_revision"))
+    pairs: list[tuple[str, str]] = []
+    for name in names:
+        if name.startswith("callback_") and ("callback", "yes") not in pairs:
+            continue
+        pairs.extend((name, value) for value in answer_for(name, html, rng))
+    return pairs
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    completed: int = 0
+    failures: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def timed(self, call: Callable[[], requests.Response]) -> requests.Response:
+        started = time.perf_counter()
+        reply = call()
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.latencies.append(elapsed)
+        return reply
+
+
+def respond(base: str, token: str, load: Load, rng: random.Random) -> None:
+    """Answer every page of one invitation like a browser; count it when thanked."""
+    with requests.Session() as http:
+        reply = load.timed(lambda: http.get(f"{base}/r/{token}", timeout=60))
+        for _ in range(20):  # more than any questionnaire's pages
+            if reply.status_code != 200:
+                load.failures.append(f"{reply.request.url}: {reply.status_code}")
+                return
+            if reply.url.endswith("/thanks"):
+                with load.lock:
+                    load.completed += 1
+                return
+            html = reply.text
+            action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+            data = [
+                ("csrf_token", CSRF.search(html).group(1)),
+                ("_revision", REVISION.search(html).group(1)),
+                *page_answers(html, rng),
+            ]
+            posted = load.timed(
+                lambda: http.post(f"{base}{action}", data=data, allow_redirects=False, timeout=60)  # noqa: B023
+            )
+            if posted.status_code != 303:
+                load.failures.append(f"{action}: {posted.status_code} {posted.text[:300]}")
+                return
+            location = posted.headers["Location"]
+            reply = load.timed(lambda: http.get(f"{base}{location}", timeout=60))  # noqa: B023
+        load.failures.append(f"{token}: too many pages")
+
+
+def drive(base: str, tokens: list[str], clients: int) -> tuple[Load, float]:
+    load = Load()
+    work: queue.Queue[str] = queue.Queue()
+    for token in tokens:
+        work.put(token)
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        while True:
+            try:
+                token = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                respond(base, token, load, rng)
+            except requests.RequestException as error:
+                load.failures.append(f"{token}: {error}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return load, time.perf_counter() - started
+
+
+def hammer(url: str, requests_count: int, clients: int) -> tuple[int, float]:
+    """GET `url` `requests_count` times from `clients` threads; (successes, seconds)."""
+    remaining = iter(range(requests_count))
+    lock = threading.Lock()
+    successes = [0]
+
+    def client() -> None:
+        with requests.Session() as http:
+            while True:
+                with lock:
+                    if next(remaining, None) is None:
+                        return
+                if http.get(url, timeout=60).status_code == 200:
+                    with lock:
+                        successes[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return successes[0], time.perf_counter() - started
+
+
+# --- servers and databases -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], workers: int, chdir: Path = ROOT) -> Iterator[str]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+        "--log-level", "warning", "--chdir", str(chdir), app,
+    ]
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the workers import the application first
+            try:
+                requests.get(f"{base}/r/probe", timeout=10)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str | None]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    name = f"barometre_bench_{os.getpid()}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        print(f"PostgreSQL unreachable at {admin_url}: {error.orig}; skipped")
+        yield None
+        return
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def seed(env: dict[str, str], responses: int) -> list[str]:
+    """Migrate, then an open campaign with `responses` invitations; their link tokens."""
+    subprocess.run([sys.executable, "-m", "survey", "db", "upgrade"], env=env, check=True,
+                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    from survey import create_app
+    from survey.campaigns.operations import create_campaign
+    from survey.extensions import db
+    from survey.models import Invitation
+    from survey.tokens import issue_token
+
+    app = create_app({"INSTANCE_PATH": env["BAROMETRE_INSTANCE_PATH"],
+                      "SQLALCHEMY_DATABASE_URI": env["BAROMETRE_DATABASE_URL"],
+                      "SECRET_KEY": SECRET_KEY})
+    tokens = []
+    with app.app_context():
+        campaign = create_campaign(db.session, "bench", programme="Bench", year=2026,
+                                   questionnaire_key="nf-relation-client", actor="bench")
+        campaign.status = "open"
+        for number in range(responses):
+            salt, token, token_hash = issue_token(SECRET_KEY)
+            db.session.add(Invitation(campaign=campaign, stratum="A", design_weight=1.0,
+                                      token_salt=salt, token_hash=token_hash,
+                                      language="fr" if number % 3 else "en"))
+            tokens.append(token)
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def complete_in_database(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT count(*) FROM response WHERE status = 'complete'")
+        ).scalar_one()
+    engine.dispose()
+    return count
+
+
+def run(database: str, url: str, responses: int, clients: int, workers: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-respond-") as instance:
+        env = {**os.environ, "BAROMETRE_INSTANCE_PATH": instance,
+               "BAROMETRE_DATABASE_URL": url or f"sqlite:///{instance}/barometre.db",
+               "BAROMETRE_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
+        tokens = seed(env, responses)
+        with gunicorn("survey.wsgi:app", env, workers) as base:
+            respond(base, tokens.pop(), Load(), random.Random(0))  # warm up both workers
+            respond(base, tokens.pop(), Load(), random.Random(1))
+            load, seconds = drive(base, tokens, clients)
+        in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2
+        requests_made = len(load.latencies)
+        with gunicorn("bench_respond:hello_app", env, workers, chdir=Path(__file__).parent) as base:
+            hello_ok, hello_seconds = hammer(f"{base}/", requests_made, clients)
+    latencies = sorted(load.latencies)
+    return {
+        "database": database,
+        "responses": len(tokens),
+        "completed": load.completed,
+        "in_database": in_database,
+        "failures": load.failures,
+        "seconds": seconds,
+        "responses_per_s": load.completed / seconds,
+        "pages_per_s": requests_made / seconds,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "hello_per_s": hello_ok / hello_seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small run (60 responses)")
+    parser.add_argument("--responses", type=int, default=600)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--postgres-url",
+                        default=os.environ.get("BAROMETRE_BENCH_POSTGRES_URL",
+                                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    responses = 60 if args.quick else args.responses
+
+    results = [run("sqlite", "", responses + 2, args.clients, args.workers)]
+    if not args.no_postgres:
+        with postgres_database(args.postgres_url) as url:
+            if url:
+                results.append(run("postgresql", url, responses + 2, args.clients, args.workers))
+
+    print(f"\nrespondent pages under gunicorn (gthread, {args.workers} workers × 4 threads), "
+          f"{args.clients} concurrent clients, {os.cpu_count()} CPUs")
+    header = (f"{'database':<11}{'done':>6}{'in db':>7}{'resp/s':>9}{'pages/s':>9}"
+              f"{'p50 ms':>8}{'p95 ms':>8}{'hello/s':>9}{'ratio':>7}")
+    print(header)
+    for r in results:
+        print(f"{r['database']:<11}{r['completed']:>6}{r['in_database']:>7}"
+              f"{r['responses_per_s']:>9.1f}{r['pages_per_s']:>9.0f}{r['p50_ms']:>8.1f}"
+              f"{r['p95_ms']:>8.1f}{r['hello_per_s']:>9.0f}"
+              f"{r['pages_per_s'] / r['hello_per_s']:>7.2f}")
+        for failure in r["failures"][:5]:
+            print(f"  failure: {failure}")
+    for r in results:
+        checks = {
+            "≥ 40 responses/s": r["responses_per_s"] >= 40,
+            "p95 < 150 ms": r["p95_ms"] < 150,
+            "pages ≥ ¼ hello": r["pages_per_s"] >= r["hello_per_s"] / 4,
+            "database count = completed": r["in_database"] == r["completed"],
+            "no failed response": not r["failures"],
+        }
+        print(f"{r['database']}: " + ", ".join(
+            f"{name} {'yes' if ok else 'NO'}" for name, ok in checks.items()))
+
+
+if __name__ == "__main__":
+    main()
