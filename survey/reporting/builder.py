@@ -274,7 +274,9 @@ def _questions(dataset: RespondentsDataset, overall: Mapping[str, Any]) -> list[
         na_share = None
         if not_applicable is not None:
             asked = answered | not_applicable
-            na_share = float(weights[not_applicable].sum() / weights[asked].sum()) if asked.any() else 0.0
+            na_share = (
+                float(weights[not_applicable].sum() / weights[asked].sum()) if asked.any() else 0.0
+            )
         code = question.code
         questions.append(
             {
@@ -341,7 +343,11 @@ def _domains(
             {
                 "variable": variable,
                 "levels": [
-                    {"level": level, "estimates": levels[level], "contrasts": contrasts.get(level, {})}
+                    {
+                        "level": level,
+                        "estimates": levels[level],
+                        "contrasts": contrasts.get(level, {}),
+                    }
                     for level in sorted(levels)
                 ],
             }

@@ -49,11 +49,31 @@ def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: i
     figure.update_yaxes(title_text=y_title, gridcolor="#e5e5e5", automargin=True)
 
 
+def _error_arrays(
+    values: Sequence[float | None], lows: Sequence[float | None], highs: Sequence[float | None]
+) -> dict[str, list[float]]:
+    """Plotly's asymmetric error bars from interval ends (none where a value is missing)."""
+
+    def gap(a: float | None, b: float | None) -> float:
+        return a - b if a is not None and b is not None else 0.0
+
+    return {
+        "array": [gap(h, v) for v, h in zip(values, highs, strict=True)],
+        "arrayminus": [gap(v, lo) for v, lo in zip(values, lows, strict=True)],
+    }
+
+
 def _scale_colour(position: int, points: int) -> str:
     if points <= len(SCALE_COLOURS):
         return SCALE_COLOURS[round(position * (len(SCALE_COLOURS) - 1) / max(points - 1, 1))]
     # Long scales (NPS 0–10): detractor red, passive grey, promoter blue.
-    return SCALE_COLOURS[0] if position <= 6 else SCALE_COLOURS[2] if position <= 8 else SCALE_COLOURS[4]
+    return (
+        SCALE_COLOURS[0]
+        if position <= 6
+        else SCALE_COLOURS[2]
+        if position <= 8
+        else SCALE_COLOURS[4]
+    )
 
 
 def distribution_chart(
@@ -103,7 +123,9 @@ def interval_chart(
     markers: Sequence[str] = (),
 ) -> str:
     """Estimates with their confidence intervals as horizontal error bars, values printed."""
-    shown = [(lab, e, lo, hi) for lab, e, lo, hi in zip(labels, estimates, lows, highs, strict=True)]
+    shown = [
+        (lab, e, lo, hi) for lab, e, lo, hi in zip(labels, estimates, lows, highs, strict=True)
+    ]
     figure = go.Figure(
         go.Scatter(
             y=[label + (f" {markers[i]}" if i < len(markers) and markers[i] else "")
@@ -116,8 +138,7 @@ def interval_chart(
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": [(hi - e) if e is not None and hi is not None else 0 for _, e, _, hi in shown],
-                "arrayminus": [(e - lo) if e is not None and lo is not None else 0 for _, e, lo, _ in shown],
+                **_error_arrays(list(estimates), list(lows), list(highs)),
                 "thickness": 2,
                 "width": 6,
                 "color": "#333",
@@ -133,7 +154,9 @@ def interval_chart(
 
 def trend_chart(
     years: Sequence[int],
-    series: Sequence[tuple[str, Sequence[float | None], Sequence[float | None], Sequence[float | None]]],
+    series: Sequence[
+        tuple[str, Sequence[float | None], Sequence[float | None], Sequence[float | None]]
+    ],
     title: str,
     y_title: str,
     t: Text,
@@ -157,8 +180,7 @@ def trend_chart(
                 error_y={
                     "type": "data",
                     "symmetric": False,
-                    "array": [(h - v) if v is not None and h is not None else 0 for v, h in zip(values, highs, strict=True)],
-                    "arrayminus": [(v - lo) if v is not None and lo is not None else 0 for v, lo in zip(values, lows, strict=True)],
+                    **_error_arrays(values, lows, highs),
                 },
             )
         )  # fmt: skip

@@ -73,7 +73,9 @@ def neutralise(value: Any) -> Any:
 
 def mask_personal_data(text: str) -> str:
     """Email addresses and phone numbers in a free comment, replaced by a placeholder."""
-    return _PHONE.sub("[téléphone masqué / phone hidden]", _EMAIL.sub("[email masqué / hidden]", text))
+    return _PHONE.sub(
+        "[téléphone masqué / phone hidden]", _EMAIL.sub("[email masqué / hidden]", text)
+    )
 
 
 @dataclass
@@ -184,7 +186,9 @@ def dataset_from_records(
         )
     frame = pd.DataFrame(rows)
     attribute_columns = sorted(
-        c for c in frame.columns if c not in (*RESERVED_COLUMNS, *question_columns, "_design_weight")
+        c
+        for c in frame.columns
+        if c not in (*RESERVED_COLUMNS, *question_columns, "_design_weight")
     )
     for column in question_columns:
         if column not in frame.columns:
@@ -223,7 +227,9 @@ def dataset_from_records(
         questionnaire=questionnaire,
         domains=domains,
         text_columns=text_columns,
-        not_applicable={code: np.array(flags, dtype=bool) for code, flags in not_applicable.items()},
+        not_applicable={
+            code: np.array(flags, dtype=bool) for code, flags in not_applicable.items()
+        },
     )
 
 

@@ -77,7 +77,12 @@ def dictionary_rows(dataset: RespondentsDataset, lang: str) -> list[dict[str, ob
 
 
 def write_export(
-    dataset: RespondentsDataset, fmt: str, out: Path, *, excel_france: bool = False, lang: str = "fr"
+    dataset: RespondentsDataset,
+    fmt: str,
+    out: Path,
+    *,
+    excel_france: bool = False,
+    lang: str = "fr",
 ) -> None:
     if fmt == "csv":
         out.write_bytes(csv_bytes(dataset.frame, excel_france=excel_france))

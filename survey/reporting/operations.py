@@ -280,7 +280,8 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: int = 1
             "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}",
             Path(html_path).resolve().as_uri(),
         ]  # fmt: skip
-        completed = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        # A fixed argument list without a shell; the paths are ours.
+        completed = subprocess.run(command, capture_output=True, timeout=timeout, check=False)  # noqa: S603
     if completed.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         raise ReportError(
             f"Chromium could not print {html_path} to PDF: "

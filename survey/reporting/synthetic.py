@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -57,7 +57,7 @@ COMMENTS = {
         "Attente beaucoup trop longue au téléphone, personne ne rappelle.",
         "Trois courriers sans réponse. Rappelez-moi au 06 12 34 56 78 svp.",
         "Still waiting for an answer, write to me at jane.doe@example.org",
-        "=HYPERLINK(\"http://example.invalid\") réponse inexacte sur ma facture",
+        '=HYPERLINK("http://example.invalid") réponse inexacte sur ma facture',
     ),
 }
 
@@ -80,7 +80,9 @@ def synthetic_answers(
             point = middle + satisfaction + rng.normal(0.0, 0.7)
             answers[code] = int(np.clip(round(point), question.min, question.max))
         elif isinstance(question, NpsQuestion):
-            answers[code] = int(np.clip(round(7.2 + 1.8 * satisfaction + rng.normal(0, 1.2)), 0, 10))
+            answers[code] = int(
+                np.clip(round(7.2 + 1.8 * satisfaction + rng.normal(0, 1.2)), 0, 10)
+            )
         elif isinstance(question, MultipleChoiceQuestion):
             values = question.choice_values()
             chosen = [value for value in values if rng.random() < 0.45] or [values[0]]
@@ -91,7 +93,13 @@ def synthetic_answers(
             answers[code] = bool(rng.random() < 0.2)
         elif isinstance(question, TextQuestion):
             if rng.random() < 0.3:
-                mood = "positive" if satisfaction > 0.4 else "negative" if satisfaction < -0.6 else "neutral"
+                mood = (
+                    "positive"
+                    if satisfaction > 0.4
+                    else "negative"
+                    if satisfaction < -0.6
+                    else "neutral"
+                )
                 answers[code] = str(rng.choice(COMMENTS[mood]))
         elif isinstance(question, CallbackQuestion):
             wants = rng.random() < (0.25 if satisfaction < -0.5 else 0.03)
@@ -225,7 +233,9 @@ def _create_invitations(
             segment: max(round(frame_size * share), sampled[segment])
             for segment, share in zip(SEGMENTS, (0.7, 0.3), strict=True)
         }
-        campaign.frame_sha256 = hashlib.sha256(f"synthetic frame {campaign.slug}".encode()).hexdigest()
+        campaign.frame_sha256 = hashlib.sha256(
+            f"synthetic frame {campaign.slug}".encode()
+        ).hexdigest()
         campaign.exclusions = {"suppressed": 42, "contacted_recently": 130, "no_contact": 17}
         campaign.seed = campaign.seed or 20260101 + campaign.year
         campaign.drawn_at = campaign.drawn_at or datetime(campaign.year, 2, 20, 10, tzinfo=UTC)
@@ -279,7 +289,9 @@ def _follow_ups(
                 response_id=response.id,
                 kind=kind,
                 status=FollowUpStatus.CLOSED.value if handled else FollowUpStatus.OPEN.value,
-                preferred_channel=callback.get("channel") if isinstance(callback, Mapping) else None,
+                preferred_channel=callback.get("channel")
+                if isinstance(callback, Mapping)
+                else None,
                 due_at=created + timedelta(days=2),
                 created_at=created,
                 closed_at=closed,
@@ -299,5 +311,3 @@ def is_detractor(answers: Mapping[str, Any], overall: RatingQuestion | None) -> 
         if isinstance(score, int) and not isinstance(score, bool) and score <= overall.min + 1:
             return True
     return False
-
-

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table of sentences: one line per wording reads best)
 """The report's wording in French and English.
 
 The report is a document generated in a chosen language, outside any web request, so its words
@@ -12,7 +13,10 @@ LANGUAGES = ("fr", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
     # key: (fr, en)
-    "report_title": ("Rapport annuel de satisfaction client", "Annual customer-satisfaction report"),
+    "report_title": (
+        "Rapport annuel de satisfaction client",
+        "Annual customer-satisfaction report",
+    ),
     "provisional": ("Provisoire : terrain en cours", "Provisional: fieldwork still running"),
     "generated": ("Généré le", "Generated on"),
     "contents": ("Sommaire", "Contents"),
@@ -114,7 +118,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ci_logit": ("logit", "logit"),
     "ci_beta": ("de Korn-Graubard (bêta)", "Korn–Graubard (beta)"),
     "ci_wald": ("de Wald", "Wald"),
-    "m_no_respondents": ("Strates sans répondant : {strata}.", "Strata without respondents: {strata}."),
+    "m_no_respondents": (
+        "Strates sans répondant : {strata}.",
+        "Strata without respondents: {strata}.",
+    ),
     # results
     "question": ("Question", "Question"),
     "mean": ("Moyenne", "Mean"),
@@ -125,7 +132,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "'Not applicable' is shown apart: the scale percentages are of the substantive answers.",
     ),
     "distribution_title": ("Répartition des réponses (%)", "Distribution of answers (%)"),
-    "nps_distribution_title": ("Recommandation (0–10), répartition (%)", "Recommendation (0–10), distribution (%)"),
+    "nps_distribution_title": (
+        "Recommandation (0–10), répartition (%)",
+        "Recommendation (0–10), distribution (%)",
+    ),
     "share_percent": ("Part des répondants (%)", "Share of respondents (%)"),
     "table_of_chart": ("Tableau des valeurs du graphique", "Table of the chart's values"),
     "score": ("Note", "Score"),
@@ -151,7 +161,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     # drivers
     "drivers_title": ("Matrice importance–performance", "Importance–performance grid"),
-    "importance_axis": ("Importance (corrélation avec la satisfaction globale)", "Importance (correlation with overall satisfaction)"),
+    "importance_axis": (
+        "Importance (corrélation avec la satisfaction globale)",
+        "Importance (correlation with overall satisfaction)",
+    ),
     "performance_axis": ("Performance (% de satisfaits)", "Performance (% satisfied)"),
     "importance": ("Importance", "Importance"),
     "performance": ("Performance", "Performance"),

@@ -56,7 +56,9 @@ def test_neutralise_and_mask():
     assert neutralise("\tx") == "'\tx"
     assert neutralise("'=x") == "'=x"
     assert neutralise(4.0) == 4.0
-    masked = mask_personal_data("écrivez à jean.dupont@example.fr ou au 06 12 34 56 78, +44 20 7946 0958")
+    masked = mask_personal_data(
+        "écrivez à jean.dupont@example.fr ou au 06 12 34 56 78, +44 20 7946 0958"
+    )
     assert "@" not in masked and "06 12" not in masked and "7946" not in masked
     assert mask_personal_data("En 2025, 3 appels.") == "En 2025, 3 appels."
 
@@ -125,7 +127,7 @@ def test_report_is_stored_complete_and_audited(app, campaigns):
                     "reliability", "follow-ups", "verbatims", "annex"):  # fmt: skip
         assert f'<section id="{section}">' in html
     assert html.count("<script>") == 1 + html.count("Plotly.newPlot")  # one library, charts
-    assert "<link" not in html and "<img src=\"http" not in html
+    assert "<link" not in html and '<img src="http' not in html
     assert "Évolution depuis 2025" in html  # last year's campaign is compared
     assert "RR1" in html and "COOP1" in html and "CON1" in html
     assert "α de Cronbach" in html
