@@ -16,6 +16,7 @@ import time
 import urllib.error
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -25,6 +26,8 @@ from survey.distribution.rendering import Outgoing
 from survey.models import Channel
 
 ACCEPTED, RETRY, FAILED = "accepted", "retry", "failed"
+# Long headers (the unsubscribe URL) stay on one line: some mail clients mishandle folded URLs.
+UNFOLDED = email_policy.default.clone(max_line_length=998)
 SENDGRID_MAX_PERSONALIZATIONS = 1000
 # Twilio's error code when the recipient answered STOP: it is an opt-out, not a bad number.
 TWILIO_UNSUBSCRIBED = 21610
@@ -66,7 +69,7 @@ class BackendConfigurationError(RuntimeError):
 
 def build_email(message: Outgoing, mail_from: str) -> EmailMessage:
     """The MIME message of an email: text and HTML alternatives, one-click unsubscribe headers."""
-    email = EmailMessage()
+    email = EmailMessage(policy=UNFOLDED)
     email["From"] = mail_from
     email["To"] = message.to
     email["Subject"] = message.subject or ""

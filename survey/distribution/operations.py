@@ -307,8 +307,11 @@ def opt_out(session: Session, invitation: Invitation, *, secret_key: str, source
         add_suppression(session, kind, normalised_contact(invitation.channel, address),
                         reason="opt-out", source=source, secret_key=secret_key, actor=actor)
     cancelled = cancel_queued(session, Message.invitation_id == invitation.id)
-    if addresses:
-        cancelled += cancel_queued(session, Message.to_address.in_(sorted(addresses)))
+    if addresses:  # the same person may be queued in other campaigns too
+        normalised = sorted({normalised_contact(invitation.channel, a) for a in addresses})
+        column = func.lower(Message.to_address) if invitation.channel == Channel.EMAIL \
+            else Message.to_address
+        cancelled += cancel_queued(session, column.in_(normalised))
     invitation.opted_out_at = now
     if invitation.disposition in ADVANCES_FROM[D.OPTED_OUT]:
         invitation.disposition = D.OPTED_OUT.value
