@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from questionnaires import (
     Questionnaire,
@@ -98,7 +98,12 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
     """The invitation whose link carries `token`, by the token's SHA-256 (never stored itself)."""
     if not token_looks_valid(token):
         return None
-    return session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    statement = (
+        select(Invitation)
+        .options(joinedload(Invitation.campaign))
+        .where(Invitation.token_hash == hash_token(token))
+    )
+    return session.scalar(statement)
 
 
 def link_state(invitation: Invitation, *, today: date | None = None) -> LinkState:

@@ -135,9 +135,20 @@ def _state_page(state: LinkState) -> Any:
     )
 
 
+def _end_transaction() -> None:
+    """End the request's read transaction before rendering, keeping what was loaded.
+
+    On SQLite every transaction begins IMMEDIATE and so holds the database's write lock
+    (survey/__init__.py): a page must not keep it while its template renders.
+    """
+    db.session.expunge_all()
+    db.session.rollback()
+
+
 def _message_page(
     title: str, message: str, status: int = 200, headers: dict[str, str] | None = None
 ) -> Any:
+    _end_transaction()
     html = render_template(
         "respond/message.html",
         title=title,
@@ -258,6 +269,8 @@ def thanks(token: str) -> Any:
         db.select(Response).where(Response.invitation_id == invitation.id)
     )
     lang = _language(questionnaire)
+    is_test = invitation.is_test
+    _end_transaction()
     callback = any(
         isinstance(question, CallbackQuestion)
         and isinstance((response.answers or {}).get(question.code), dict)
@@ -269,7 +282,7 @@ def thanks(token: str) -> Any:
         questionnaire_title=questionnaire.text("title", lang),
         thank_you=questionnaire.text("thank_you", lang),
         callback=callback,
-        is_test=invitation.is_test,
+        is_test=is_test,
         privacy=privacy_notice(current_app.config, lang),
     )
 
@@ -309,6 +322,20 @@ def _kind(question: Question) -> str:
     return "radios"
 
 
+def _options(field: Any) -> list[tuple[str, str, bool]]:
+    """(value, label, checked) of each option of a radio or checkbox group."""
+    data = field.data
+    chosen = {str(value) for value in data} if isinstance(data, list | tuple) else {str(data)}
+    # WTForms gives (value, label) pairs or, once normalised, `SelectChoice` tuples.
+    pairs = [
+        (str(choice.value), choice.label)
+        if hasattr(choice, "value")
+        else (str(choice[0]), choice[1])
+        for choice in field.choices
+    ]
+    return [(value, label, value in chosen) for value, label in pairs]
+
+
 def _anchor(field: Any) -> str:
     """Where an error summary's link lands: a group's first option, or the field itself."""
     if field.type in ("RadioField", "CheckboxGroupField"):
@@ -329,7 +356,10 @@ def _render_page(
     status: int = 200,
 ) -> Any:
     lang = _language(questionnaire)
-    answers = response.answers if response is not None else {}
+    answers = dict(response.answers or {}) if response is not None else {}
+    revision = response.revision if response is not None else 0
+    is_test = invitation.is_test
+    _end_transaction()
     questions = visible_questions(questionnaire, page_index, answers)
     form_class = page_form_class(questionnaire, page_index, lang)
     if submitted:
@@ -390,8 +420,9 @@ def _render_page(
         steps=max(len(visible_pages), step),
         previous=previous,
         last=is_last_page(questionnaire, page_index, answers),
-        revision=response.revision if response is not None else 0,
-        is_test=invitation.is_test,
+        revision=revision,
+        is_test=is_test,
         privacy=privacy_notice(current_app.config, lang),
+        options=_options,
     )
     return html, status

@@ -109,11 +109,11 @@ def test_resume_after_interruption_shows_where_the_respondent_stopped(app, clien
     assert 'name="courtesy"' in resumed  # page 3 of 4
     assert "3 of 4" in resumed or "3 sur 4" in resumed
     earlier = later.get(f"{link}/1").get_data(as_text=True)
-    assert re.search(r'<input checked id="ease_of_reaching-3"[^>]*value="4"', earlier)
-    assert re.search(r'<input checked id="cost_information-5"[^>]*value="na"', earlier)
+    assert re.search(r'<input id="ease_of_reaching-3"[^>]*value="4" checked', earlier)
+    assert re.search(r'<input id="cost_information-5"[^>]*value="na" checked', earlier)
     first = later.get(f"{link}/0").get_data(as_text=True)
-    assert re.search(r'<input checked id="channels_used-0"[^>]*value="phone"', first)
-    assert re.search(r'<input checked id="complaint-0"[^>]*value="yes"', first)
+    assert re.search(r'<input id="channels_used-0"[^>]*value="phone" checked', first)
+    assert re.search(r'<input id="complaint-0"[^>]*value="yes" checked', first)
     with app.app_context():
         response = response_of(invitation_id)
         assert response.status == "partial" and response.current_page == 2
@@ -195,8 +195,8 @@ def test_invalid_page_keeps_what_was_entered(app, client):
         _, link = make_link(open_campaign())
     reply = post_page(client, link, 0, {"channels_used": ["letter"], "contact_reason": ["other"]})
     html = reply.get_data(as_text=True)
-    assert re.search(r'<input checked id="channels_used-2"[^>]*value="letter"', html)
-    assert re.search(r'<input checked id="contact_reason-4"[^>]*value="other"', html)
+    assert re.search(r'<input id="channels_used-2"[^>]*value="letter" checked', html)
+    assert re.search(r'<input id="contact_reason-4"[^>]*value="other" checked', html)
 
 
 def test_double_submission_keeps_one_response(app, client):
@@ -240,7 +240,7 @@ def test_stale_page_from_another_tab_does_not_overwrite_later_answers(app, clien
     html = stale.get_data(as_text=True)
     assert stale.status_code == 200
     assert "dans une autre fenêtre" in html
-    assert re.search(r'<input checked id="channels_used-0"[^>]*value="phone"', html)
+    assert re.search(r'<input id="channels_used-0"[^>]*value="phone" checked', html)
     assert 'name="_revision" value="1"' in html
     with app.app_context():
         response = response_of(invitation_id)
