@@ -31,20 +31,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
 from survey.frame.contacts import (
     ContactError,
-    fast_normalise_emails,
-    fast_normalise_phones,
+    fast_email,
+    fast_phone,
     mask_email,
     mask_phone,
     mask_text,
@@ -52,7 +51,7 @@ from survey.frame.contacts import (
     normalise_phone,
 )
 from survey.frame.reading import FileFormatError, Table, header_key, read_table
-from survey.models import Customer, CustomerImport, CustomerImportTouch, utcnow
+from survey.models import Customer, CustomerImport, utcnow
 
 FIELDS = ("external_id", "email", "phone", "name", "language", "last_contact_on")
 PERSONAL_FIELDS = {"email": mask_email, "phone": mask_phone, "name": mask_text}
@@ -216,9 +215,11 @@ def default_mapping(
 
 @dataclass
 class _Validation:
-    rows: pd.DataFrame  # the valid rows, normalised, with their line
+    rows_total: int
+    # The valid rows: (line, external_id, email, phone, name, language, last contact as ISO
+    # text, attributes as canonical JSON text), ready for the database.
+    rows: list[tuple[Any, ...]]
     rejects: list[Reject]
-    rejected_lines: set[int]
 
 
 def _masked(field_name: str, value: str) -> str:
@@ -227,200 +228,215 @@ def _masked(field_name: str, value: str) -> str:
     return masker(value) if masker else value
 
 
-def _normalise_with(
-    values: pd.Series, fast: Callable[[pd.Series], pd.Series], slow: Callable[[str], str]
-) -> tuple[pd.Series, dict[int, str]]:
-    """Normalised values (fast path, then the library for the rest) and errors by index."""
-    present = values != ""
-    normalised = fast(values[present])
-    errors: dict[int, str] = {}
-    leftovers = normalised[normalised.isna()].index
-    results: dict[int, str | None] = {}
-    for index in leftovers:
+def _attributes_json(attributes: Mapping[str, Any]) -> str:
+    """Canonical JSON text of the attributes: what is stored, and what re-imports compare."""
+    return json.dumps(attributes, sort_keys=True, ensure_ascii=False)
+
+
+class _AttributesWriter:
+    """`_attributes_json` of a row's attribute cells, computed once per distinct combination.
+
+    Attributes (segment, channel, site…) take few values, so a million rows have a few dozen
+    combinations: remembering them saves a JSON encoding per row.
+    """
+
+    def __init__(self, columns: Sequence[tuple[str, int]]):
+        self.columns = sorted(columns)
+        self.indexes = [index for _, index in self.columns]
+        self.seen: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, cells: Sequence[str]) -> str:
+        values = tuple([cells[index] for index in self.indexes])
+        encoded = self.seen.get(values)
+        if encoded is None:
+            attributes = {
+                name: value.strip()
+                for (name, _), value in zip(self.columns, values, strict=True)
+                if value.strip()
+            }
+            encoded = _attributes_json(attributes)
+            if len(self.seen) < 100_000:
+                self.seen[values] = encoded
+        return encoded
+
+
+class _DateReader:
+    """ISO or French day-first dates as ISO text; remembers the few distinct values of a file."""
+
+    def __init__(self, today: date):
+        self.today = today
+        self.seen: dict[str, tuple[str | None, str | None]] = {}
+
+    def __call__(self, raw: str) -> tuple[str | None, str | None]:
+        """(ISO date, None) or (None, the reason it is not accepted)."""
+        if raw not in self.seen:
+            self.seen[raw] = self._read(raw)
+        return self.seen[raw]
+
+    def _read(self, raw: str) -> tuple[str | None, str | None]:
+        if match := _ISO_DATE.fullmatch(raw):
+            year, month, day = match.group(1, 2, 3)
+        elif match := _FRENCH_DATE.fullmatch(raw):
+            day, month, year = match.group(1, 2, 3)
+        else:
+            return None, "not a date: write 2025-04-25 or 25/04/2025 (day first)"
         try:
-            results[index] = slow(values.at[index])
-        except ContactError as exc:
-            errors[index] = str(exc)
-            results[index] = None
-    if results:
-        normalised.loc[list(results)] = pd.Series(results, dtype=object)
-    full = pd.Series(None, index=values.index, dtype=object)
-    full.loc[normalised.index] = normalised.astype(object)
-    return full, errors
+            value = date(int(year), int(month), int(day))
+        except ValueError:
+            return None, "not a date: no such day"
+        if value > self.today:
+            return None, "the date is in the future"
+        return value.isoformat(), None
 
 
-def _parse_dates(values: pd.Series, today: date) -> tuple[pd.Series, dict[int, str]]:
-    present = values != ""
-    iso = values[present].str.extract(f"^{_ISO_DATE.pattern}$")
-    french = values[present].str.extract(f"^{_FRENCH_DATE.pattern}$")
-    year = iso[0].fillna(french[2])
-    month = iso[1].fillna(french[1])
-    day = iso[2].fillna(french[0])
-    composed = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
-    parsed = pd.to_datetime(composed, format="%Y-%m-%d", errors="coerce")
-    errors: dict[int, str] = {}
-    for index in parsed[parsed.isna()].index:
-        errors[index] = "not a date: write 2025-04-25 or 25/04/2025 (day first)"
-    future = parsed.notna() & (parsed.dt.date > today)
-    for index in parsed[future].index:
-        errors[index] = "the date is in the future"
-    dates = pd.Series(None, index=values.index, dtype=object)
-    good = parsed.notna() & ~future
-    dates.loc[parsed[good].index] = parsed[good].dt.date.astype(object)
-    return dates, errors
+def _language(raw: str) -> str | None:
+    if not raw:
+        return "fr"
+    return LANGUAGES.get(raw.lower().replace("_", "-").split("-")[0])
+
+
+_LANGUAGE_OF = {"": "fr", "fr": "fr", "en": "en", "FR": "fr", "EN": "en"}
 
 
 def validate_rows(table: Table, mapping: ColumnMapping, today: date) -> _Validation:
-    """Check and normalise every row; the valid rows, and one `Reject` per problem found."""
-    source = table.rows
-    rows = pd.DataFrame({"line": source["line"]})
-    for name in FIELDS:
-        header = mapping.fields.get(name)
-        rows[name] = source[header].str.strip() if header else ""
-    rejects: list[Reject] = [
-        Reject(line, "", "", f"the line has {found} fields, the header {len(table.headers)}")
-        for line, found in table.malformed
-    ]
-    problems: list[tuple[int, str, str]] = []  # (index, field, reason)
+    """Check and normalise every row, in one pass; the valid rows and one `Reject` per problem.
 
-    def column(name: str) -> str:
-        return mapping.fields.get(name, name)
+    Duplicates are decided here too, in file order: the first valid row wins.
+    """
+    width = len(table.headers)
+    position = {header: index for index, header in enumerate(table.headers)}
+    column = {name: position[header] for name, header in mapping.fields.items()}
+    attributes_json = _AttributesWriter(
+        [(name, position[header]) for name, header in mapping.attributes.items()]
+    )
+    i_id, i_email, i_phone = column["external_id"], column.get("email"), column.get("phone")
+    i_name, i_language = column.get("name"), column.get("language")
+    i_date = column.get("last_contact_on")
+    read_date = _DateReader(today)
+    first_line: dict[str, dict[str, int]] = {"external_id": {}, "email": {}, "phone": {}}
+    rows: list[tuple[Any, ...]] = []
+    rejects: list[Reject] = []
+    total = 0
 
-    missing = rows.index[rows["external_id"] == ""]
-    problems += [(i, "external_id", "the external id is required") for i in missing]
-    too_long = rows.index[rows["external_id"].str.len() > 100]
-    problems += [(i, "external_id", "the external id is longer than 100 characters")
-                 for i in too_long]
-    too_long = rows.index[rows["name"].str.len() > 200]
-    problems += [(i, "name", "the name is longer than 200 characters") for i in too_long]
-
-    if "email" in mapping.fields:
-        rows["email"], errors = _normalise_with(rows["email"], fast_normalise_emails,
-                                                normalise_email)
-        problems += [(i, "email", f"invalid email: {reason}") for i, reason in errors.items()]
-    else:
-        rows["email"] = None
-    if "phone" in mapping.fields:
-        rows["phone"], errors = _normalise_with(rows["phone"], fast_normalise_phones,
-                                                normalise_phone)
-        problems += [(i, "phone", f"invalid phone number: {reason}")
-                     for i, reason in errors.items()]
-    else:
-        rows["phone"] = None
-
-    languages = rows["language"].str.lower().str.replace("_", "-").str.split("-").str[0]
-    rows["language"] = languages.map(LANGUAGES).where(rows["language"] != "", "fr")
-    unknown = rows.index[rows["language"].isna()]
-    problems += [(i, "language", "the language must be French (fr) or English (en)")
-                 for i in unknown]
-
-    rows["last_contact_on"], errors = _parse_dates(rows["last_contact_on"], today)
-    problems += [(i, "last_contact_on", reason) for i, reason in errors.items()]
-    rows["name"] = rows["name"].where(rows["name"] != "", None)
-
-    raw = source
-    for index, name, reason in problems:
-        header = column(name)
-        value = raw.at[index, header] if header in raw.columns else ""
-        rejects.append(Reject(int(rows.at[index, "line"]), header, _masked(name, value), reason))
-    bad = {index for index, _, _ in problems}
-    valid = rows.drop(index=list(bad))
-
-    valid = _reject_duplicates(valid, mapping, rejects)
-    rejected_lines = {reject.line for reject in rejects}
-    attribute_headers = list(mapping.attributes.values())
-    attributes = source.loc[valid.index, attribute_headers].apply(
-        lambda col: col.str.strip()
-    ) if attribute_headers else pd.DataFrame(index=valid.index)
-    attributes.columns = list(mapping.attributes)
-    valid = valid.assign(attributes=_attribute_dicts(attributes))
-    return _Validation(valid, rejects, rejected_lines)
-
-
-def _attribute_dicts(attributes: pd.DataFrame) -> list[dict[str, str]]:
-    names = list(attributes.columns)
-    return [
-        {name: value for name, value in zip(names, values, strict=True) if value != ""}
-        for values in attributes.itertuples(index=False, name=None)
-    ]
-
-
-def _reject_duplicates(
-    valid: pd.DataFrame, mapping: ColumnMapping, rejects: list[Reject]
-) -> pd.DataFrame:
-    """The first row wins: drop later rows that repeat an external id, email or phone."""
-    for name, label in (("external_id", "external id"), ("email", "email"), ("phone", "phone")):
-        values = valid[name]
-        present = values.notna() & (values != "")
-        repeated = present & values.duplicated(keep="first")
-        if not repeated.any():
-            continue
-        first_line = valid.loc[present].groupby(name)["line"].transform("min")
-        header = mapping.fields.get(name, name)
-        for index in valid.index[repeated]:
-            rejects.append(
-                Reject(
-                    int(valid.at[index, "line"]),
-                    header,
-                    _masked(name, str(values.at[index])),
-                    f"duplicate {label}: already on line {int(first_line.at[index])} "
-                    "(the first row wins)",
+    for line, cells in table.rows:
+        total += 1
+        if len(cells) != width:
+            if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                cells = cells[:width]  # trailing separators, as some exports write
+            else:
+                rejects.append(
+                    Reject(line, "", "", f"the line has {len(cells)} fields, the header {width}")
                 )
-            )
-        valid = valid.loc[~repeated]
-    return valid
+                continue
+        problems: list[tuple[str, str, str]] = []  # (field, raw value, reason)
+
+        external_id = cells[i_id].strip()
+        if not external_id:
+            problems.append(("external_id", "", "the external id is required"))
+        elif len(external_id) > 100:
+            problems.append(("external_id", external_id, "the external id is longer than 100 "
+                             "characters"))
+        email = phone = name = contact_on = None
+        if i_email is not None and (raw := cells[i_email].strip()):
+            email = fast_email(raw)
+            if email is None:
+                try:
+                    email = normalise_email(raw)
+                except ContactError as exc:
+                    problems.append(("email", raw, f"invalid email: {exc}"))
+        if i_phone is not None and (raw := cells[i_phone].strip()):
+            phone = fast_phone(raw)
+            if phone is None:
+                try:
+                    phone = normalise_phone(raw)
+                except ContactError as exc:
+                    problems.append(("phone", raw, f"invalid phone number: {exc}"))
+        if i_name is not None and (raw := cells[i_name].strip()):
+            name = raw
+            if len(raw) > 200:
+                problems.append(("name", raw, "the name is longer than 200 characters"))
+        raw = cells[i_language].strip() if i_language is not None else ""
+        language = _LANGUAGE_OF.get(raw) or _language(raw)
+        if language is None:
+            problems.append(("language", raw, "the language must be French (fr) or English (en)"))
+        if i_date is not None and (raw := cells[i_date].strip()):
+            contact_on, reason = read_date(raw)
+            if reason:
+                problems.append(("last_contact_on", raw, reason))
+        if not problems:
+            for name_of, value in (("external_id", external_id), ("email", email),
+                                   ("phone", phone)):
+                if value is not None and value in first_line[name_of]:
+                    label = name_of.replace("_", " ")
+                    problems.append((name_of, value, f"duplicate {label}: already on line "
+                                     f"{first_line[name_of][value]} (the first row wins)"))
+                    break
+        if problems:
+            rejects += [
+                Reject(line, mapping.fields.get(field_name, field_name),
+                       _masked(field_name, raw_value), reason)
+                for field_name, raw_value, reason in problems
+            ]
+            continue
+        first_line["external_id"][external_id] = line
+        if email is not None:
+            first_line["email"][email] = line
+        if phone is not None:
+            first_line["phone"][phone] = line
+        rows.append((line, external_id, email, phone, name, language, contact_on,
+                     attributes_json(cells)))
+    return _Validation(total, rows, rejects)
 
 
 # --- writing --------------------------------------------------------------------------------
 
+# What an import compares and writes, in the order of the validated rows after the line and
+# the external id.
+_WRITTEN = ("email", "phone", "name", "language", "last_contact_on", "attributes")
 
-def _attributes_json(attributes: dict[str, Any]) -> str:
-    return json.dumps(attributes, sort_keys=True, ensure_ascii=False)
 
-
-def _existing_customers(session: Session) -> pd.DataFrame:
-    table = Customer.__table__
+def _existing_customers(session: Session) -> dict[str, tuple[Any, ...]]:
+    """external_id → (id, *_WRITTEN as text), the same text the import writes."""
     result = session.execute(
-        select(
-            table.c.id, table.c.external_id, table.c.email, table.c.phone, table.c.name,
-            table.c.language, table.c.last_contact_on, table.c.attributes,
+        text(
+            "SELECT external_id, id, email, phone, name, language, "
+            "CAST(last_contact_on AS TEXT), CAST(attributes AS TEXT) FROM customer"
         )
     )
-    return pd.DataFrame(
-        result.all(),
-        columns=["id", "external_id", "email", "phone", "name", "language", "last_contact_on",
-                 "attributes"],
-    )
+    return {row[0]: tuple(row[1:]) for row in result}
 
 
 def _reject_conflicts_with_base(
-    valid: pd.DataFrame, existing: pd.DataFrame, mapping: ColumnMapping, rejects: list[Reject]
-) -> pd.DataFrame:
-    """Reject rows whose email or phone belongs to a customer of the base not in the file."""
-    others = existing[~existing["external_id"].isin(valid["external_id"])]
-    if others.empty:
-        return valid
-    for name in ("email", "phone"):
-        owners = dict(zip(others[name], others["external_id"], strict=True))
-        owners.pop(None, None)
-        clash = valid[name].isin(owners.keys()) & valid[name].notna()
-        header = mapping.fields.get(name, name)
-        for index in valid.index[clash]:
-            rejects.append(
-                Reject(
-                    int(valid.at[index, "line"]),
-                    header,
-                    _masked(name, str(valid.at[index, name])),
-                    f"this {name} belongs to customer {owners[valid.at[index, name]]} already "
-                    "in the base and absent from the file",
-                )
-            )
-        valid = valid.loc[~clash]
-    return valid
-
-
-def _none_if_missing(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+    validation: _Validation, existing: Mapping[str, tuple[Any, ...]], mapping: ColumnMapping
+) -> list[tuple[Any, ...]]:
+    """Drop (and report) rows whose email or phone belongs to a customer absent from the file."""
+    if not existing:
+        return validation.rows
+    in_file = {row[1] for row in validation.rows}
+    owners: dict[str, dict[str, str]] = {"email": {}, "phone": {}}
+    for external_id, (_, email, phone, *_rest) in existing.items():
+        if external_id not in in_file:
+            if email:
+                owners["email"][email] = external_id
+            if phone:
+                owners["phone"][phone] = external_id
+    kept = []
+    for row in validation.rows:
+        clash = next(
+            ((name, row[i]) for name, i in (("email", 2), ("phone", 3))
+             if row[i] is not None and row[i] in owners[name]),
+            None,
+        )
+        if clash is None:
+            kept.append(row)
+            continue
+        name, value = clash
+        validation.rejects.append(
+            Reject(row[0], mapping.fields.get(name, name), _masked(name, value),
+                   f"this {name} belongs to customer {owners[name][value]}, already in the base "
+                   "and absent from the file")
+        )
+    return kept
 
 
 def import_customers(
@@ -439,50 +455,49 @@ def import_customers(
 ) -> ImportReport:
     """Validate the file and, unless refused or a dry run, create and update its customers.
 
-    Returns the report in every case. Raises `CustomerFileError` (a ValueError) when the file as a
-    whole cannot be read or mapped. Writes nothing when `dry_run`, or when rows are rejected
-    and `accept_rejects` is false; otherwise flushes everything in the caller's transaction,
-    which commits once.
+    Returns the report in every case. Raises `CustomerFileError` (a ValueError) when the file
+    as a whole cannot be read or mapped. Writes nothing when `dry_run`, or when rows are
+    rejected and `accept_rejects` is false; otherwise writes everything in the caller's
+    transaction, which commits once.
     """
     say = progress or (lambda message: None)
-    today = today or date.today()
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         table = read_table(data, filename)
+        mapping = default_mapping(table.headers, columns, attributes)
+        validation = validate_rows(table, mapping, today or date.today())
     except FileFormatError as exc:
         raise CustomerFileError(f"{filename}: {exc}") from exc
-    mapping = default_mapping(table.headers, columns, attributes)
-    report = ImportReport(
-        filename=filename[-255:],
-        sha256=sha256,
-        file_format=table.file_format,
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        mapping=mapping,
-        dry_run=dry_run,
-        rejects_accepted=accept_rejects,
-    )
-    report.rows_total = len(table.rows) + len(table.malformed)
-    if report.rows_total == 0:
-        raise CustomerFileError(f"{filename}: the file has a header line but no customer rows")
-    say(f"read {report.rows_total} rows ({table.file_format}, {table.encoding or ''})")
-
-    validation = validate_rows(table, mapping, today)
+    file_format, encoding, delimiter = table.file_format, table.encoding, table.delimiter
     del table
+    if validation.rows_total == 0:
+        raise CustomerFileError(f"{filename}: the file has a header line but no customer rows")
+    say(f"read and checked {validation.rows_total} rows")
     if session.get_bind().dialect.name == "postgresql":
         # One import at a time: the base an import checks against is the one it writes to.
         session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
     existing = _existing_customers(session)
-    valid = _reject_conflicts_with_base(validation.rows, existing, mapping, validation.rejects)
-    report.rejects = sorted(validation.rejects, key=lambda r: (r.line, r.column))
-    report.rows_rejected = len({reject.line for reject in report.rejects})
-    report.rows_valid = len(valid)
-    say(f"validated: {report.rows_valid} valid rows, {report.rows_rejected} rejected")
-
+    valid = _reject_conflicts_with_base(validation, existing, mapping)
     plan = _plan_writes(valid, existing)
-    report.rows_created = len(plan.created)
-    report.rows_updated = len(plan.updated)
-    report.rows_unchanged = len(plan.unchanged)
+    rejects = sorted(validation.rejects, key=lambda r: r.line)
+    report = ImportReport(
+        filename=filename[-255:],
+        sha256=sha256,
+        file_format=file_format,
+        encoding=encoding,
+        delimiter=delimiter,
+        mapping=mapping,
+        rows_total=validation.rows_total,
+        rows_valid=len(valid),
+        rows_rejected=len({reject.line for reject in rejects}),
+        rows_created=len(plan.created),
+        rows_updated=len(plan.updated),
+        rows_unchanged=len(plan.unchanged),
+        rejects=rejects,
+        dry_run=dry_run,
+        rejects_accepted=accept_rejects,
+    )
+    say(f"{report.rows_valid} valid rows, {report.rows_rejected} rejected")
     if dry_run or report.refused:
         return report
 
@@ -527,85 +542,111 @@ def import_customers(
 
 @dataclass
 class _WritePlan:
-    created: list[dict[str, Any]]
-    updated: list[dict[str, Any]]
+    created: list[tuple[Any, ...]]  # (external_id, *_WRITTEN)
+    updated: list[tuple[Any, ...]]  # (id, *_WRITTEN)
     unchanged: list[int]  # customer ids
 
 
-_COMPARED = ("email", "phone", "name", "language", "last_contact_on")
-
-
-def _plan_writes(valid: pd.DataFrame, existing: pd.DataFrame) -> _WritePlan:
-    now = utcnow()
-    ids = dict(zip(existing["external_id"], existing["id"], strict=True))
-    known = valid["external_id"].isin(ids.keys())
-    new = valid.loc[~known]
-    created = [
-        {
-            "external_id": external_id, "email": _none_if_missing(email),
-            "phone": _none_if_missing(phone), "name": _none_if_missing(name),
-            "language": language, "last_contact_on": _none_if_missing(last_contact_on),
-            "attributes": attributes, "consent": True, "created_at": now, "updated_at": now,
-        }
-        for external_id, email, phone, name, language, last_contact_on, attributes in zip(
-            new["external_id"], new["email"], new["phone"], new["name"], new["language"],
-            new["last_contact_on"], new["attributes"], strict=True,
-        )
-    ]
-    updated: list[dict[str, Any]] = []
-    unchanged: list[int] = []
-    if known.any():
-        current = existing.set_index("external_id")
-        for row in valid.loc[known].itertuples(index=False):
-            before = current.loc[row.external_id]
-            after = {name: _none_if_missing(getattr(row, name)) for name in _COMPARED}
-            same = all(_none_if_missing(before[name]) == after[name] for name in _COMPARED)
-            same = same and _attributes_json(before["attributes"] or {}) == _attributes_json(
-                row.attributes
-            )
-            if same:
-                unchanged.append(int(before["id"]))
-            else:
-                updated.append(
-                    {"customer_id": int(before["id"]), **after, "attributes": row.attributes,
-                     "updated_at": now}
-                )
+def _plan_writes(valid: list[tuple[Any, ...]], existing: Mapping[str, tuple[Any, ...]]):
+    created, updated, unchanged = [], [], []
+    for row in valid:
+        values = row[2:]
+        known = existing.get(row[1])
+        if known is None:
+            created.append(row[1:])
+        elif tuple(known[1:]) == values:
+            unchanged.append(known[0])
+        else:
+            updated.append((known[0], *values))
     return _WritePlan(created, updated, unchanged)
 
 
-def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[str], None]):
-    customers = Customer.__table__
-    touches: list[dict[str, Any]] = []
-    for start in range(0, len(plan.created), _CHUNK):
-        chunk = plan.created[start : start + _CHUNK]
-        result = session.execute(
-            insert(customers).returning(customers.c.id, sort_by_parameter_order=True), chunk
+def _timestamp(moment: datetime) -> str:
+    """A UTC timestamp as `UTCDateTime` stores it (naive UTC), in text both databases read."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Insert many rows of database-ready values: COPY on PostgreSQL, executemany on SQLite."""
+    connection = session.connection()
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    # Table and column names are this module's constants, never input.
+    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 50_000:
+            connection.exec_driver_sql(statement, batch)
+            batch = []
+    if batch:
+        connection.exec_driver_sql(statement, batch)
+
+
+def _bulk_update(session: Session, rows: list[tuple[Any, ...]], updated_at: str) -> None:
+    """Set `_WRITTEN` and updated_at of customers by id; rows are (id, *_WRITTEN)."""
+    if not rows:
+        return
+    connection = session.connection()
+    assignments = ", ".join(f"{name} = ?" for name in (*_WRITTEN, "updated_at"))
+    if connection.dialect.name != "postgresql":
+        connection.exec_driver_sql(
+            f"UPDATE customer SET {assignments} WHERE id = ?",  # noqa: S608 - constant names
+            [(*row[1:], updated_at, row[0]) for row in rows],
         )
-        touches += [
-            {"import_id": import_id, "customer_id": customer_id, "action": "created"}
-            for customer_id in result.scalars()
-        ]
-        if start % (_CHUNK * 20) == 0:
-            say(f"created {start + len(chunk)} of {len(plan.created)} customers")
-    statement = (
-        update(customers)
-        .where(customers.c.id == bindparam("customer_id"))
-        .values({name: bindparam(name) for name in (*_COMPARED, "attributes", "updated_at")})
+        return
+    connection.exec_driver_sql("DROP TABLE IF EXISTS customer_import_update")
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE customer_import_update (id integer PRIMARY KEY, "
+        "email varchar(254), phone varchar(20), name varchar(200), language varchar(2), "
+        "last_contact_on date, attributes json) ON COMMIT DROP"
     )
-    for start in range(0, len(plan.updated), _CHUNK):
-        session.execute(statement, plan.updated[start : start + _CHUNK])
-    touches += [
-        {"import_id": import_id, "customer_id": row["customer_id"], "action": "updated"}
-        for row in plan.updated
-    ]
-    touches += [
-        {"import_id": import_id, "customer_id": customer_id, "action": "unchanged"}
-        for customer_id in plan.unchanged
-    ]
-    touch_table = CustomerImportTouch.__table__
-    for start in range(0, len(touches), _CHUNK * 4):
-        session.execute(insert(touch_table), touches[start : start + _CHUNK * 4])
-    session.flush()
+    _bulk_insert(session, "customer_import_update", ("id", *_WRITTEN), rows)
+    assignments = ", ".join(f"{name} = u.{name}" for name in _WRITTEN)
+    connection.exec_driver_sql(
+        f"UPDATE customer SET {assignments}, updated_at = %(updated_at)s "  # noqa: S608
+        "FROM customer_import_update AS u WHERE customer.id = u.id",
+        {"updated_at": updated_at},
+    )
+
+
+def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[str], None]):
+    now = _timestamp(utcnow())
+    connection = session.connection()
+    before = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM customer").scalar()
+    _bulk_insert(
+        session,
+        "customer",
+        ("external_id", *_WRITTEN, "consent", "created_at", "updated_at"),
+        ((*row, True, now, now) for row in plan.created),
+    )
+    say(f"created {len(plan.created)} customers")
+    _bulk_update(session, plan.updated, now)
+    say(f"updated {len(plan.updated)} customers")
+    # Imports are serialised (SQLite's write lock, PostgreSQL's advisory lock) and this one's
+    # rows carry its timestamp, so these are exactly the customers just created.
+    session.execute(
+        text(
+            "INSERT INTO customer_import_touch (import_id, customer_id, action) "
+            "SELECT :import_id, id, 'created' FROM customer WHERE id > :before "
+            "AND created_at = :now"
+        ),
+        {"import_id": import_id, "before": before, "now": now},
+    )
+    touches = [(import_id, row[0], "updated") for row in plan.updated]
+    touches += [(import_id, customer_id, "unchanged") for customer_id in plan.unchanged]
+    _bulk_insert(session, "customer_import_touch", ("import_id", "customer_id", "action"),
+                 touches)
+    say("recorded which customers the import touched")
+    session.expire_all()
 
 
 def last_import(session: Session) -> CustomerImport | None:

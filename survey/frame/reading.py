@@ -11,10 +11,9 @@ import csv
 import io
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
-
-import pandas as pd
 
 UTF8_BOM = b"\xef\xbb\xbf"
 DELIMITERS = (";", ",", "\t")
@@ -28,20 +27,18 @@ class FileFormatError(ValueError):
 
 @dataclass
 class Table:
-    """A file's header and rows, all as text.
+    """A file's header and an iterator over its rows, all as text.
 
-    `rows` has one column per header (named by the header as written) and a `line` column: the
-    line of the file where the row begins (CSV: physical line, the header being line 1;
-    XLSX: the sheet's row number). `malformed` lists rows whose number of fields differs from
-    the header's, as (line, fields found).
+    `rows` yields ``(line, cells)``: the line of the file where the row begins (CSV: physical
+    line, the header being line 1; XLSX: the sheet's row number) and the row's cells, which
+    may be more or fewer than the headers. Blank rows are skipped.
     """
 
     headers: list[str]
-    rows: pd.DataFrame
+    rows: Iterator[tuple[int, list[str]]]
     file_format: str  # "csv" or "xlsx"
     encoding: str | None = None
     delimiter: str | None = None
-    malformed: list[tuple[int, int]] = field(default_factory=list)
 
 
 def header_key(header: str) -> str:
@@ -117,51 +114,31 @@ def _read_csv(text: str, encoding: str) -> Table:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = detect_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    headers: list[str] | None = None
-    columns: list[list[str]] = []
-    lines: list[int] = []
-    malformed: list[tuple[int, int]] = []
-    line_after_previous = 1
-    try:
-        for record in reader:
-            starts_on = line_after_previous
-            line_after_previous = reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue  # blank line
-            if headers is None:
-                headers = [cell.strip() for cell in record]
-                columns = [[] for _ in headers]
-                continue
-            if len(record) != len(headers):
-                malformed.append((starts_on, len(record)))
-                continue
-            for column, cell in zip(columns, record, strict=True):
-                column.append(cell)
-            lines.append(starts_on)
-    except csv.Error as exc:
-        raise FileFormatError(f"line {reader.line_num}: the CSV cannot be read ({exc})") from exc
-    if headers is None:
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        line_after_previous = 1
+        try:
+            for record in reader:
+                starts_on = line_after_previous
+                line_after_previous = reader.line_num + 1
+                if "".join(record).strip():  # not a blank line
+                    yield starts_on, record
+        except csv.Error as exc:
+            raise FileFormatError(
+                f"line {reader.line_num}: the CSV cannot be read ({exc})"
+            ) from exc
+
+    rows = records()
+    headers = _headers(next(rows, None))
+    return Table(headers, rows, "csv", encoding=encoding, delimiter=delimiter)
+
+
+def _headers(first: tuple[int, list[str]] | None) -> list[str]:
+    if first is None:
         raise FileFormatError("the file is empty")
-    return Table(
-        headers=headers,
-        rows=_frame(headers, columns, lines),
-        file_format="csv",
-        encoding=encoding,
-        delimiter=delimiter,
-        malformed=malformed,
-    )
-
-
-def _frame(headers: list[str], columns: list[list[str]], lines: list[int]) -> pd.DataFrame:
-    _check_headers(headers)
-    frame = pd.DataFrame(dict(zip(headers, columns, strict=True)), dtype=object)
-    frame["line"] = pd.Series(lines, dtype="int64")
-    return frame
-
-
-def _check_headers(headers: list[str]) -> None:
-    if "line" in headers:
-        raise FileFormatError('a column may not be named "line"; rename it')
+    headers = [cell.strip() for cell in first[1]]
+    while headers and not headers[-1]:
+        headers.pop()  # trailing separators
     blank = [str(i + 1) for i, header in enumerate(headers) if not header]
     if blank:
         raise FileFormatError(f"columns {', '.join(blank)} have no name in the header line")
@@ -170,6 +147,7 @@ def _check_headers(headers: list[str]) -> None:
         if header in seen:
             raise FileFormatError(f"column {header!r} appears twice in the header line")
         seen.add(header)
+    return headers
 
 
 def _xlsx_text(value: object) -> str:
@@ -191,38 +169,23 @@ def _read_xlsx(data: bytes) -> Table:
     try:
         # data_only=False: a formula cell yields its formula text, never a computed value.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileFormatError(f"the XLSX workbook cannot be read ({exc})") from exc
-    try:
         sheet = workbook.worksheets[0]
-        headers: list[str] | None = None
-        columns: list[list[str]] = []
-        lines: list[int] = []
-        malformed: list[tuple[int, int]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_xlsx_text(value) for value in values]
-            while cells and not cells[-1].strip():
-                cells.pop()
-            if not any(cell.strip() for cell in cells):
-                continue
-            if headers is None:
-                headers = [cell.strip() for cell in cells]
-                columns = [[] for _ in headers]
-                continue
-            if len(cells) > len(headers):
-                malformed.append((number, len(cells)))
-                continue
-            cells += [""] * (len(headers) - len(cells))
-            for column, cell in zip(columns, cells, strict=True):
-                column.append(cell)
-            lines.append(number)
-    finally:
-        workbook.close()
-    if headers is None:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
+        raise FileFormatError(f"the XLSX workbook cannot be read ({exc})") from exc
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_xlsx_text(value) for value in values]
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                if cells:
+                    yield number, cells
+        finally:
+            workbook.close()
+
+    rows = records()
+    first = next(rows, None)
+    if first is None:
         raise FileFormatError("the workbook's first sheet is empty")
-    return Table(
-        headers=headers,
-        rows=_frame(headers, columns, lines),
-        file_format="xlsx",
-        malformed=malformed,
-    )
+    return Table(_headers(first), rows, "xlsx")
