@@ -32,13 +32,13 @@ from survey.models import (
     Campaign,
     Disposition,
     FollowUp,
-    FollowUpKind,
     FollowUpStatus,
     Invitation,
     Response,
     ResponseStatus,
 )
 from survey.reporting.dataset import RespondentRecord, load_questionnaire
+from survey.respond.operations import follow_ups_for
 
 SEGMENTS = {"particuliers": 0.25, "professionnels": -0.15}
 CONTACT_CHANNELS = ("phone", "email", "letter")
@@ -179,7 +179,6 @@ def seed_synthetic_responses(
         rng.choice(len(invitations), size=min(n_respondents, len(invitations)), replace=False)
     )
     counts = {"invitations": len(invitations), "responses": 0, "follow_ups": 0}
-    overall = questionnaire.overall_question()
     for position, invitation in enumerate(invitations):
         if position not in respondents:
             invitation.disposition = str(
@@ -213,7 +212,9 @@ def seed_synthetic_responses(
         invitation.completed_at = completed
         counts["responses"] += 1
         session.flush()
-        counts["follow_ups"] += _follow_ups(session, campaign, response, answers, overall, rng)
+        counts["follow_ups"] += _follow_ups(
+            session, campaign, response, answers, questionnaire, rng
+        )
     session.flush()
     return counts
 
@@ -270,15 +271,11 @@ def _follow_ups(
     campaign: Campaign,
     response: Response,
     answers: Mapping[str, Any],
-    overall: RatingQuestion | None,
+    questionnaire: Questionnaire,
     rng: np.random.Generator,
 ) -> int:
-    kinds: list[str] = []
     callback = answers.get("callback")
-    if isinstance(callback, Mapping) and callback.get("requested"):
-        kinds.append(FollowUpKind.CALLBACK.value)
-    if is_detractor(answers, overall):
-        kinds.append(FollowUpKind.DETRACTOR.value)
+    kinds = [kind for kind, _channel in follow_ups_for(questionnaire, answers)]
     for kind in kinds:
         created = response.completed_at
         handled = rng.random() < 0.8
@@ -299,15 +296,3 @@ def _follow_ups(
             )
         )
     return len(kinds)
-
-
-def is_detractor(answers: Mapping[str, Any], overall: RatingQuestion | None) -> bool:
-    """NPS 0–6, or the overall score in the bottom two points of its scale."""
-    nps = answers.get("nps")
-    if isinstance(nps, int) and not isinstance(nps, bool) and nps <= 6:
-        return True
-    if overall is not None:
-        score = answers.get(overall.code)
-        if isinstance(score, int) and not isinstance(score, bool) and score <= overall.min + 1:
-            return True
-    return False

@@ -1,0 +1,244 @@
+"""Managers' report pages: generated reports, the fieldwork dashboard, follow-ups, exports."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.campaigns.operations import CampaignError, get_campaign
+from survey.extensions import db
+from survey.models import Campaign, FollowUp, Report, User
+from survey.reporting.dataset import load_questionnaire
+from survey.reporting.exports import EXPORT_FORMATS
+from survey.reporting.fieldwork import (
+    FollowUpChange,
+    FollowUpError,
+    fieldwork_dashboard,
+    follow_up_queue,
+    update_follow_up,
+)
+from survey.reporting.operations import (
+    ReportError,
+    export_campaign,
+    generate_report,
+    stored_report_path,
+)
+
+blueprint = Blueprint("reporting", __name__, url_prefix="/manage/campaigns/<slug>")
+
+# A stored report carries Plotly inline: it is served on its own, sandboxed, with a policy that
+# allows its inline script and style and nothing from anywhere else.
+STORED_REPORT_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; frame-ancestors 'self'; base-uri 'none'; "
+    "form-action 'none'; sandbox allow-scripts"
+)
+
+
+class GenerateForm(FlaskForm):
+    lang = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
+
+
+class FollowUpForm(FlaskForm):
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            ("open", _l("Open")),
+            ("in_progress", _l("In progress")),
+            ("closed", _l("Closed")),
+        ],
+    )
+    owner = SelectField(_l("Owner"), coerce=str)
+    due = DateField(_l("Due date"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+
+def _campaign(slug: str) -> Campaign:
+    try:
+        return get_campaign(db.session, slug)
+    except CampaignError:
+        abort(404)
+
+
+@blueprint.route("/reports", methods=["GET", "POST"])
+@roles_required(*READERS)
+def reports(slug: str) -> str | WerkzeugResponse:
+    campaign = _campaign(slug)
+    form = GenerateForm()
+    if form.validate_on_submit():
+        if current_user.role not in MANAGERS:
+            abort(403)
+        try:
+            generated = generate_report(
+                db.session, campaign, lang=form.lang.data or "fr",
+                instance_path=current_app.instance_path, actor=actor_label(),
+                actor_id=current_user.id,
+            )  # fmt: skip
+        except ReportError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Report %(id)s generated.", id=generated.report.id), "status")
+            return redirect(url_for(".reports", slug=slug))
+    stored = db.session.scalars(
+        select(Report).where(Report.campaign_id == campaign.id).order_by(Report.id.desc())
+    ).all()
+    return render_template(
+        "reporting/reports.html", campaign=campaign, reports=stored, form=form,
+        formats=EXPORT_FORMATS,
+    )  # fmt: skip
+
+
+@blueprint.route("/reports/latest")
+@roles_required(*READERS)
+def latest_report(slug: str) -> WerkzeugResponse:
+    campaign = _campaign(slug)
+    report = db.session.scalars(
+        select(Report).where(Report.campaign_id == campaign.id).order_by(Report.id.desc())
+    ).first()
+    if report is None:
+        return redirect(url_for(".reports", slug=slug))
+    return redirect(url_for(".report_file", slug=slug, report_id=report.id))
+
+
+@blueprint.route("/reports/<int:report_id>")
+@roles_required(*READERS)
+def report_file(slug: str, report_id: int) -> WerkzeugResponse:
+    """The stored file, byte for byte as it was generated (its hash is checked first)."""
+    campaign = _campaign(slug)
+    report = db.session.get(Report, report_id)
+    if report is None or report.campaign_id != campaign.id:
+        abort(404)
+    try:
+        path = stored_report_path(report, current_app.instance_path)
+    except ReportError as error:
+        current_app.logger.error("%s", error)
+        abort(410)
+    download = request.args.get("download") == "1"
+    response = send_file(
+        path, mimetype="text/html", as_attachment=download,
+        download_name=f"{campaign.slug}-report-{report.id}-{report.language}.html",
+    )  # fmt: skip
+    response.headers["Content-Security-Policy"] = STORED_REPORT_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blueprint.route("/export.<fmt>")
+@roles_required(*MANAGERS)
+def export(slug: str, fmt: str) -> WerkzeugResponse:
+    campaign = _campaign(slug)
+    if fmt not in (*EXPORT_FORMATS, "design.json"):
+        abort(404)
+    folder = Path(tempfile.mkdtemp(prefix="barometre-export-"))
+    out = folder / f"{campaign.slug}.{'csv' if fmt == 'design.json' else fmt}"
+    try:
+        done = export_campaign(
+            db.session, campaign, fmt="csv" if fmt == "design.json" else fmt, out=out,
+            actor=actor_label(), actor_id=current_user.id,
+            excel_france=request.args.get("excel") == "fr",
+        )  # fmt: skip
+    except ReportError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".reports", slug=slug))
+    db.session.commit()
+    path = done.design_path if fmt == "design.json" else done.data_path
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@blueprint.route("/dashboard")
+@roles_required(*READERS)
+def dashboard(slug: str) -> str:
+    campaign = _campaign(slug)
+    return render_template(
+        "reporting/dashboard.html", campaign=campaign,
+        dashboard=fieldwork_dashboard(db.session, campaign),
+    )  # fmt: skip
+
+
+@blueprint.route("/follow-ups")
+@roles_required(*MANAGERS)
+def follow_ups(slug: str) -> str:
+    campaign = _campaign(slug)
+    status = request.args.get("status") or None
+    return render_template(
+        "reporting/follow_ups.html", campaign=campaign, status=status,
+        follow_ups=follow_up_queue(db.session, campaign, status=status),
+    )  # fmt: skip
+
+
+@blueprint.route("/follow-ups/<int:follow_up_id>", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def follow_up(slug: str, follow_up_id: int) -> str | WerkzeugResponse:
+    campaign = _campaign(slug)
+    item = db.session.get(FollowUp, follow_up_id)
+    if item is None or item.campaign_id != campaign.id:
+        abort(404)
+    managers = db.session.scalars(
+        select(User).where(User.role.in_(MANAGERS), User.active.is_(True)).order_by(User.email)
+    ).all()
+    form = FollowUpForm(
+        status=item.status, owner=str(item.owner_id or ""), notes=item.notes,
+        due=item.due_at.date() if item.due_at else None,
+    )  # fmt: skip
+    form.owner.choices = [("", _("Nobody yet"))] + [(str(u.id), u.email) for u in managers]
+    if form.validate_on_submit():
+        due = form.due.data
+        change = FollowUpChange(
+            status=form.status.data,
+            owner_id=int(form.owner.data) if form.owner.data else None,
+            notes=form.notes.data,
+            due_at=datetime.combine(due, time(18), UTC) if due else None,
+        )
+        try:
+            update_follow_up(db.session, item, change, actor=actor_label(),
+                             actor_id=current_user.id)  # fmt: skip
+        except FollowUpError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Follow-up updated."), "status")
+            return redirect(url_for(".follow_ups", slug=slug))
+    questionnaire = load_questionnaire(campaign)
+    lang = "en" if str(request.accept_languages.best_match(["fr", "en"])) == "en" else "fr"
+    answers = questionnaire.shown_answers(item.response.answers or {})
+    rows = []
+    for _page, question in questionnaire.questions():
+        if question.code in answers:
+            labels = question.value_labels(lang)
+            value = answers[question.code]
+            shown = labels.get(value, value) if isinstance(value, int | str) else value
+            rows.append((question.label.get(lang) or question.code, shown))
+    # The customer's contact is shown only to call back one who asked for it and consented.
+    callback = next((v for v in answers.values() if isinstance(v, dict) and v.get("consent")), None)
+    customer = item.response.invitation.customer if callback else None
+    return render_template(
+        "reporting/follow_up.html", campaign=campaign, item=item, form=form, rows=rows,
+        customer=customer,
+    )  # fmt: skip

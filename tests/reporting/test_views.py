@@ -1,0 +1,118 @@
+"""Managers' report pages: generation, the stored report served unchanged, dashboard, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from survey.auth.operations import create_user
+from survey.campaigns.operations import create_campaign
+from survey.extensions import db
+from survey.models import AuditEvent, FollowUp, Report
+from survey.reporting.synthetic import seed_synthetic_responses
+
+PASSWORD = "a-long-password-123"
+
+
+@pytest.fixture
+def campaign_slug(app):
+    with app.app_context():
+        campaign = create_campaign(
+            db.session, "barometre-2026", programme="Baromètre", year=2026,
+            questionnaire_key="nf-relation-client", actor="test",
+        )  # fmt: skip
+        seed_synthetic_responses(db.session, campaign, rng_seed=3, n_respondents=80)
+        db.session.commit()
+        return campaign.slug
+
+
+def login(client, role):
+    with client.application.app_context():
+        create_user(db.session, f"{role}@example.org", role, PASSWORD, actor="test")
+        db.session.commit()
+    response = client.post("/login", data={"email": f"{role}@example.org", "password": PASSWORD})
+    assert response.status_code in (302, 303)
+
+
+def test_generate_then_serve_the_stored_report_unchanged(app, client, campaign_slug):
+    login(client, "manager")
+    response = client.post(f"/manage/campaigns/{campaign_slug}/reports", data={"lang": "en"})
+    assert response.status_code == 302
+    with app.app_context():
+        report = db.session.scalars(select(Report)).one()
+        stored = app.instance_path + f"/reports/{report.id}.html"
+    served = client.get(f"/manage/campaigns/{campaign_slug}/reports/{report.id}")
+    assert served.status_code == 200
+    assert served.data == open(stored, "rb").read()
+    csp = served.headers["Content-Security-Policy"]
+    assert "sandbox allow-scripts" in csp and "script-src 'unsafe-inline'" in csp
+    assert "connect-src" not in csp and "default-src 'none'" in csp
+    listing = client.get(f"/manage/campaigns/{campaign_slug}/reports")
+    assert f"/reports/{report.id}".encode() in listing.data
+    assert "script-src 'self';" in listing.headers["Content-Security-Policy"]
+    latest = client.get(f"/manage/campaigns/{campaign_slug}/reports/latest")
+    assert latest.headers["Location"].endswith(f"/reports/{report.id}")
+
+
+def test_a_changed_report_file_is_not_served(app, client, campaign_slug):
+    login(client, "manager")
+    client.post(f"/manage/campaigns/{campaign_slug}/reports", data={"lang": "fr"})
+    with app.app_context():
+        report = db.session.scalars(select(Report)).one()
+    path = f"{app.instance_path}/reports/{report.id}.html"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("<!-- edited -->")
+    assert client.get(f"/manage/campaigns/{campaign_slug}/reports/{report.id}").status_code == 410
+
+
+def test_auditor_reads_but_cannot_generate_or_export(client, campaign_slug):
+    login(client, "auditor")
+    assert client.get(f"/manage/campaigns/{campaign_slug}/reports").status_code == 200
+    assert client.get(f"/manage/campaigns/{campaign_slug}/dashboard").status_code == 200
+    refused = client.post(f"/manage/campaigns/{campaign_slug}/reports", data={"lang": "fr"})
+    assert refused.status_code == 403
+    assert client.get(f"/manage/campaigns/{campaign_slug}/export.csv").status_code == 403
+    assert client.get(f"/manage/campaigns/{campaign_slug}/follow-ups").status_code == 403
+
+
+def test_dashboard_and_export_download(client, campaign_slug):
+    login(client, "manager")
+    page = client.get(f"/manage/campaigns/{campaign_slug}/dashboard")
+    assert page.status_code == 200
+    assert b"<progress" in page.data and b"particuliers" in page.data
+    exported = client.get(f"/manage/campaigns/{campaign_slug}/export.csv")
+    assert exported.status_code == 200
+    assert exported.data.startswith(b"respondent,stratum,")
+    design = client.get(f"/manage/campaigns/{campaign_slug}/export.design.json")
+    assert design.json["strata"] == "stratum"
+
+
+def test_follow_up_queue_and_update(app, client, campaign_slug):
+    login(client, "manager")
+    with app.app_context():
+        item = db.session.scalars(select(FollowUp).where(FollowUp.status == "open")).first()
+        assert item is not None
+        item_id = item.id
+        manager_id = db.session.scalars(select(AuditEvent.actor_id)).first()
+    listing = client.get(f"/manage/campaigns/{campaign_slug}/follow-ups?status=open")
+    assert f"/follow-ups/{item_id}".encode() in listing.data
+    page = client.get(f"/manage/campaigns/{campaign_slug}/follow-ups/{item_id}")
+    assert page.status_code == 200
+    with app.app_context():
+        from survey.models import User
+
+        manager_id = db.session.scalars(select(User.id)).one()
+    response = client.post(
+        f"/manage/campaigns/{campaign_slug}/follow-ups/{item_id}",
+        data={"status": "closed", "owner": str(manager_id), "due": "2026-04-01",
+              "notes": "Called back, issue solved."},
+    )  # fmt: skip
+    assert response.status_code == 302
+    with app.app_context():
+        item = db.session.get(FollowUp, item_id)
+        assert item.status == "closed" and item.closed_at is not None
+        assert item.owner_id == manager_id
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "follow_up.update")
+        ).one()
+        assert "Called back" not in str(event.summary)
