@@ -62,6 +62,7 @@ from survey.models import (
     CampaignStatus,
     Channel,
     Customer,
+    Disposition,
     Invitation,
     Message,
     Suppression,
@@ -85,53 +86,55 @@ class SamplingError(ValueError):
 
 @dataclass
 class Frame:
+    """The units of a frame sorted by stratum key then external id, and what was excluded."""
+
     strata_variables: list[str]
-    units: pd.DataFrame  # customer_id, external_id, stratum, email, language, attributes
+    customer_ids: np.ndarray  # int64
+    external_ids: list[str]
+    strata: list[str]  # each unit's stratum key
     exclusions: dict[str, int]
     counts: dict[str, int]  # stratum key → N_h, in key order
     sha256: str
 
     @property
     def size(self) -> int:
-        return len(self.units)
+        return len(self.external_ids)
+
+    def members(self) -> dict[str, list[str]]:
+        """Stratum key → external ids of its units, sorted."""
+        members: dict[str, list[str]] = {}
+        for stratum, external_id in zip(self.strata, self.external_ids, strict=True):
+            members.setdefault(stratum, []).append(external_id)
+        return members
 
 
 # --- the frame ------------------------------------------------------------------------------
 
 
-def stratum_keys(values: Sequence[Sequence[Any]]) -> list[str]:
-    """Stratum keys from each unit's strata values (see the module's documentation)."""
-    return [
-        STRATUM_SEPARATOR.join(
-            str(value).strip() if value is not None and str(value).strip() else MISSING_VALUE
-            for value in unit
-        )
-        for unit in values
-    ]
+def stratum_key(values: Sequence[Any]) -> str:
+    """One unit's stratum key from its strata values (see the module's documentation)."""
+    return STRATUM_SEPARATOR.join(
+        str(value).strip() if value is not None and str(value).strip() else MISSING_VALUE
+        for value in values
+    )
 
 
 def frame_sha256(strata: Iterable[str], external_ids: Iterable[str]) -> str:
-    digest = hashlib.sha256()
-    for stratum, external_id in sorted(zip(strata, external_ids, strict=True)):
-        digest.update(f"{stratum}\t{external_id}\n".encode())
-    return digest.hexdigest()
+    """The frame's fingerprint (see the module's documentation)."""
+    lines = sorted(zip(strata, external_ids, strict=True))
+    return hashlib.sha256("".join(f"{s}\t{e}\n" for s, e in lines).encode()).hexdigest()
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
     return (pd.Timestamp(moment) - pd.DateOffset(months=months)).to_pydatetime()
 
 
-def _usable_for_sms(phones: pd.Series) -> pd.Series:
-    present = phones.notna()
-    usable = pd.Series(False, index=phones.index)
-    usable[present] = [is_mobile(phone) for phone in phones[present]]
-    return usable
-
-
-def _suppressed(units: pd.DataFrame, session: Session, secret_key: str) -> pd.Series:
+def _suppressed(
+    emails: Sequence[str | None], phones: Sequence[str | None], session: Session, secret_key: str
+) -> np.ndarray:
     hashes = set(session.scalars(select(Suppression.contact_hash)))
     if not hashes:
-        return pd.Series(False, index=units.index)
+        return np.zeros(len(emails), dtype=bool)
     key = secret_key.encode("utf-8")
 
     def hashed(kind: str, value: str | None) -> bool:
@@ -139,12 +142,9 @@ def _suppressed(units: pd.DataFrame, session: Session, secret_key: str) -> pd.Se
             return False
         return hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex() in hashes
 
-    return pd.Series(
-        [
-            hashed("email", email) or hashed("phone", phone)
-            for email, phone in zip(units["email"], units["phone"], strict=True)
-        ],
-        index=units.index,
+    return np.array(
+        [hashed("email", e) or hashed("phone", p) for e, p in zip(emails, phones, strict=True)],
+        dtype=bool,
     )
 
 
@@ -163,78 +163,94 @@ def build_frame(
     if recent_months < 0:
         raise SamplingError("the months since the last invitation must be 0 or more")
     customers = Customer.__table__
+    # Strata values are read by the database from the JSON attributes: parsing a million JSON
+    # documents in Python would cost more than the rest of the frame.
+    strata_columns = [
+        customers.c.language if variable == "language"
+        else customers.c.attributes[variable].as_string()
+        for variable in strata_variables
+    ]
     rows = session.execute(
         select(
             customers.c.id, customers.c.external_id, customers.c.email, customers.c.phone,
-            customers.c.language, customers.c.attributes, customers.c.consent,
-            customers.c.erased_at,
+            customers.c.consent, customers.c.erased_at.is_not(None), *strata_columns,
         )
-    ).all()
-    units = pd.DataFrame(
-        rows,
-        columns=["customer_id", "external_id", "email", "phone", "language", "attributes",
-                 "consent", "erased_at"],
-    )
+    ).tuples().all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (6 + len(strata_columns))
+    ids, external_ids, emails, phones, consent, erased = columns[:6]
+    del rows
+
     excluded_ids = {str(external_id).strip() for external_id in excluded_external_ids}
     cutoff = _months_before(now, recent_months)
-    recently = select(Invitation.customer_id).join(Campaign, Invitation.campaign_id == Campaign.id)
-    recently = recently.where(
-        Campaign.programme_id == campaign.programme_id,
-        Campaign.id != campaign.id,
-        Campaign.launched_at.is_not(None),
-        Campaign.launched_at >= cutoff,
-        Invitation.is_test.is_(False),
-        Invitation.customer_id.is_not(None),
+    recently = (
+        select(Invitation.customer_id)
+        .join(Campaign, Invitation.campaign_id == Campaign.id)
+        .where(
+            Campaign.programme_id == campaign.programme_id,
+            Campaign.id != campaign.id,
+            Campaign.launched_at.is_not(None),
+            Campaign.launched_at >= cutoff,
+            Invitation.is_test.is_(False),
+            Invitation.customer_id.is_not(None),
+        )
+        .distinct()
     )
-    recently_invited = set(session.scalars(recently.distinct()))
-    usable = pd.Series(False, index=units.index)
-    if Channel.EMAIL.value in campaign.channels:
-        usable |= units["email"].notna()
+    recently_invited = set(session.scalars(recently))
+    has_email = np.array([email is not None for email in emails], dtype=bool)
+    usable = has_email if Channel.EMAIL.value in campaign.channels else np.zeros_like(has_email)
     if Channel.SMS.value in campaign.channels:
-        usable |= _usable_for_sms(units["phone"])
-
+        usable = usable | np.array(
+            [u or (p is not None and is_mobile(p)) for u, p in zip(usable, phones, strict=True)],
+            dtype=bool,
+        )
     rules = {
-        "erased": units["erased_at"].notna(),
-        "excluded_list": units["external_id"].isin(excluded_ids),
-        "suppressed": _suppressed(units, session, secret_key),
-        "no_consent": ~units["consent"].astype(bool),
-        "recently_invited": units["customer_id"].isin(recently_invited),
+        "erased": np.array(erased, dtype=bool),
+        "excluded_list": np.array([e in excluded_ids for e in external_ids], dtype=bool),
+        "suppressed": _suppressed(emails, phones, session, secret_key),
+        "no_consent": ~np.array(consent, dtype=bool),
+        "recently_invited": np.array([i in recently_invited for i in ids], dtype=bool),
         "no_contact": ~usable,
     }
-    remaining = pd.Series(True, index=units.index)
+    remaining = np.ones(len(ids), dtype=bool)
     exclusions: dict[str, int] = {}
     for rule in EXCLUSION_RULES:
-        removed = remaining & rules[rule].astype(bool)
+        removed = remaining & rules[rule]
         exclusions[rule] = int(removed.sum())
         remaining &= ~removed
-    units = units.loc[remaining, ["customer_id", "external_id", "email", "phone", "language",
-                                  "attributes"]]
-    units = units.assign(stratum=_strata_of(units, strata_variables))
-    units = units.sort_values(["stratum", "external_id"], kind="stable").reset_index(drop=True)
-    counts = {str(k): int(v) for k, v in units.groupby("stratum", sort=True).size().items()}
+
+    keys: dict[tuple[Any, ...], str] = {}
+    strata_values = zip(*columns[6:], strict=True) if strata_columns else None
+    units = []
+    for index, keep in enumerate(remaining):
+        values = next(strata_values) if strata_values is not None else ()
+        if not keep:
+            continue
+        key = keys.get(values)
+        if key is None:
+            key = keys[values] = stratum_key(values) if values else WHOLE_FRAME
+        units.append((key, external_ids[index], ids[index]))
+    units.sort()  # by stratum key, then external id: code-point order
+    strata = [unit[0] for unit in units]
+    counts: dict[str, int] = {}
+    for key in strata:
+        counts[key] = counts.get(key, 0) + 1
     too_long = [key for key in counts if len(key) > 200]
     if too_long:
         raise SamplingError(f"stratum key {too_long[0][:60]!r}… is longer than 200 characters")
+    external = [unit[1] for unit in units]
+    digest = hashlib.sha256(
+        "".join(f"{key}\t{external_id}\n" for key, external_id in zip(strata, external,
+                                                                       strict=True)).encode()
+    ).hexdigest()
     return Frame(
         strata_variables=list(strata_variables),
-        units=units,
+        customer_ids=np.array([unit[2] for unit in units], dtype=np.int64),
+        external_ids=external,
+        strata=strata,
         exclusions=exclusions,
-        counts=dict(sorted(counts.items())),
-        sha256=frame_sha256(units["stratum"], units["external_id"]),
+        counts=counts,
+        sha256=digest,
     )
-
-
-def _strata_of(units: pd.DataFrame, strata_variables: Sequence[str]) -> list[str]:
-    if not strata_variables:
-        return [WHOLE_FRAME] * len(units)
-    values = [
-        [
-            language if variable == "language" else (attributes or {}).get(variable)
-            for variable in strata_variables
-        ]
-        for attributes, language in zip(units["attributes"], units["language"], strict=True)
-    ]
-    return stratum_keys(values)
 
 
 def parse_strata(text: str | Sequence[str]) -> list[str]:
@@ -434,6 +450,22 @@ class DrawResult:
         return [stratum["stratum"] for stratum in self.strata if stratum["taken_whole"]]
 
 
+def _sampled_customers(
+    session: Session, customer_ids: Sequence[int]
+) -> dict[int, tuple[bool, str, dict[str, Any]]]:
+    """customer id → (has an email, language, attributes) for the sampled customers."""
+    details: dict[int, tuple[bool, str, dict[str, Any]]] = {}
+    for start in range(0, len(customer_ids), 5000):
+        chunk = customer_ids[start : start + 5000]
+        for customer_id, email, language, attributes in session.execute(
+            select(Customer.id, Customer.email, Customer.language, Customer.attributes).where(
+                Customer.id.in_(chunk)
+            )
+        ):
+            details[customer_id] = (email is not None, language, attributes or {})
+    return details
+
+
 def _discard_sample(session: Session, campaign: Campaign) -> int:
     result = session.execute(
         delete(Invitation).where(
@@ -475,23 +507,19 @@ def draw_sample(
             "since): plan the campaign again before drawing"
         )
     sizes = {stratum["stratum"]: stratum["invitations"] for stratum in plan["strata"]}
-    units = frame.units
-    members = {
-        stratum: group["external_id"].tolist()
-        for stratum, group in units.groupby("stratum", sort=True)
-    }
-    drawn = draw_stratified(members, sizes, seed)
+    drawn = draw_stratified(frame.members(), sizes, seed)
 
     if campaign.status == CampaignStatus.SAMPLED.value:
         _discard_sample(session, campaign)
-    by_external_id = units.set_index("external_id")
+    customer_of = dict(zip(frame.external_ids, frame.customer_ids.tolist(), strict=True))
+    chosen = {customer_of[e]: stratum for stratum, ids in drawn.items() for e in ids}
+    details = _sampled_customers(session, list(chosen))
     now = utcnow()
-    rows: list[dict[str, Any]] = []
     result = DrawResult(seed=seed, frame_size=frame.size, sample_size=0)
-    has_email_channel = Channel.EMAIL.value in campaign.channels
+    weights: dict[str, float] = {}
     for stratum, external_ids in drawn.items():
         population = frame.counts[stratum]
-        weight = population / len(external_ids)
+        weights[stratum] = population / len(external_ids)
         result.strata.append(
             {
                 "stratum": stratum,
@@ -499,30 +527,31 @@ def draw_sample(
                 "planned": sizes[stratum],
                 "drawn": len(external_ids),
                 "taken_whole": len(external_ids) == population,
-                "design_weight": weight,
+                "design_weight": weights[stratum],
             }
         )
-        chosen = by_external_id.loc[external_ids]
-        for customer_id, email, language, attributes in zip(
-            chosen["customer_id"], chosen["email"], chosen["language"], chosen["attributes"],
-            strict=True,
-        ):
-            salt, _token, token_hash = issue_token(secret_key)
-            channel = Channel.EMAIL if has_email_channel and email is not None else Channel.SMS
-            rows.append(
-                {
-                    "campaign_id": campaign.id,
-                    "customer_id": int(customer_id),
-                    "stratum": stratum,
-                    "design_weight": weight,
-                    "attributes": {**(attributes or {}), "language": language},
-                    "token_salt": salt,
-                    "token_hash": token_hash,
-                    "language": language,
-                    "channel": channel.value,
-                    "created_at": now,
-                }
-            )
+    has_email_channel = Channel.EMAIL.value in campaign.channels
+    rows = []
+    for customer_id, stratum in chosen.items():
+        has_email, language, attributes = details[customer_id]
+        salt, _token, token_hash = issue_token(secret_key)
+        channel = Channel.EMAIL if has_email_channel and has_email else Channel.SMS
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "customer_id": customer_id,
+                "stratum": stratum,
+                "design_weight": weights[stratum],
+                "attributes": {**attributes, "language": language},
+                "token_salt": salt,
+                "token_hash": token_hash,
+                "language": language,
+                "channel": channel.value,
+                "disposition": Disposition.PENDING.value,
+                "is_test": False,
+                "created_at": now,
+            }
+        )
     for start in range(0, len(rows), 5000):
         session.execute(insert(Invitation.__table__), rows[start : start + 5000])
     result.sample_size = len(rows)
