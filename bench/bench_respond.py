@@ -1,4 +1,4 @@
-"""Benchmark of the respondent's pages: complete responses through gunicorn, with concurrent clients.
+"""Benchmark of the respondent pages: complete responses through gunicorn, concurrent clients.
 
 For SQLite and for PostgreSQL (when reachable), it migrates a fresh database, seeds an open
 campaign on the bundled questionnaire with one invitation per response to drive, starts
