@@ -76,12 +76,12 @@ def synthetic_answers(
             if question.not_applicable and rng.random() < 0.12:
                 answers[code] = NOT_APPLICABLE
                 continue
-            middle = (question.min + question.max) / 2 + 0.6
+            middle = (question.min + question.max) / 2 + 1.2
             point = middle + satisfaction + rng.normal(0.0, 0.7)
             answers[code] = int(np.clip(round(point), question.min, question.max))
         elif isinstance(question, NpsQuestion):
             answers[code] = int(
-                np.clip(round(7.2 + 1.8 * satisfaction + rng.normal(0, 1.2)), 0, 10)
+                np.clip(round(8.0 + 1.8 * satisfaction + rng.normal(0, 1.2)), 0, 10)
             )
         elif isinstance(question, MultipleChoiceQuestion):
             values = question.choice_values()

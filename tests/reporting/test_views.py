@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -40,10 +42,10 @@ def test_generate_then_serve_the_stored_report_unchanged(app, client, campaign_s
     assert response.status_code == 302
     with app.app_context():
         report = db.session.scalars(select(Report)).one()
-        stored = app.instance_path + f"/reports/{report.id}.html"
+        stored = Path(app.instance_path) / "reports" / f"{report.id}.html"
     served = client.get(f"/manage/campaigns/{campaign_slug}/reports/{report.id}")
     assert served.status_code == 200
-    assert served.data == open(stored, "rb").read()
+    assert served.data == stored.read_bytes()
     csp = served.headers["Content-Security-Policy"]
     assert "sandbox allow-scripts" in csp and "script-src 'unsafe-inline'" in csp
     assert "connect-src" not in csp and "default-src 'none'" in csp
