@@ -186,7 +186,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="respondents (1,000,000)")
     parser.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    parser.add_argument("--quick", action="store_true", help="100,000 respondents")
     arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.rows = 100_000
     workdir = arguments.keep or Path(tempfile.mkdtemp(prefix="bench_analysis_"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
