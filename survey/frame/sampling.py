@@ -175,7 +175,7 @@ def build_frame(
             customers.c.id, customers.c.external_id, customers.c.email, customers.c.phone,
             customers.c.consent, customers.c.erased_at.is_not(None), *strata_columns,
         )
-    ).tuples().all()
+    ).all()
     columns = list(zip(*rows, strict=True)) if rows else [()] * (6 + len(strata_columns))
     ids, external_ids, emails, phones, consent, erased = columns[:6]
     del rows
