@@ -28,7 +28,6 @@ from survey.distribution.gsm import sms_length
 from survey.distribution.operations import invitation_by_token, opt_out
 from survey.distribution.rendering import Outgoing, Wording, links_for
 from survey.distribution.rendering import render_template as render
-from survey.distribution.status import campaign_status, fieldwork_figure
 from survey.extensions import csrf, db
 from survey.models import Channel, Invitation
 
@@ -112,6 +111,9 @@ def _campaign_or_404(slug: str):  # noqa: ANN202
 @blueprint.get("/manage/campaigns/<slug>/status")
 @roles_required(*MANAGERS)
 def campaign_status_page(slug: str) -> str:
+    # Imported here: the statistics stack is heavy and the sender never needs it.
+    from survey.distribution.status import campaign_status, fieldwork_figure
+
     campaign = _campaign_or_404(slug)
     status = campaign_status(db.session, campaign)
     figure = fieldwork_figure(status, title=gettext("Completed questionnaires per day"),

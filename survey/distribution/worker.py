@@ -280,7 +280,9 @@ class Sender:
             select(Message.id)
             .where(Message.state == MessageState.QUEUED, Message.channel == channel,
                    Message.due_at <= now)
-            .order_by(Message.due_at, Message.id)
+            # By due time only: the (state, due_at) index then yields rows in order and the
+            # LIMIT stops the scan; a tie-break on id would sort every due row at each claim.
+            .order_by(Message.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
