@@ -87,7 +87,7 @@ def main() -> int:
             questionnaire_sha256=definition_sha256(questionnaire),
             fieldwork_start=date(2026, 3, 2), fieldwork_end=date(2026, 3, 29),
             channels=("email",), reminder_days=(7, 14),
-            plan={"strata": ["segment"], "allocation": "proportional", "margin": 0.03,
+            plan={"strata_variables": ["segment"], "allocation": "proportional", "margin": 0.03,
                   "response_rate": 0.35},
             seed=2026, frame_counts=population, frame_sha256="0" * 64,
             drawn_at=datetime(2026, 2, 20, tzinfo=UTC),

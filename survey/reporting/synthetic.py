@@ -242,8 +242,8 @@ def _create_invitations(
         campaign.drawn_at = campaign.drawn_at or datetime(campaign.year, 2, 20, 10, tzinfo=UTC)
     if not campaign.plan:
         campaign.plan = {
-            "strata": ["segment"], "margin": 0.03, "confidence": 0.95, "response_rate": 0.35,
-            "allocation": "proportional", "min_per_stratum": 0, "sizes": sampled,
+            "strata_variables": ["segment"], "margin": 0.03, "confidence": 0.95,
+            "response_rate": 0.35, "allocation": "proportional", "min_per_stratum": 0,
         }  # fmt: skip
     invitations = []
     for attributes in drawn:

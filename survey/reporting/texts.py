@@ -151,6 +151,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "var_channel": ("canal de contact", "contact channel"),
     "var_segment": ("segment", "segment"),
     "var_site": ("site", "site"),
+    "var_language": ("langue", "language"),
     # trend
     "trend_title": ("Évolution des indicateurs clés", "Trend of the key indicators"),
     "year": ("Année", "Year"),

@@ -236,3 +236,57 @@ def test_fast_recorder_agrees_with_the_questionnaire():
     hidden = {"channels_used": ["email"], "phone_wait": 2, "complaint": False,
               "complaint_handling": 1}  # fmt: skip
     assert recorder.record(hidden) == questionnaire.analysis_record(hidden)
+
+
+def test_domain_differences_marked_only_where_holm_says_so():
+    """Pure builder on known synthetic data: the marks are the engine's Holm-corrected tests."""
+    from datetime import UTC, datetime
+
+    from analysis.comparison import domain_versus_rest
+    from analysis.estimation import indicator_scores
+    from questionnaires import get_bundled
+    from survey.reporting.builder import CampaignFacts, ReportInputs, compute_report
+    from survey.reporting.dataset import dataset_from_records
+    from survey.reporting.render import render_report
+    from survey.reporting.synthetic import synthetic_records
+
+    questionnaire = get_bundled("nf-relation-client")
+    population = {"particuliers": 14000, "professionnels": 6000}
+    dataset = dataset_from_records(
+        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
+        frame_counts=population, plan={"margin": 0.03},
+    )  # fmt: skip
+    inputs = ReportInputs(
+        campaign=CampaignFacts(
+            slug="pure", programme="P", year=2026, status="closed",
+            questionnaire_key=questionnaire.id, questionnaire_version=questionnaire.version,
+            questionnaire_sha256="0" * 64, frame_counts=population,
+        ),
+        dataset=dataset,
+        invitations=pd.DataFrame({"stratum": dataset.frame["stratum"], "channel": "email",
+                                  "disposition": "complete"}),
+        follow_ups=pd.DataFrame(columns=["kind", "status", "created_at", "closed_at", "due_at"]),
+        generated_at=datetime.now(UTC),
+    )  # fmt: skip
+    data = compute_report(inputs)
+    spec = parse_design(dataset.design)
+    index = next(i for i in spec.indicators if i.name == "index")
+    scored = dataset.frame.assign(score=indicator_scores(dataset.frame, index))
+    expected = domain_versus_rest(
+        scored, "score", "stratum", strata="stratum", population=population
+    )
+    stratum = next(d for d in data["domains"] if d["variable"] == "stratum")
+    for test in expected:
+        level = next(lv for lv in stratum["levels"] if lv["level"] == test.level)
+        assert level["contrasts"]["index"]["significant"] == test.significant
+        assert level["contrasts"]["index"]["p_adjusted"] == pytest.approx(test.p_adjusted)
+    assert any(test.significant for test in expected)  # segments differ by design
+    html = render_report(data, "en")
+    table = html.split('data-variable="stratum"')[1].split("</table>")[0]
+    marks = table.count("▲") + table.count("▼")
+    significant = sum(
+        contrast["significant"]
+        for level in stratum["levels"]
+        for contrast in level["contrasts"].values()
+    )
+    assert marks == significant
