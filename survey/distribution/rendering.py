@@ -13,6 +13,7 @@ Templates: `templates/email/message.<lang>.html` (blocks `subject`, `text`, `htm
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -108,7 +109,15 @@ def estimated_minutes(campaign: Campaign) -> int:
 
 
 def organisation_name(campaign: Campaign) -> str:
-    return current_app.config.get("ORGANISATION_NAME") or campaign.programme.name
+    """Who is asking: `BAROMETRE_ORGANISATION_NAME`, else the programme's name."""
+    return (current_app.config.get("ORGANISATION_NAME")
+            or os.environ.get("BAROMETRE_ORGANISATION_NAME") or campaign.programme.name)
+
+
+def sms_sender_name(campaign: Campaign) -> str:
+    """A short name for SMS (`BAROMETRE_SMS_SENDER_NAME`): one segment leaves ~25 characters."""
+    return (current_app.config.get("SMS_SENDER_NAME")
+            or os.environ.get("BAROMETRE_SMS_SENDER_NAME") or organisation_name(campaign))
 
 
 def closing_date(campaign: Campaign, language: str) -> str:
@@ -124,6 +133,7 @@ def render_template(
     context = {
         "wording": wording,
         "organisation": organisation_name(campaign),
+        "sms_name": sms_sender_name(campaign),
         "programme": campaign.programme.name,
         "closing_date": closing_date(campaign, language),
         "closing_date_short": (campaign.fieldwork_end or date.today()).strftime("%d/%m"),
