@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(__import__("survey.respond.views", fromlist=["blueprint"]).blueprint)
     app.register_blueprint(__import__("survey.distribution.views", fromlist=["views"]).blueprint)
     app.register_blueprint(__import__("survey.reporting.views", fromlist=["views"]).blueprint)
+    app.register_blueprint(__import__("survey.frame.views", fromlist=["views"]).blueprint)
 
 
 def register_security_headers(app: Flask) -> None:

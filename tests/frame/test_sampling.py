@@ -71,8 +71,8 @@ def fixture_frame(**campaign_fields):
 
 
 def plan_fixture(session, campaign, **options):
-    values = dict(strata_variables=["segment"], margin=0.2, confidence=0.95,
-                  response_rate=1.0, secret_key=SECRET, actor="test")
+    values = {"strata_variables": ["segment"], "margin": 0.2, "confidence": 0.95,
+              "response_rate": 1.0, "secret_key": SECRET, "actor": "test"}
     values.update(options)
     return plan_campaign(session, campaign, **values)
 

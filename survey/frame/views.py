@@ -1,0 +1,199 @@
+"""Managers' pages for the customer base, the plan and the draw; auditors may read the plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.campaigns.operations import CampaignError, get_campaign
+from survey.extensions import db
+from survey.frame.forms import DrawForm, ImportForm, PlanForm
+from survey.frame.importing import (
+    CustomerFileError,
+    customer_count,
+    import_customers,
+    last_import,
+)
+from survey.frame.sampling import SamplingError, draw_sample, known_variables, plan_campaign
+
+blueprint = Blueprint("frame", __name__, url_prefix="/manage")
+
+#: Largest customer file accepted through the web page (the command line has no limit).
+MAX_UPLOAD_BYTES = 60 * 1024 * 1024
+REJECTS_SHOWN = 1000
+
+
+@blueprint.route("/customers", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def customers() -> str:
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        # Processed in memory: the upload is never written under a name the user chose.
+        data = upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            form.file.errors.append(
+                _("The file is larger than %(size)d MB: import it with the command line.",
+                  size=MAX_UPLOAD_BYTES // (1024 * 1024))
+            )
+        else:
+            try:
+                report = import_customers(
+                    db.session,
+                    data,
+                    upload.filename or "upload",
+                    actor=actor_label(),
+                    actor_id=current_user.id,
+                    dry_run=form.dry_run.data,
+                    accept_rejects=form.accept_rejects.data,
+                )
+            except CustomerFileError as exc:
+                form.file.errors.append(str(exc))
+            else:
+                if report.imported:
+                    db.session.commit()
+                    flash(_("Customers imported: %(created)d created, %(updated)d updated.",
+                            created=report.rows_created, updated=report.rows_updated), "success")
+                else:
+                    db.session.rollback()
+    return render_template(
+        "frame/customers.html",
+        form=form,
+        report=report,
+        last=last_import(db.session),
+        count=customer_count(db.session),
+        rejects_shown=REJECTS_SHOWN,
+    )
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _prior_sd(form: PlanForm) -> dict[str, float] | None:
+    values: dict[str, float] = {}
+    for line in _lines(form.prior_sd.data):
+        stratum, equals, value = line.rpartition("=")
+        try:
+            values[stratum.strip()] = float(value)
+        except ValueError:
+            equals = ""
+        if not equals:
+            form.prior_sd.errors.append(_("Write one stratum=value per line, e.g. pro=0.4."))
+            return None
+    return values or None
+
+
+def _fill_from_plan(form: PlanForm, plan: dict[str, Any]) -> None:
+    form.strata.data = ", ".join(plan["strata_variables"])
+    form.margin.data = plan["margin"]
+    form.confidence.data = str(plan["confidence"])
+    form.response_rate.data = plan["response_rate"]
+    form.allocation.data = plan["allocation"]
+    form.min_per_stratum.data = plan["min_per_stratum"]
+    form.recent_months.data = plan["recent_months"]
+    form.excluded.data = "\n".join(plan["excluded_external_ids"])
+    form.prior_sd.data = "\n".join(f"{k}={v}" for k, v in (plan.get("prior_sd") or {}).items())
+
+
+@blueprint.route("/campaigns/<slug>/plan", methods=["GET"])
+@roles_required(*READERS)
+def plan(slug: str) -> str:
+    return _plan_page(slug, PlanForm(), DrawForm())
+
+
+@blueprint.route("/campaigns/<slug>/plan", methods=["POST"])
+@roles_required(*MANAGERS)
+def save_plan(slug: str) -> str | Response:
+    form = PlanForm()
+    campaign = _campaign_or_404(slug)
+    if form.validate_on_submit():
+        prior_sd = _prior_sd(form)
+        if not form.prior_sd.errors:
+            try:
+                plan_campaign(
+                    db.session,
+                    campaign,
+                    strata_variables=(form.strata.data or "").split(","),
+                    margin=form.margin.data,
+                    confidence=float(form.confidence.data),
+                    response_rate=form.response_rate.data,
+                    allocation=form.allocation.data,
+                    min_per_stratum=form.min_per_stratum.data,
+                    prior_sd=prior_sd,
+                    recent_months=form.recent_months.data,
+                    excluded_external_ids=_lines(form.excluded.data),
+                    secret_key=current_app.config["SECRET_KEY"],
+                    actor=actor_label(),
+                    actor_id=current_user.id,
+                )
+            except SamplingError as exc:
+                db.session.rollback()
+                form.form_errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(_("Plan saved. Check the expected precision, then draw."), "success")
+                return redirect(url_for("frame.plan", slug=slug))
+    return _plan_page(slug, form, DrawForm(), status=422)
+
+
+@blueprint.route("/campaigns/<slug>/draw", methods=["POST"])
+@roles_required(*MANAGERS)
+def draw(slug: str) -> str | Response:
+    form = DrawForm()
+    campaign = _campaign_or_404(slug)
+    if form.validate_on_submit():
+        try:
+            result = draw_sample(
+                db.session,
+                campaign,
+                form.seed.data,
+                secret_key=current_app.config["SECRET_KEY"],
+                actor=actor_label(),
+                actor_id=current_user.id,
+            )
+        except SamplingError as exc:
+            db.session.rollback()
+            form.seed.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Sample drawn: %(size)d customers from a frame of %(frame)d.",
+                    size=result.sample_size, frame=result.frame_size), "success")
+            if result.taken_whole:
+                flash(_("Strata taken whole: %(strata)s.", strata=", ".join(result.taken_whole)),
+                      "info")
+            return redirect(url_for("frame.plan", slug=slug))
+    return _plan_page(slug, PlanForm(formdata=None), form, status=422)
+
+
+def _campaign_or_404(slug: str):
+    from flask import abort
+
+    try:
+        return get_campaign(db.session, slug)
+    except CampaignError:
+        abort(404)
+
+
+def _plan_page(slug: str, form: PlanForm, draw_form: DrawForm, status: int = 200):
+    campaign = _campaign_or_404(slug)
+    if request.method == "GET" and campaign.plan:
+        _fill_from_plan(form, campaign.plan)
+    can_manage = current_user.role in MANAGERS
+    page = render_template(
+        "frame/plan.html",
+        campaign=campaign,
+        plan=campaign.plan,
+        form=form,
+        draw_form=draw_form,
+        can_manage=can_manage,
+        variables=known_variables(db.session),
+        drawn=campaign.drawn_at is not None,
+    )
+    return page if status == 200 else (page, status)

@@ -1,0 +1,117 @@
+"""The manager pages: import with its report, plan with the expected precision, draw."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from survey.auth.operations import create_user
+from survey.extensions import db
+from survey.models import Campaign, Customer, Invitation
+from tests.frame.conftest import HEADER, csv_bytes
+from tests.survey.factories import make_campaign, make_customer
+
+PASSWORD = "a long enough password"
+
+
+def log_in(app, client, role: str) -> None:
+    with app.app_context():
+        create_user(db.session, f"{role}@example.org", role, PASSWORD, actor="test")
+        db.session.commit()
+    client.post("/login", data={"email": f"{role}@example.org", "password": PASSWORD})
+
+
+def upload(client, data: bytes, **fields):
+    form = {"file": (io.BytesIO(data), "base.csv"), **fields}
+    return client.post("/manage/customers?lang=en", data=form,
+                       content_type="multipart/form-data")
+
+
+def test_a_manager_imports_a_file_and_sees_its_report(app, client) -> None:
+    log_in(app, client, "manager")
+    good = csv_bytes([HEADER, ["C1", "a@exemple.fr", "06 12 34 56 78", "", "", "pro"]])
+    page = upload(client, good, dry_run="y")
+    assert page.status_code == 200 and "Dry run: nothing was imported." in page.text
+    page = upload(client, good)
+    assert "Customers imported: 1 created, 0 updated." in page.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+    page = client.get("/manage/customers?lang=en")
+    assert "Last import" in page.text and "base.csv" in page.text
+
+
+def test_rejected_rows_are_listed_masked_and_nothing_is_imported(app, client) -> None:
+    log_in(app, client, "manager")
+    data = csv_bytes([HEADER, ["C1", "jean.dupont@", "", "", "", ""],
+                      ["C2", "b@exemple.fr", "", "", "", ""]])
+    page = upload(client, data)
+    assert "1 rows are rejected: nothing was imported." in page.text
+    assert "j***@" in page.text and "jean.dupont" not in page.text
+    assert '<th scope="col">Line</th>' in page.text
+    page = upload(client, data, accept_rejects="y")
+    assert "Customers imported: 1 created" in page.text
+
+
+def test_a_file_that_is_not_a_table_is_explained_next_to_the_field(app, client) -> None:
+    log_in(app, client, "manager")
+    page = upload(client, b"\x00\x01binary")
+    assert 'id="file-error"' in page.text and "binary data" in page.text
+
+
+def test_auditors_read_the_plan_but_cannot_import_plan_or_draw(app, client) -> None:
+    with app.app_context():
+        make_campaign(slug="barometre-2026")
+        db.session.commit()
+    log_in(app, client, "auditor")
+    assert client.get("/manage/customers").status_code == 403
+    assert client.get("/manage/campaigns/barometre-2026/plan").status_code == 200
+    assert client.post("/manage/campaigns/barometre-2026/plan").status_code == 403
+    assert client.post("/manage/campaigns/barometre-2026/draw").status_code == 403
+    assert client.get("/manage/campaigns/nope/plan").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client) -> None:
+    assert client.get("/manage/customers").status_code == 302
+
+
+def test_a_manager_plans_sees_the_precision_then_draws(app, client) -> None:
+    with app.app_context():
+        make_campaign(slug="barometre-2026", channels=["email"])
+        for number in range(40):
+            make_customer(external_id=f"K{number:02d}", email=f"k{number}@exemple.fr",
+                          attributes={"segment": "pro" if number < 10 else "particulier"})
+        db.session.commit()
+    log_in(app, client, "manager")
+    plan = {"strata": "segment", "margin": "0.15", "confidence": "0.95",
+            "response_rate": "0.5", "allocation": "proportional", "min_per_stratum": "2",
+            "recent_months": "12", "excluded": "K00\nK01"}
+    response = client.post("/manage/campaigns/barometre-2026/plan", data=plan)
+    assert response.status_code == 302
+    page = client.get("/manage/campaigns/barometre-2026/plan?lang=en")
+    assert "Expected margin of error overall" in page.text
+    assert '<th scope="row">particulier</th>' in page.text
+    assert "On the exclusion list</th><td>2</td>" in page.text
+    response = client.post("/manage/campaigns/barometre-2026/draw", data={"seed": "42"})
+    assert response.status_code == 302
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign))
+        assert campaign.status == "sampled" and campaign.seed == 42
+        invitations = db.session.scalar(select(func.count()).select_from(Invitation))
+        assert invitations == campaign.plan["invitations"]
+    page = client.get("/manage/campaigns/barometre-2026/plan?lang=en")
+    assert "Drawn" in page.text and "seed 42" in page.text
+
+
+def test_plan_errors_are_shown_in_the_page(app, client) -> None:
+    with app.app_context():
+        make_campaign(slug="barometre-2026")
+        db.session.commit()
+    log_in(app, client, "manager")
+    bad = {"strata": "segment", "margin": "0.03", "confidence": "0.95",
+           "response_rate": "0.3", "allocation": "proportional", "min_per_stratum": "0",
+           "recent_months": "12"}
+    page = client.post("/manage/campaigns/barometre-2026/plan?lang=en", data=bad)
+    assert page.status_code == 422 and "the frame is empty" in page.text
+    page = client.post("/manage/campaigns/barometre-2026/draw?lang=en", data={"seed": "-4"})
+    assert page.status_code == 422 and 'id="seed-error"' in page.text
