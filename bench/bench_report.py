@@ -43,7 +43,7 @@ def main() -> int:
     arguments = parser.parse_args()
     n = arguments.respondents or (10_000 if arguments.quick else 100_000)
     questionnaire = get_bundled("nf-relation-client")
-    population = {"particuliers": 7 * n, "professionnels": 3 * n}
+    population = {"particulier": 7 * n, "professionnel": 3 * n}
 
     started = time.perf_counter()
     records = synthetic_records(questionnaire, n, rng_seed=2026)

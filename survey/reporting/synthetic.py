@@ -40,9 +40,13 @@ from survey.models import (
 from survey.reporting.dataset import RespondentRecord, load_questionnaire
 from survey.respond.operations import follow_ups_for
 
-SEGMENTS = {"particuliers": 0.25, "professionnels": -0.15}
-CONTACT_CHANNELS = ("phone", "email", "letter")
-SITES = ("Lille", "Lyon", "Nantes")
+# The values of `survey.frame.synthetic`'s customer base, so that a demo campaign drawn from it
+# and one filled here look alike; each segment has its own satisfaction level.
+SEGMENTS = {"particulier": 0.25, "professionnel": -0.15}
+SEGMENT_SHARES = (0.7, 0.3)
+CONTACT_CHANNELS = ("téléphone", "email", "chat", "courrier")
+CHANNEL_SHARES = (0.5, 0.3, 0.15, 0.05)
+SITES = ("Lyon", "Nantes", "Lille")
 COMMENTS = {
     "positive": (
         "Conseiller très aimable et efficace, merci.",
@@ -113,8 +117,8 @@ def synthetic_answers(
 
 def synthetic_attributes(rng: np.random.Generator) -> dict[str, str]:
     return {
-        "segment": str(rng.choice(list(SEGMENTS), p=[0.7, 0.3])),
-        "channel": str(rng.choice(CONTACT_CHANNELS, p=[0.55, 0.35, 0.10])),
+        "segment": str(rng.choice(list(SEGMENTS), p=SEGMENT_SHARES)),
+        "channel": str(rng.choice(CONTACT_CHANNELS, p=CHANNEL_SHARES)),
         "site": str(rng.choice(SITES)),
     }
 
@@ -189,7 +193,7 @@ def seed_synthetic_responses(
                 )
             )  # fmt: skip
             continue
-        level = SEGMENTS.get(str(invitation.attributes.get("segment")), 0.0) + shift
+        level = SEGMENTS.get(str((invitation.attributes or {}).get("segment")), 0.0) + shift
         answers = synthetic_answers(questionnaire, rng, level)
         # Answers arrive mostly in the first days after each mailing (invitation, reminders).
         day = min(int(rng.exponential(days / 4)), days)
@@ -232,7 +236,7 @@ def _create_invitations(
     if not campaign.frame_counts:
         campaign.frame_counts = {
             segment: max(round(frame_size * share), sampled[segment])
-            for segment, share in zip(SEGMENTS, (0.7, 0.3), strict=True)
+            for segment, share in zip(SEGMENTS, SEGMENT_SHARES, strict=True)
         }
         campaign.frame_sha256 = hashlib.sha256(
             f"synthetic frame {campaign.slug}".encode()

@@ -11,12 +11,13 @@ import pandas as pd
 import pyreadstat
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from analysis import analyze, parse_design, read_responses
 from analysis.cli import run_analyze
 from survey.campaigns.operations import create_campaign
 from survey.extensions import db
-from survey.models import AuditEvent, Report
+from survey.models import AuditEvent, Invitation, Report
 from survey.reporting.dataset import build_dataset, mask_personal_data, neutralise
 from survey.reporting.operations import (
     export_campaign,
@@ -251,7 +252,7 @@ def test_domain_differences_marked_only_where_holm_says_so():
     from survey.reporting.synthetic import synthetic_records
 
     questionnaire = get_bundled("nf-relation-client")
-    population = {"particuliers": 14000, "professionnels": 6000}
+    population = {"particulier": 14000, "professionnel": 6000}
     dataset = dataset_from_records(
         synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
         frame_counts=population, plan={"margin": 0.03},
@@ -290,3 +291,42 @@ def test_domain_differences_marked_only_where_holm_says_so():
         for contrast in level["contrasts"].values()
     )
     assert marks == significant
+
+
+def test_report_of_a_campaign_drawn_from_an_imported_base(app, tmp_path):
+    """The whole chain: import, plan, draw (survey.frame), answers, report and export."""
+    from survey.frame.importing import import_customers
+    from survey.frame.sampling import draw_sample, plan_campaign
+    from survey.frame.synthetic import synthetic_customer_csv
+
+    with app.app_context():
+        import_customers(db.session, synthetic_customer_csv(3000, seed=5), "base.csv",
+                         actor="test")  # fmt: skip
+        campaign = create_campaign(
+            db.session, "drawn-2026", programme="Drawn", year=2026,
+            questionnaire_key="nf-relation-client", actor="test",
+        )  # fmt: skip
+        secret = app.config["SECRET_KEY"]
+        plan_campaign(
+            db.session, campaign, strata_variables=["segment"], margin=0.08, confidence=0.95,
+            response_rate=0.5, secret_key=secret, actor="test",
+        )  # fmt: skip
+        draw_sample(db.session, campaign, 42, secret_key=secret, actor="test")
+        invited = len(db.session.scalars(select(Invitation).where(
+            Invitation.campaign_id == campaign.id)).all())  # fmt: skip
+        seed_synthetic_responses(db.session, campaign, rng_seed=1, n_respondents=invited // 2)
+        db.session.commit()
+        dataset = build_dataset(db.session, campaign)
+        assert set(dataset.design["population"]) == set(campaign.frame_counts)
+        assert "site" in dataset.design["by"]
+        generated = generate_report(db.session, campaign, lang="fr",
+                                    instance_path=app.instance_path, actor="test")  # fmt: skip
+        done = export_campaign(db.session, campaign, fmt="csv", out=tmp_path / "d.csv",
+                               actor="test")  # fmt: skip
+        frame_sha256 = campaign.frame_sha256
+        db.session.commit()
+    assert "segment" in generated.html and frame_sha256 in generated.html
+    assert "@" not in (tmp_path / "d.csv").read_text(encoding="utf-8").replace(
+        "[email masqué / hidden]", ""
+    )
+    assert run_analyze(done.data_path, done.design_path, tmp_path / "r.json") == 0

@@ -81,7 +81,7 @@ def test_dashboard_and_export_download(client, campaign_slug):
     login(client, "manager")
     page = client.get(f"/manage/campaigns/{campaign_slug}/dashboard")
     assert page.status_code == 200
-    assert b"<progress" in page.data and b"particuliers" in page.data
+    assert b"<progress" in page.data and b"particulier" in page.data
     exported = client.get(f"/manage/campaigns/{campaign_slug}/export.csv")
     assert exported.status_code == 200
     assert exported.data.startswith(b"respondent,stratum,")
