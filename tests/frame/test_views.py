@@ -115,3 +115,9 @@ def test_plan_errors_are_shown_in_the_page(app, client) -> None:
     assert page.status_code == 422 and "the frame is empty" in page.text
     page = client.post("/manage/campaigns/barometre-2026/draw?lang=en", data={"seed": "-4"})
     assert page.status_code == 422 and 'id="seed-error"' in page.text
+
+
+def test_the_pages_speak_french(app, client) -> None:
+    log_in(app, client, "manager")
+    page = client.get("/manage/customers?lang=fr")
+    assert "Base clients" in page.text and "Importer le fichier clients" in page.text
