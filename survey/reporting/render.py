@@ -107,7 +107,7 @@ def render_report(data: Mapping[str, Any], lang: str) -> str:
         "distribution": _distribution_charts(data, t, lang),
         "domains": _domain_charts(data, t, labels, scaled, variable_label),
         "trend": _trend_chart(data, t, labels, scaled),
-        "drivers": _drivers_chart(data, t, lang),
+        "drivers": _drivers_chart(data, t),
     }
     template = environment().get_template("report/report.html")
     return template.render(
@@ -208,15 +208,16 @@ def _trend_chart(data, t, labels, scaled) -> Markup | None:
     )
 
 
-def _drivers_chart(data, t, lang) -> Markup | None:
+def _drivers_chart(data, t) -> Markup | None:
     drivers = data["drivers"]
     if not drivers or "grid" not in drivers:
         return None
     grid = drivers["grid"]
-    questions = drivers["questions"]
     points = [
         (
-            chart_label(localize(questions[d.item].label, lang))[:40],
+            # Question texts are too long to label points: the code names each one, and the
+            # table below the chart gives the question.
+            chart_label(d.item),
             d.importance,
             d.performance,
             d.quadrant,

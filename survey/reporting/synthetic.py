@@ -80,8 +80,9 @@ def synthetic_answers(
             if question.not_applicable and rng.random() < 0.12:
                 answers[code] = NOT_APPLICABLE
                 continue
-            middle = (question.min + question.max) / 2 + 1.2
-            point = middle + satisfaction + rng.normal(0.0, 0.7)
+            loading, offset = _item_profile(code)
+            middle = (question.min + question.max) / 2 + 1.2 + offset
+            point = middle + loading * satisfaction + rng.normal(0.0, 0.7)
             answers[code] = int(np.clip(round(point), question.min, question.max))
         elif isinstance(question, NpsQuestion):
             answers[code] = int(
@@ -113,6 +114,13 @@ def synthetic_answers(
                 else {"requested": False}
             )
     return answers
+
+
+def _item_profile(code: str) -> tuple[float, float]:
+    """How strongly an item follows overall satisfaction, and how well it does on its own:
+    fixed per item (from its code) so that the key-drivers grid has something to show."""
+    digest = hashlib.sha256(code.encode()).digest()
+    return 0.4 + 0.9 * digest[0] / 255, -0.5 + 0.9 * digest[1] / 255
 
 
 def synthetic_attributes(rng: np.random.Generator) -> dict[str, str]:
