@@ -185,6 +185,7 @@ class Sender:
         while not self.stop.is_set():
             self.heartbeat()
             if time.monotonic() - self._last_reminders >= self.settings.reminder_every or once:
+                self.templates = TemplateCache()  # a changed closing date shows from now on
                 total.reminders += self.queue_reminders()
                 total.requeued += self.recover(own=False)
                 self._last_reminders = time.monotonic()

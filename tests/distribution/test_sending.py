@@ -122,6 +122,15 @@ def test_a_bad_address_fails_alone_and_its_neighbours_go(app, fake_sendgrid):
         assert dispositions(campaign) == ["failed", "sent", "sent", "sent"]
 
 
+def test_a_request_too_large_is_split(app, fake_sendgrid):
+    with app.app_context():
+        campaign = launched(app, emails=4)
+        fake_sendgrid.then(Reply(413, {}, {"errors": [{"message": "too large"}]}))
+        assert sender(app).run(once=True).sent == 4
+        assert [len(r["body"]["personalizations"]) for r in fake_sendgrid.requests] == [4, 2, 2]
+        assert {m.state for m in messages_of(campaign)} == {"sent"}
+
+
 def test_a_hanging_provider_times_out_and_the_retry_is_flagged(app, fake_sendgrid):
     with app.app_context():
         campaign = launched(app, emails=2)
@@ -152,6 +161,10 @@ def test_two_workers_never_send_the_same_message(app, fake_sendgrid):
     counts = fake_sendgrid.accepted_counts()
     assert sum(totals) == 3000 and len(counts) == 3000
     assert set(counts.values()) == {1}
+    with app.app_context():
+        from survey.audit import verify_chain
+
+        assert verify_chain(db.session).ok  # both workers appended to one unbroken chain
 
 
 def test_smtp_delivers_real_mime_with_unsubscribe_headers(app, smtp_sink):
