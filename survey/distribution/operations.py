@@ -122,12 +122,13 @@ def _address(invitation_channel: str, email: str | None, phone: str | None) -> s
 
 def launch_campaign(session: Session, campaign: Campaign, *, secret_key: str, actor: str,
                     until: date | None = None, timezone: str = "Europe/Paris",
-                    now: datetime | None = None) -> LaunchResult:
+                    now: datetime | None = None, sms_window: bool = True) -> LaunchResult:
     """Open fieldwork: one invitation Message (sequence 0) per sampled, non-test invitation.
 
     Contacts suppressed since the draw get no message and the disposition `opted_out` (they
     refused: AAPOR R). Invitations without a usable contact get `failed` (AAPOR NC). SMS due
-    outside the sending window are due at its next opening.
+    outside the sending window are due at its next opening (unless `sms_window` is False,
+    for the demo's outbox where no phone rings).
     """
     if campaign.status != CampaignStatus.SAMPLED:
         raise DistributionError(
@@ -156,7 +157,7 @@ def launch_campaign(session: Session, campaign: Campaign, *, secret_key: str, ac
             no_contact.append(invitation_id)
     suppressed_now = suppressed_hashes(session, (h for _, _, h in contacts.values()))
     suppressed = [i for i, (_, _, h) in contacts.items() if h in suppressed_now]
-    sms_due = next_sms_window(now, timezone)
+    sms_due = next_sms_window(now, timezone) if sms_window else now
     messages = [
         {"invitation_id": invitation_id, "campaign_id": campaign.id, "channel": channel,
          "kind": MessageKind.INVITATION.value, "sequence": 0, "to_address": address,

@@ -78,6 +78,8 @@ class SenderSettings:
     stale_after: float = 120.0  # a claim whose worker was not seen for this long is re-queued
     reminder_every: float = 60.0
     idle_sleep: float = 2.0
+    # SMS only 9:00-20:00 on working days; False only where no phone rings (the demo's outbox).
+    sms_window: bool = True
     # Messages per second and channel; None: as fast as the provider accepts.
     max_rate: dict[str, float | None] = field(default_factory=dict)
 
@@ -257,7 +259,8 @@ class Sender:
                 break
             if self.paused_until.get(channel, now) > now:
                 continue
-            if channel == Channel.SMS and not in_sms_window(now, self.timezone):
+            if channel == Channel.SMS and self.settings.sms_window and \
+                    not in_sms_window(now, self.timezone):
                 continue  # held until the next window: 9:00-20:00 on working days
             has_work = self.session.scalar(
                 select(Message.id).where(Message.state == MessageState.QUEUED,

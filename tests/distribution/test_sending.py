@@ -219,6 +219,17 @@ def test_sms_wait_for_the_window(app, fake_twilio):
         assert messages_of(campaign)[0].state == "sent"
 
 
+def test_the_demo_outbox_may_ignore_the_sms_window(app):
+    with app.app_context():
+        campaign = sampled_campaign(app, phones=1)
+        sunday = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+        launch_campaign(db.session, campaign, secret_key=app.config["SECRET_KEY"], actor="demo",
+                        now=sunday, sms_window=False)
+        db.session.commit()
+        assert messages_of(campaign)[0].due_at == sunday
+        assert sender(app, clock=lambda: sunday, sms_window=False).run(once=True).sent == 1
+
+
 def test_outbox_writes_files_a_manager_can_open(app, client):
     with app.app_context():
         campaign = launched(app, emails=1, phones=1)
