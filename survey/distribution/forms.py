@@ -1,7 +1,9 @@
 """Forms of the distribution pages."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from wtforms import DateField, SubmitField
+from wtforms.validators import Optional
 
 
 class UnsubscribeForm(FlaskForm):
@@ -16,3 +18,13 @@ class UnsubscribeForm(FlaskForm):
         csrf = False
 
     submit = SubmitField()
+
+
+class LaunchForm(FlaskForm):
+    until = DateField(_l("Last day of fieldwork (optional, 28 days by default)"),
+                      validators=[Optional()])
+    submit = SubmitField(_l("Launch the campaign"))
+
+
+class CloseForm(FlaskForm):
+    submit = SubmitField(_l("Close fieldwork"))

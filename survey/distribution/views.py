@@ -11,21 +11,29 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
+    redirect,
     render_template,
     request,
     send_file,
     send_from_directory,
+    url_for,
 )
 from flask_babel import gettext
 from sqlalchemy import select
 
-from survey.auth.roles import MANAGERS, roles_required
+from survey.auth.roles import MANAGERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
 from survey.distribution import webhooks
-from survey.distribution.forms import UnsubscribeForm
+from survey.distribution.forms import CloseForm, LaunchForm, UnsubscribeForm
 from survey.distribution.gsm import sms_length
-from survey.distribution.operations import invitation_by_token, opt_out
+from survey.distribution.operations import (
+    close_campaign,
+    invitation_by_token,
+    launch_campaign,
+    opt_out,
+)
 from survey.distribution.rendering import Outgoing, Wording, links_for
 from survey.distribution.rendering import render_template as render
 from survey.extensions import csrf, db
@@ -110,7 +118,7 @@ def _campaign_or_404(slug: str):  # noqa: ANN202
 
 @blueprint.get("/manage/campaigns/<slug>/status")
 @roles_required(*MANAGERS)
-def campaign_status_page(slug: str) -> str:
+def status(slug: str) -> str:
     # Imported here: the statistics stack is heavy and the sender never needs it.
     from survey.distribution.status import campaign_status, fieldwork_figure
 
@@ -120,6 +128,7 @@ def campaign_status_page(slug: str) -> str:
                               completes_label=gettext("Completes"),
                               cumulative_label=gettext("Cumulative completes"))
     return render_template("distribution/status.html", campaign=campaign, status=status,
+                           close_form=CloseForm(),
                            figure_json=figure.replace("</", "<\\/"))  # stays in its block
 
 
@@ -140,7 +149,7 @@ def _sample_invitation(campaign) -> Invitation | None:  # noqa: ANN001
 
 @blueprint.get("/manage/campaigns/<slug>/messages")
 @roles_required(*MANAGERS)
-def message_previews(slug: str) -> str:
+def messages(slug: str, error: str | None = None) -> str:
     campaign = _campaign_or_404(slug)
     sample = _sample_invitation(campaign)
     language = request.args.get("language") or (sample.language if sample else "fr")
@@ -157,7 +166,46 @@ def message_previews(slug: str) -> str:
                 preview["length"] = sms_length(message.text)
             previews.append(preview)
     return render_template("distribution/messages.html", campaign=campaign, sample=sample,
-                           language=language, previews=previews)
+                           language=language, previews=previews, launch_form=LaunchForm(),
+                           error=error)
+
+
+@blueprint.post("/manage/campaigns/<slug>/launch")
+@roles_required(*MANAGERS)
+def launch(slug: str) -> Response | tuple[str, int]:
+    campaign = _campaign_or_404(slug)
+    form = LaunchForm()
+    if not form.validate_on_submit():
+        return messages(slug, error=gettext("The date of the end of fieldwork is not valid.")), 400
+    try:
+        result = launch_campaign(db.session, campaign,
+                                 secret_key=current_app.config["SECRET_KEY"],
+                                 actor=actor_label(), until=form.until.data,
+                                 timezone=current_app.config.get("TIMEZONE", "Europe/Paris"))
+    except CampaignError as exc:
+        db.session.rollback()
+        return messages(slug, error=str(exc)), 400
+    db.session.commit()
+    flash(gettext("Campaign launched: %(count)s messages queued.", count=result.messages),
+          "success")
+    return redirect(url_for("distribution.status", slug=slug))
+
+
+@blueprint.post("/manage/campaigns/<slug>/close")
+@roles_required(*MANAGERS)
+def close(slug: str) -> Response:
+    campaign = _campaign_or_404(slug)
+    if CloseForm().validate_on_submit():
+        try:
+            cancelled = close_campaign(db.session, campaign, actor=actor_label())
+        except CampaignError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(gettext("Fieldwork closed: %(count)s queued messages cancelled.",
+                          count=cancelled), "success")
+    return redirect(url_for("distribution.status", slug=slug))
 
 
 @blueprint.get("/manage/campaigns/<slug>/messages/<wording>.<language>.html")

@@ -88,3 +88,26 @@ def test_auditors_cannot_open_manager_pages(app, client):
     login_manager_user(client, role="auditor")
     assert client.get(f"/manage/campaigns/{slug}/messages").status_code == 403
     assert client.get("/manage/outbox/").status_code == 403
+
+
+def test_a_manager_launches_and_closes_from_the_pages(app, client):
+    from survey.models import Campaign
+
+    with app.app_context():
+        slug = sampled_campaign(app, emails=3).slug
+    login_manager_user(client)
+    page = client.get(f"/manage/campaigns/{slug}/messages").get_data(as_text=True)
+    assert f'action="/manage/campaigns/{slug}/launch"' in page and "<legend>" in page
+    bad = client.post(f"/manage/campaigns/{slug}/launch", data={"until": "not a date"})
+    assert bad.status_code == 400 and b'role="alert"' in bad.data
+    past = client.post(f"/manage/campaigns/{slug}/launch", data={"until": "2001-01-01"})
+    assert past.status_code == 400 and b"before the start" in past.data
+    done = client.post(f"/manage/campaigns/{slug}/launch", data={"until": "2030-06-30"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/{slug}/status")
+    status = client.get(f"/manage/campaigns/{slug}/status").get_data(as_text=True)
+    assert "3" in status and f'action="/manage/campaigns/{slug}/close"' in status
+    assert client.post(f"/manage/campaigns/{slug}/close").status_code == 302
+    with app.app_context():
+        campaign = db.session.scalar(db.select(Campaign).where(Campaign.slug == slug))
+        assert campaign.status == "closed"
+        assert str(campaign.fieldwork_end) == "2030-06-30"
