@@ -31,15 +31,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
+from survey.frame.bulk import bulk_insert, timestamp_text
 from survey.frame.contacts import (
     ContactError,
     fast_email,
@@ -561,36 +562,6 @@ def _plan_writes(valid: list[tuple[Any, ...]], existing: Mapping[str, tuple[Any,
     return _WritePlan(created, updated, unchanged)
 
 
-def _timestamp(moment: datetime) -> str:
-    """A UTC timestamp as `UTCDateTime` stores it (naive UTC), in text both databases read."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _bulk_insert(
-    session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
-) -> None:
-    """Insert many rows of database-ready values: COPY on PostgreSQL, executemany on SQLite."""
-    connection = session.connection()
-    names = ", ".join(columns)
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    # Table and column names are this module's constants, never input.
-    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == 50_000:
-            connection.exec_driver_sql(statement, batch)
-            batch = []
-    if batch:
-        connection.exec_driver_sql(statement, batch)
-
-
 def _bulk_update(session: Session, rows: list[tuple[Any, ...]], updated_at: str) -> None:
     """Set `_WRITTEN` and updated_at of customers by id; rows are (id, *_WRITTEN)."""
     if not rows:
@@ -609,7 +580,7 @@ def _bulk_update(session: Session, rows: list[tuple[Any, ...]], updated_at: str)
         "email varchar(254), phone varchar(20), name varchar(200), language varchar(2), "
         "last_contact_on date, attributes json) ON COMMIT DROP"
     )
-    _bulk_insert(session, "customer_import_update", ("id", *_WRITTEN), rows)
+    bulk_insert(session, "customer_import_update", ("id", *_WRITTEN), rows)
     assignments = ", ".join(f"{name} = u.{name}" for name in _WRITTEN)
     connection.exec_driver_sql(
         f"UPDATE customer SET {assignments}, updated_at = %(updated_at)s "  # noqa: S608
@@ -619,10 +590,10 @@ def _bulk_update(session: Session, rows: list[tuple[Any, ...]], updated_at: str)
 
 
 def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[str], None]):
-    now = _timestamp(utcnow())
+    now = timestamp_text(utcnow())
     connection = session.connection()
     before = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM customer").scalar()
-    _bulk_insert(
+    bulk_insert(
         session,
         "customer",
         ("external_id", *_WRITTEN, "consent", "created_at", "updated_at"),
@@ -643,7 +614,7 @@ def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[st
     )
     touches = [(import_id, row[0], "updated") for row in plan.updated]
     touches += [(import_id, customer_id, "unchanged") for customer_id in plan.unchanged]
-    _bulk_insert(session, "customer_import_touch", ("import_id", "customer_id", "action"),
+    bulk_insert(session, "customer_import_touch", ("import_id", "customer_id", "action"),
                  touches)
     say("recorded which customers the import touched")
     session.expire_all()

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,12 +51,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from analysis.design import AnalysisInputError
 from analysis.sample_size import ALLOCATIONS, plan_sample
 from survey.audit import record_event
+from survey.frame.bulk import bulk_insert, timestamp_text
 from survey.frame.contacts import is_mobile
 from survey.models import (
     Campaign,
@@ -218,38 +220,46 @@ def build_frame(
         exclusions[rule] = int(removed.sum())
         remaining &= ~removed
 
+    # Group the remaining units by stratum key; strata values take few distinct combinations,
+    # so each key is built once.
     keys: dict[tuple[Any, ...], str] = {}
-    strata_values = zip(*columns[6:], strict=True) if strata_columns else None
-    units = []
-    for index, keep in enumerate(remaining):
-        values = next(strata_values) if strata_values is not None else ()
+    groups: dict[str, list[tuple[str, int]]] = {}
+    values_of = zip(*columns[6:], strict=True) if strata_columns else iter(lambda: (), None)
+    for keep, external_id, customer_id, values in zip(
+        remaining.tolist(), external_ids, ids, values_of, strict=False
+    ):
         if not keep:
             continue
         key = keys.get(values)
         if key is None:
             key = keys[values] = stratum_key(values) if values else WHOLE_FRAME
-        units.append((key, external_ids[index], ids[index]))
-    units.sort()  # by stratum key, then external id: code-point order
-    strata = [unit[0] for unit in units]
-    counts: dict[str, int] = {}
-    for key in strata:
-        counts[key] = counts.get(key, 0) + 1
-    too_long = [key for key in counts if len(key) > 200]
+        groups.setdefault(key, []).append((external_id, customer_id))
+    too_long = [key for key in groups if len(key) > 200]
     if too_long:
         raise SamplingError(f"stratum key {too_long[0][:60]!r}… is longer than 200 characters")
-    external = [unit[1] for unit in units]
-    digest = hashlib.sha256(
-        "".join(f"{key}\t{external_id}\n" for key, external_id in zip(strata, external,
-                                                                       strict=True)).encode()
-    ).hexdigest()
+
+    counts: dict[str, int] = {}
+    strata: list[str] = []
+    external: list[str] = []
+    customer_ids: list[int] = []
+    digest = hashlib.sha256()
+    for key in sorted(groups):  # code-point order of keys, then of external ids
+        members = sorted(groups.pop(key))
+        counts[key] = len(members)
+        strata += [key] * len(members)
+        sorted_ids = [external_id for external_id, _ in members]
+        external += sorted_ids
+        customer_ids += [customer_id for _, customer_id in members]
+        prefix = f"{key}\t"
+        digest.update((prefix + f"\n{prefix}".join(sorted_ids) + "\n").encode())
     return Frame(
         strata_variables=list(strata_variables),
-        customer_ids=np.array([unit[2] for unit in units], dtype=np.int64),
+        customer_ids=np.array(customer_ids, dtype=np.int64),
         external_ids=external,
         strata=strata,
         exclusions=exclusions,
         counts=counts,
-        sha256=digest,
+        sha256=digest.hexdigest(),
     )
 
 
@@ -531,29 +541,24 @@ def draw_sample(
             }
         )
     has_email_channel = Channel.EMAIL.value in campaign.channels
+    created_at = timestamp_text(now)
     rows = []
     for customer_id, stratum in chosen.items():
         has_email, language, attributes = details[customer_id]
         salt, _token, token_hash = issue_token(secret_key)
         channel = Channel.EMAIL if has_email_channel and has_email else Channel.SMS
+        snapshot = json.dumps({**attributes, "language": language}, ensure_ascii=False)
         rows.append(
-            {
-                "campaign_id": campaign.id,
-                "customer_id": customer_id,
-                "stratum": stratum,
-                "design_weight": weights[stratum],
-                "attributes": {**attributes, "language": language},
-                "token_salt": salt,
-                "token_hash": token_hash,
-                "language": language,
-                "channel": channel.value,
-                "disposition": Disposition.PENDING.value,
-                "is_test": False,
-                "created_at": now,
-            }
+            (campaign.id, customer_id, stratum, weights[stratum], snapshot, salt, token_hash,
+             language, channel.value, Disposition.PENDING.value, False, created_at)
         )
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(Invitation.__table__), rows[start : start + 5000])
+    bulk_insert(
+        session,
+        "invitation",
+        ("campaign_id", "customer_id", "stratum", "design_weight", "attributes", "token_salt",
+         "token_hash", "language", "channel", "disposition", "is_test", "created_at"),
+        rows,
+    )
     result.sample_size = len(rows)
     campaign.seed = seed
     campaign.frame_counts = frame.counts
