@@ -91,7 +91,9 @@ def db_upgrade() -> None:
 @click.option("--no-serve", is_flag=True, help="Seed the demo and stop, without serving it.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def demo(no_serve: bool, host: str, port: int) -> None:
+@click.option("--customers", default=6000, show_default=True, type=click.IntRange(500, 200_000),
+              help="Size of the demo's customer base.")
+def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
     """Create the database, seed the demo and serve it."""
     from survey.database import upgrade_database
     from survey.demo import seed_demo
@@ -99,7 +101,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     app = get_app()
     upgrade_database(app)
     with app.app_context():
-        summary = seed_demo()
+        summary = seed_demo(customers=customers)
     for line in summary:
         click.echo(line)
     if not no_serve:

@@ -1,28 +1,39 @@
-"""The demo: what `barometre demo` puts in an empty (or earlier demo) database."""
+"""The demo: what `barometre demo` puts in an empty (or an earlier demo's) database.
+
+Everything goes through the same service functions as a real centre's year: the customer base
+is imported from a Windows-1252 `;` CSV, this year's sample is planned, drawn and launched, and
+its invitations are written by the outbox backend. Only the customers' answers are simulated
+(`survey.reporting.synthetic`), so that every section of the report has something to show.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from survey.auth.operations import create_user, generate_password, password_hasher
 from survey.campaigns.operations import create_campaign, get_or_create_programme
 from survey.extensions import db
-from survey.models import Campaign, Role, User
+from survey.models import Campaign, CampaignStatus, Customer, Report, Role, User
 
 DEMO_ADMIN = "admin@barometre.example"
 DEMO_PROGRAMME = "Baromètre satisfaction Service Client"
 DEMO_QUESTIONNAIRE = "nf-relation-client"
+DEMO_CUSTOMERS = 6000
+DEMO_SEED = 2026
 
 
-def seed_demo(today: date | None = None) -> list[str]:
+def seed_demo(today: date | None = None, *, customers: int = DEMO_CUSTOMERS) -> list[str]:
     """Seed the demo, idempotently, and return what to tell the person who started it.
 
     The admin's password is new at every run and printed once: it is never stored in clear.
+    `customers` sizes the base (the answers follow: a tenth of it last year, less this year).
     """
     session = db.session
-    year = (today or date.today()).year
+    today = today or date.today()
+    year = today.year
     password = generate_password()
     admin = session.scalar(select(User).where(User.email == DEMO_ADMIN))
     if admin is None:
@@ -33,21 +44,97 @@ def seed_demo(today: date | None = None) -> list[str]:
         admin.failed_logins = 0
         admin.locked_until = None
     get_or_create_programme(session, DEMO_PROGRAMME, actor="demo")
+    session.commit()
+
+    lines = ["demo ready:", f"  admin login: {DEMO_ADMIN}", f"  password (shown once): {password}"]
+    lines += _customer_base(session, customers)
+    lines += _last_year(session, year - 1, respondents=customers // 10)
+    lines += _this_year(session, year, today, respondents=customers * 3 // 40)
+    return lines
+
+
+def _customer_base(session, customers: int) -> list[str]:
+    from survey.frame.importing import import_customers
+    from survey.frame.synthetic import synthetic_customer_csv
+
+    if session.scalar(select(func.count()).select_from(Customer)):
+        return []
+    report = import_customers(
+        session, synthetic_customer_csv(customers, seed=DEMO_SEED), "demo-customers.csv",
+        actor="demo",
+    )
+    session.commit()
+    return [f"  customer base: {report.rows_created} customers imported (demo-customers.csv)"]
+
+
+def _campaign(session, year: int) -> tuple[Campaign, bool]:
     slug = f"barometre-{year}"
-    if session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is None:
-        create_campaign(
-            session,
-            slug,
-            programme=DEMO_PROGRAMME,
-            year=year,
-            questionnaire_key=DEMO_QUESTIONNAIRE,
-            channels=("email", "sms"),
-            actor="demo",
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is not None:
+        return campaign, False
+    campaign = create_campaign(session, slug, programme=DEMO_PROGRAMME, year=year,
+                               questionnaire_key=DEMO_QUESTIONNAIRE, channels=("email", "sms"),
+                               actor="demo")
+    return campaign, True
+
+
+def _last_year(session, year: int, respondents: int) -> list[str]:
+    """Last year's wave, closed, with its answers: the report's trend needs it."""
+    from survey.reporting.synthetic import seed_synthetic_responses
+
+    campaign, created = _campaign(session, year)
+    if created:
+        seed_synthetic_responses(session, campaign, rng_seed=year, n_respondents=respondents,
+                                 shift=-0.3)
+        start = campaign.fieldwork_start or date(year, 3, 1)
+        campaign.launched_at = datetime.combine(start, time(9), UTC)
+        campaign.closed_at = datetime.combine(
+            campaign.fieldwork_end or start + timedelta(days=28), time(18), UTC
         )
+        campaign.status = CampaignStatus.CLOSED.value
+        session.commit()
+    _report(session, campaign)
+    return [f"  campaign: {campaign.slug} ({campaign.status}) with its report"]
+
+
+def _this_year(session, year: int, today: date, respondents: int) -> list[str]:
+    """This year's wave: planned, drawn, launched through the outbox, half answered."""
+    from survey.distribution.operations import launch_campaign
+    from survey.distribution.worker import Sender
+    from survey.frame.sampling import draw_sample, plan_campaign
+    from survey.reporting.synthetic import seed_synthetic_responses
+    from survey.respond.operations import create_test_invitation
+
+    config = current_app.config
+    campaign, created = _campaign(session, year)
+    if created:
+        plan_campaign(session, campaign, strata_variables=["segment"], margin=0.04,
+                      confidence=0.95, response_rate=0.35, min_per_stratum=50,
+                      secret_key=config["SECRET_KEY"], actor="demo")
+        draw_sample(session, campaign, DEMO_SEED, secret_key=config["SECRET_KEY"], actor="demo")
+        launch_campaign(session, campaign, secret_key=config["SECRET_KEY"], actor="demo",
+                        until=today + timedelta(days=28), timezone=config["TIMEZONE"])
+        session.commit()
+        Sender(current_app._get_current_object()).run(once=True)  # type: ignore[attr-defined]
+        seed_synthetic_responses(session, campaign, rng_seed=year, n_respondents=respondents)
+        session.commit()
+    _report(session, campaign)
+    link = create_test_invitation(session, campaign, config["SECRET_KEY"], config["BASE_URL"],
+                                  actor="demo")
     session.commit()
     return [
-        "demo ready:",
-        f"  admin login: {DEMO_ADMIN}",
-        f"  password (shown once): {password}",
-        f"  campaign: {slug} (draft)",
+        f"  campaign: {campaign.slug} ({campaign.status}): sample drawn, invitations written "
+        f"to {config['INSTANCE_PATH']}/outbox, answers arriving",
+        f"  test link (not counted in the statistics): {link}",
     ]
+
+
+def _report(session, campaign: Campaign) -> None:
+    from survey.reporting.operations import generate_report
+
+    if session.scalar(select(func.count()).select_from(Report)
+                      .where(Report.campaign_id == campaign.id)):
+        return
+    generate_report(session, campaign, lang="fr", instance_path=current_app.instance_path,
+                    actor="demo")
+    session.commit()

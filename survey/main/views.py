@@ -2,7 +2,7 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import Campaign, Programme
+from survey.models import Campaign, Programme, Report
 
 blueprint = Blueprint("main", __name__)
 
@@ -13,4 +13,6 @@ def home() -> str:
     campaigns = db.session.scalars(
         select(Campaign).order_by(Campaign.year.desc(), Campaign.slug)
     ).all()
-    return render_template("main/home.html", programmes=programmes, campaigns=campaigns)
+    reported = set(db.session.scalars(select(Report.campaign_id).distinct()))
+    return render_template("main/home.html", programmes=programmes, campaigns=campaigns,
+                           reported=reported)

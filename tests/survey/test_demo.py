@@ -7,7 +7,7 @@ from survey.models import Campaign, Programme, User
 
 def test_the_demo_seeds_an_admin_whose_printed_password_logs_in(app, client) -> None:
     with app.app_context():
-        lines = seed_demo()
+        lines = seed_demo(customers=800)
     password = re.search(r"password \(shown once\): (\S+)", "\n".join(lines)).group(1)
     response = client.post("/login", data={"email": DEMO_ADMIN, "password": password})
     assert response.status_code == 302
@@ -16,8 +16,8 @@ def test_the_demo_seeds_an_admin_whose_printed_password_logs_in(app, client) -> 
 
 def test_the_demo_is_idempotent_and_renews_the_password(app) -> None:
     with app.app_context():
-        first = seed_demo()
-        second = seed_demo()
+        first = seed_demo(customers=800)
+        second = seed_demo(customers=800)
         assert db.session.query(User).count() == 1
         assert db.session.query(Programme).count() == 1
         assert db.session.query(Campaign).count() >= 1
@@ -25,6 +25,29 @@ def test_the_demo_is_idempotent_and_renews_the_password(app) -> None:
 
 
 def test_demo_command_without_serving(runner) -> None:
-    result = runner.invoke(["demo", "--no-serve"])
+    result = runner.invoke(["demo", "--no-serve", "--customers", "800"])
     assert result.exit_code == 0, result.output
     assert "password (shown once)" in result.output
+
+
+def test_the_demo_runs_a_whole_year_through_the_real_services(app, client) -> None:
+    from survey.models import Invitation, Message, Report, Response
+
+    with app.app_context():
+        lines = seed_demo(customers=800)
+        assert db.session.query(Campaign).filter_by(status="closed").count() == 1
+        this_year = db.session.query(Campaign).filter_by(status="open").one()
+        assert db.session.query(Invitation).filter_by(campaign_id=this_year.id).count() > 50
+        assert db.session.query(Message).filter(Message.state != "queued").count() > 0
+        assert db.session.query(Response).filter_by(status="complete").count() > 50
+        assert db.session.query(Report).count() == 2
+    password = re.search(r"password \(shown once\): (\S+)", "\n".join(lines)).group(1)
+    client.post("/login", data={"email": DEMO_ADMIN, "password": password})
+    home = client.get("/")
+    report_link = re.search(r'href="(/manage/campaigns/[^"]+/reports/latest)"', home.text)
+    assert report_link, "the report opens from the home page"
+    report = client.get(report_link.group(1), follow_redirects=True)
+    assert report.status_code == 200 and "plotly" in report.text.lower()
+    test_link = re.search(r"test link \(not counted in the statistics\): \S+(/r/\S+)",
+                          "\n".join(lines)).group(1)
+    assert client.get(test_link, follow_redirects=True).status_code == 200
