@@ -76,6 +76,7 @@ class SenderSettings:
     backoff_base: float = 30.0  # seconds before the first retry; doubles each attempt
     backoff_max: float = 3600.0
     stale_after: float = 120.0  # a claim whose worker was not seen for this long is re-queued
+    heartbeat_every: float = 15.0  # also while a slow batch is in hand (a thread of its own)
     reminder_every: float = 60.0
     idle_sleep: float = 2.0
     # SMS only 9:00-20:00 on working days; False only where no phone rings (the demo's outbox).
@@ -184,6 +185,28 @@ class Sender:
         """Send until stopped (or, with `once`, until nothing is due)."""
         total = SendStats()
         total.requeued += self.recover(own=True)
+        done = threading.Event()
+        beating = threading.Thread(target=self._beat_until, args=(done,), daemon=True,
+                                   name=f"heartbeat {self.worker_id}")
+        beating.start()
+        try:
+            self._loop(total, once)
+        finally:
+            done.set()
+            beating.join(timeout=10)
+        return total
+
+    def _beat_until(self, done: threading.Event) -> None:
+        """Keep the heartbeat fresh while a batch waits on a slow provider, so that no other
+        worker takes this one for dead (its own session, in its own application context)."""
+        with self.app.app_context():
+            try:
+                while not done.wait(self.settings.heartbeat_every):
+                    self.heartbeat()
+            finally:
+                db.session.remove()
+
+    def _loop(self, total: SendStats, once: bool) -> None:
         while not self.stop.is_set():
             self.heartbeat()
             if time.monotonic() - self._last_reminders >= self.settings.reminder_every or once:
@@ -197,7 +220,6 @@ class Sender:
                 if once:
                     break
                 self.stop.wait(self.settings.idle_sleep)
-        return total
 
     def heartbeat(self) -> None:
         session = self.session

@@ -289,3 +289,34 @@ def test_a_restarted_worker_requeues_its_stale_claims_and_flags_them(app, fake_s
                        settings=SenderSettings(idle_sleep=0)).run(once=True)
         assert (stats.requeued, stats.sent) == (1, 1)
         assert messages_of(again)[0].possibly_duplicated
+
+
+def test_the_heartbeat_stays_fresh_while_a_batch_waits_on_the_provider(app, fake_sendgrid):
+    import time
+
+    app.config["SEND_TIMEOUT"] = 5
+    with app.app_context():
+        launched(app, emails=1)
+    fake_sendgrid.then(Reply(202, hang=1.5))
+    worker = Sender(app, worker_id="slow", settings=SenderSettings(heartbeat_every=0.2,
+                                                                   idle_sleep=0))
+
+    def work():
+        with app.app_context():
+            worker.run(once=True)
+            db.session.remove()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    seen = set()
+    with app.app_context():
+        while thread.is_alive():
+            db.session.expire_all()
+            beat = db.session.get(WorkerHeartbeat, "slow")
+            if beat is not None and fake_sendgrid.requests:  # the batch is at the provider
+                seen.add(beat.seen_at)
+            db.session.commit()
+            time.sleep(0.1)
+    thread.join()
+    assert len(seen) >= 3  # refreshed several times during the 1.5 s at the provider
+    assert len(fake_sendgrid.accepted) == 1
