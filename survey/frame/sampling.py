@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,7 +80,9 @@ EXCLUSION_RULES = (
     "erased", "excluded_list", "suppressed", "no_consent", "recently_invited", "no_contact",
 )
 DEFAULT_RECENT_MONTHS = 12
-MAX_SEED = 2**31 - 1  # Campaign.seed is a 32-bit integer on PostgreSQL
+MAX_SEED = 2**31 - 1
+# Attribute names as the import writes them (`survey.frame.reading.header_key`).
+VARIABLE_NAME = re.compile(r"[a-z0-9_]{1,100}")  # Campaign.seed is a 32-bit integer on PostgreSQL
 
 
 class SamplingError(ValueError):
@@ -150,6 +153,36 @@ def _suppressed(
     )
 
 
+def _frame_rows(session: Session, strata_variables: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(id, external_id, email, phone, consent, erased, *strata values) of every customer.
+
+    Read through the driver's own cursor, and with the strata values extracted from the JSON
+    attributes by the database: building ORM rows and parsing a million JSON documents in
+    Python would cost more than everything else the frame does.
+    """
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    columns = ["id", "external_id", "email", "phone", "consent", "erased_at IS NOT NULL"]
+    parameters: list[str] = []
+    for variable in strata_variables:
+        if variable == "language":
+            columns.append("language")
+        elif postgres:
+            columns.append("attributes ->> %s")
+            parameters.append(variable)
+        else:
+            columns.append("json_extract(attributes, ?)")
+            parameters.append(f'$."{variable}"')
+    # Column expressions are this module's constants; variables are bound parameters.
+    statement = f"SELECT {', '.join(columns)} FROM customer"  # noqa: S608
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement, parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def build_frame(
     session: Session,
     campaign: Campaign,
@@ -161,24 +194,12 @@ def build_frame(
     now: datetime | None = None,
 ) -> Frame:
     """The campaign's frame today, with the count each exclusion rule removed."""
+    strata_variables = parse_strata(strata_variables)
     now = now or utcnow()
     if recent_months < 0:
         raise SamplingError("the months since the last invitation must be 0 or more")
-    customers = Customer.__table__
-    # Strata values are read by the database from the JSON attributes: parsing a million JSON
-    # documents in Python would cost more than the rest of the frame.
-    strata_columns = [
-        customers.c.language if variable == "language"
-        else customers.c.attributes[variable].as_string()
-        for variable in strata_variables
-    ]
-    rows = session.execute(
-        select(
-            customers.c.id, customers.c.external_id, customers.c.email, customers.c.phone,
-            customers.c.consent, customers.c.erased_at.is_not(None), *strata_columns,
-        )
-    ).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (6 + len(strata_columns))
+    rows = _frame_rows(session, strata_variables)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (6 + len(strata_variables))
     ids, external_ids, emails, phones, consent, erased = columns[:6]
     del rows
 
@@ -224,7 +245,7 @@ def build_frame(
     # so each key is built once.
     keys: dict[tuple[Any, ...], str] = {}
     groups: dict[str, list[tuple[str, int]]] = {}
-    values_of = zip(*columns[6:], strict=True) if strata_columns else iter(lambda: (), None)
+    values_of = zip(*columns[6:], strict=True) if strata_variables else iter(lambda: (), None)
     for keep, external_id, customer_id, values in zip(
         remaining.tolist(), external_ids, ids, values_of, strict=False
     ):
@@ -269,6 +290,12 @@ def parse_strata(text: str | Sequence[str]) -> list[str]:
     variables = [name.strip() for name in names if name.strip()]
     if len(set(variables)) != len(variables):
         raise SamplingError(f"a strata variable is repeated in {variables}")
+    for variable in variables:
+        if not VARIABLE_NAME.fullmatch(variable):
+            raise SamplingError(
+                f"strata variable {variable!r} is not an attribute name: attributes are named "
+                "in lowercase letters, digits and underscores (segment, canal, site…)"
+            )
     return variables
 
 
