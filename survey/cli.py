@@ -293,6 +293,30 @@ def customers_import(
 # --- campaigns ------------------------------------------------------------------------------
 
 
+@customers.command("erase")
+@click.option("--external-id")
+@click.option("--email")
+@click.option("--phone")
+@with_appcontext
+def customers_erase(external_id: str | None, email: str | None, phone: str | None) -> None:
+    """Erase one customer wherever they appear (right to erasure)."""
+    from flask import current_app
+
+    from survey.extensions import db as database
+    from survey.frame.suppressions import SuppressionError
+    from survey.privacy.operations import ErasureError, erase_customer
+
+    try:
+        erased = erase_customer(database.session, secret_key=current_app.config["SECRET_KEY"],
+                                external_id=external_id, email=email, phone=phone, actor="cli")
+    except (ErasureError, SuppressionError) as exc:
+        raise BadInput(str(exc)) from exc
+    if not erased:
+        raise BadInput("no customer matches")
+    database.session.commit()
+    click.echo(f"erased {erased} customer(s); their contacts are suppressed")
+
+
 @main.group()
 def campaigns() -> None:
     """One year's wave of the survey: plan, draw, launch, follow, close."""
