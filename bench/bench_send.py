@@ -36,6 +36,21 @@ from tests.distribution.fakes import FakeSendGrid  # noqa: E402
 SECRET = "bench-secret-key-long-enough-0123456789abcdef"
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), 0 once it is gone.
+
+    Read from /proc while the worker runs: getrusage(RUSAGE_CHILDREN) would count the
+    parent's memory copied at fork time.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -109,6 +124,10 @@ def main() -> None:
              "--batch-size", str(args.batch_size)],
             cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             for n in range(workers)]
+        worker_peak = 0.0
+        while any(process.poll() is None for process in processes):
+            worker_peak = max([worker_peak, *(peak_rss_mib(p.pid) for p in processes)])
+            time.sleep(0.2)
         for process in processes:
             _out, err = process.communicate()
             if process.returncode:
@@ -120,12 +139,12 @@ def main() -> None:
     with app.app_context():
         sent = db.session.scalar(select(func.count()).select_from(Message).where(
             Message.state == "sent"))
-    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"send: {sent:,} sent in {elapsed:.2f} s = {sent / elapsed:,.0f} invitations/s "
           f"(worker start-up included)")
     print(f"provider: {requests} requests, {accepted:,} personalizations, {distinct:,} distinct")
-    print(f"peak memory: worker {worker_peak:,.0f} MiB, bench + fake provider {own_peak:,.0f} MiB")
+    print(f"peak memory: each worker at most {worker_peak:,.0f} MiB; bench with its data and "
+          f"the fake provider {own_peak:,.0f} MiB")
     if sent != count or distinct != count or accepted != count:
         raise SystemExit("not every invitation was sent exactly once")
 
