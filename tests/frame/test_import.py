@@ -270,3 +270,32 @@ def test_an_import_killed_midway_leaves_the_base_unchanged(app, tmp_path: Path) 
         db.session.remove()
         assert [c.external_id for c in db.session.scalars(select(Customer))] == ["K1"]
         assert db.session.scalar(select(func.count()).select_from(CustomerImport)) == 1
+
+
+def test_an_xlsx_export_imports_through_the_same_rules(session) -> None:
+    import io
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Identifiant", "E-mail", "Mobile", "Dernier contact", "Canal"])
+    sheet.append(["X1", "x@exemple.fr", 612345678, datetime(2025, 4, 25), "=A1"])
+    sheet.append(["X2", "bad", None, None, "chat"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = import_customers(session, buffer.getvalue(), "base.xlsx", actor="test",
+                              accept_rejects=True, today=TODAY)
+    session.commit()
+    assert report.file_format == "xlsx" and report.rows_rejected == 1
+    customer = customers(session)["X1"]
+    assert customer.phone == "+33612345678"  # Excel dropped the leading zero
+    assert customer.last_contact_on == date(2025, 4, 25)
+    assert customer.attributes == {"canal": "=A1"}
+
+
+def test_trailing_separators_and_blank_lines_are_tolerated(session) -> None:
+    data = b"id;email;\r\nC1;a@exemple.fr;\r\n;;\r\n\r\nC2;b@exemple.fr;;\r\n"
+    report = import_customers(session, data, "f.csv", actor="test")
+    assert report.imported and report.rows_created == 2 and report.rows_total == 2

@@ -275,3 +275,34 @@ def test_cli_plan_and_draw(runner, app) -> None:
     result = runner.invoke(["campaigns", "plan", "barometre-2026", "--strata", "segment",
                             "--margin", "2", "--response-rate", "0.5"])
     assert result.exit_code == 2 and "margin" in result.output
+
+
+def test_strata_variables_must_be_attribute_names(session) -> None:
+    campaign = fixture_frame()
+    with pytest.raises(SamplingError, match="not an attribute name"):
+        plan_fixture(session, campaign, strata_variables=["Segment'; DROP TABLE customer"])
+    with pytest.raises(SamplingError, match="repeated"):
+        plan_fixture(session, campaign, strata_variables=["segment", "segment"])
+
+
+def test_neyman_allocation_follows_the_prior_standard_deviations(runner, app) -> None:
+    with app.app_context():
+        from survey.extensions import db
+
+        fixture_frame(slug="neyman-2026")
+        db.session.commit()
+    result = runner.invoke(["campaigns", "plan", "neyman-2026", "--strata", "segment",
+                            "--margin", "0.2", "--response-rate", "1", "--allocation", "neyman",
+                            "--prior-sd", "a=0.1", "--prior-sd", "b=0.5", "--prior-sd", "c=0.5",
+                            "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    plan = json.loads(result.output)
+    sizes = {s["stratum"]: s["respondents"] for s in plan["strata"]}
+    # Stratum a is twice as large as b but four times less dispersed: it gets fewer.
+    assert sizes["a"] < sizes["b"]
+    assert plan["prior_sd"] == {"a": 0.1, "b": 0.5, "c": 0.5}
+    result = runner.invoke(["campaigns", "plan", "neyman-2026", "--strata", "segment",
+                            "--margin", "0.2", "--response-rate", "1", "--prior-sd", "oops"])
+    assert result.exit_code == 2
