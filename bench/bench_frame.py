@@ -45,7 +45,9 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def run(database_url: str, label: str, data: bytes, sample: int, instance: Path) -> None:
+def run(
+    database_url: str, label: str, data: bytes, sample: int, instance: Path, reimport: bool
+) -> None:
     app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": database_url,
                       "SECRET_KEY": "bench-secret-key-0123456789-0123456789"})
     upgrade_database(app)
@@ -60,6 +62,14 @@ def run(database_url: str, label: str, data: bytes, sample: int, instance: Path)
               f"{report.rows_rejected:,} rejected in {elapsed:.1f} s "
               f"({report.rows_total / elapsed:,.0f} rows/s); {customers:,} customers; "
               f"peak memory {peak_memory_mb():,.0f} MB")
+
+        if reimport:
+            started = time.perf_counter()
+            again = import_customers(session, data, "customers.csv", actor="bench")
+            session.commit()
+            elapsed = time.perf_counter() - started
+            print(f"[{label}] re-import: {again.rows_unchanged:,} unchanged in {elapsed:.1f} s; "
+                  f"peak memory {peak_memory_mb():,.0f} MB")
 
         campaign = create_campaign(session, "bench", programme="Bench", year=2026,
                                    questionnaire_key="nf-relation-client",
@@ -98,6 +108,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=20_000)
     parser.add_argument("--database-url")
+    parser.add_argument("--reimport", action="store_true", help="also time a re-import")
     args = parser.parse_args()
     customers, sample = (50_000, 2_000) if args.quick else (args.customers, args.sample)
 
@@ -118,7 +129,7 @@ def main() -> None:
                 reset_postgres(url)
             instance = Path(folder) / f"instance-{label}"
             instance.mkdir()
-            run(url, label, data, sample, instance)
+            run(url, label, data, sample, instance, args.reimport)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
     valid UTF-8, while the reverse is common. A file with NUL bytes or other control
     characters is not a text export.
     """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileFormatError(
+            "the file is in UTF-16 (Excel's “Unicode text”), which is not supported: export it "
+            "as “CSV UTF-8” or XLSX"
+        )
     if b"\x00" in data[:65536]:
         raise FileFormatError(
             "the file is not a text CSV file (it contains binary data); export the customer "

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 
 from survey.frame.importing import CustomerFileError, import_customers
 from survey.frame.synthetic import synthetic_customer_csv
-from survey.models import AuditEvent, Customer, CustomerImport, CustomerImportTouch
+from survey.models import (
+    AuditEvent,
+    Customer,
+    CustomerImport,
+    CustomerImportTouch,
+    utcnow,
+)
 from tests.frame.conftest import HEADER, csv_bytes
 
 TODAY = date(2026, 1, 15)
@@ -47,6 +53,9 @@ def test_a_clean_file_creates_normalised_customers(session) -> None:
     assert base["C1"].attributes == {"segment": "pro"}
     assert base["C2"].email is None and base["C2"].language == "en"
     assert base["C3"].language == "fr" and base["C3"].attributes == {}
+    # Written in bulk as text, read back by the ORM as aware UTC timestamps.
+    assert abs(base["C1"].created_at - utcnow()) < timedelta(minutes=5)
+    assert base["C1"].updated_at == base["C1"].created_at and base["C1"].consent is True
     record = session.get(CustomerImport, report.import_id)
     assert record.sha256 == report.sha256 and len(record.sha256) == 64
     assert (record.rows_total, record.rows_created) == (3, 3)

@@ -59,6 +59,7 @@ def test_headers_compare_without_accents_or_case() -> None:
         (b"id;id\r\n1;2\r\n", "appears twice"),
         (b"id;;x\r\n1;2;3\r\n", "no name"),
         (b"PK\x03\x04not really a workbook", "XLSX workbook cannot be read"),
+        ("id;email\r\n".encode("utf-16"), "UTF-16"),
     ],
 )
 def test_files_that_are_not_customer_tables_are_refused_clearly(data: bytes, message: str):

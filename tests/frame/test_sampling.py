@@ -184,6 +184,8 @@ def test_draw_is_reproducible_weighted_and_recorded(session) -> None:
     assert some.channel == "email" and some.language == "fr"
     assert some.attributes == {"segment": some.stratum, "site": "Lyon", "language": "fr"}
     assert some.token_hash == hash_token(token_for(SECRET, some.token_salt))
+    assert abs(some.created_at - campaign.drawn_at) < timedelta(seconds=1)
+    assert some.is_test is False and some.disposition == "pending"
 
 
 def test_the_stored_sample_of_a_fixture_plan_is_the_same_on_every_database(session) -> None:
