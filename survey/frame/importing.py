@@ -86,13 +86,10 @@ LANGUAGES = {
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
 _FRENCH_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: .*)?")
-_CHUNK = 5000
 
 
 class CustomerFileError(ValueError):
     """The file cannot be imported at all (format, columns, mapping); the message says why."""
-
-
 
 
 @dataclass(frozen=True)
@@ -108,6 +105,8 @@ class ColumnMapping:
 
 @dataclass(frozen=True)
 class Reject:
+    """One problem of one row: where (line of the file, column header), what, and why."""
+
     line: int
     column: str
     value: str  # masked when the column holds personal data
@@ -116,6 +115,8 @@ class Reject:
 
 @dataclass
 class ImportReport:
+    """What an import found and did; `refused` when rejects were not accepted."""
+
     filename: str
     sha256: str
     file_format: str
@@ -291,11 +292,16 @@ class _DateReader:
 
 
 def _language(raw: str) -> str | None:
+    """``fr`` or ``en`` from a language cell (``fr-FR``, ``Français``, ``EN``…); None if other.
+
+    A blank cell means French, the centre's language.
+    """
     if not raw:
         return "fr"
     return LANGUAGES.get(raw.lower().replace("_", "-").split("-")[0])
 
 
+# The common spellings, looked up before `_language` (one dictionary access per row).
 _LANGUAGE_OF = {"": "fr", "fr": "fr", "en": "en", "FR": "fr", "EN": "en"}
 
 
