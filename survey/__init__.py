@@ -52,6 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
 
+    from survey import logging as structured_logging
+
+    structured_logging.init_app(app)
     register_extensions(app)
     register_template_globals(app)
     register_blueprints(app)
@@ -99,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(__import__("survey.distribution.views", fromlist=["views"]).blueprint)
     app.register_blueprint(__import__("survey.reporting.views", fromlist=["views"]).blueprint)
     app.register_blueprint(__import__("survey.frame.views", fromlist=["views"]).blueprint)
+    app.register_blueprint(__import__("survey.admin.views", fromlist=["views"]).blueprint)
+    app.register_blueprint(__import__("survey.health", fromlist=["health"]).blueprint)
 
 
 def register_security_headers(app: Flask) -> None:
