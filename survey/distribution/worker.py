@@ -442,6 +442,12 @@ class Sender:
                          "retry": len(retried), "failed": len(failed),
                          "cancelled": stats.cancelled})
         session.commit()
+        # One JSON line per batch (survey.logging): counts and ids, never an address.
+        log.info("batch sent", extra={"fields": {
+            "event": "send.batch", "worker": self.worker_id, "batch": batch_id,
+            "channel": channel, "backend": backend.name, "sent": len(sent),
+            "retry": len(retried), "failed": len(failed), "cancelled": stats.cancelled,
+            "paused_seconds": longest_wait or None}})
         stats.sent += len(sent)
         stats.retried += len(retried)
         stats.failed += len(failed)

@@ -6,7 +6,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from survey import create_app
 from survey.auth.operations import create_user
@@ -135,3 +135,24 @@ def test_the_formatter_writes_one_parseable_line_with_the_callers_fields():
     parsed = json.loads(line)
     assert parsed["message"] == "sent 3" and parsed["event"] == "send.batch"
     assert parsed["level"] == "info" and parsed["logger"] == "survey.x"
+
+
+def test_one_json_line_per_sent_batch_without_addresses(app, caplog):
+    from tests.distribution.fakes import FakeSendGrid
+    from tests.distribution.test_sending import launched, sender
+
+    with FakeSendGrid() as fake, app.app_context():
+        app.config.update(EMAIL_BACKEND="sendgrid", SENDGRID_API_KEY="SG.test-key",
+                          SENDGRID_HOST=fake.url, SEND_TIMEOUT=1)
+        launched(app, emails=1200)
+        addresses = set(db.session.scalars(select(Message.to_address)))
+        with caplog.at_level(logging.INFO, logger="survey.distribution.worker"):
+            stats = sender(app).run(once=True)
+    assert stats.sent == 1200
+    lines = [line for line in parsed_lines(caplog, "survey.distribution.worker")
+             if line.get("event") == "send.batch"]
+    assert [(line["channel"], line["sent"], line["failed"]) for line in lines] == \
+        [("email", 1000, 0), ("email", 200, 0)]
+    assert lines[0]["worker"] == "test-worker" and lines[0]["backend"] == "sendgrid"
+    text_of_lines = json.dumps(lines)
+    assert not any(address in text_of_lines for address in addresses if address)
