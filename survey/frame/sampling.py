@@ -153,34 +153,35 @@ def _suppressed(
     )
 
 
-def _frame_rows(session: Session, strata_variables: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(id, external_id, email, phone, consent, erased, *strata values) of every customer.
+def _frame_rows(session: Session) -> list[tuple[Any, ...]]:
+    """(id, external_id, email, phone, consent, erased, language, attributes JSON text).
 
-    Read through the driver's own cursor, and with the strata values extracted from the JSON
-    attributes by the database: building ORM rows and parsing a million JSON documents in
-    Python would cost more than everything else the frame does.
+    Read through the driver's own cursor: building a million ORM rows, or parsing a million
+    JSON documents, would cost more than everything else the frame does. Attributes stay text
+    here; the import writes them canonically, so a base has few distinct texts to parse.
     """
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    columns = ["id", "external_id", "email", "phone", "consent", "erased_at IS NOT NULL"]
-    parameters: list[str] = []
-    for variable in strata_variables:
-        if variable == "language":
-            columns.append("language")
-        elif postgres:
-            columns.append("attributes ->> %s")
-            parameters.append(variable)
-        else:
-            columns.append("json_extract(attributes, ?)")
-            parameters.append(f'$."{variable}"')
-    # Column expressions are this module's constants; variables are bound parameters.
-    statement = f"SELECT {', '.join(columns)} FROM customer"  # noqa: S608
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(statement, parameters)
+        cursor.execute(
+            "SELECT id, external_id, email, phone, consent, erased_at IS NOT NULL, language, "
+            "CAST(attributes AS TEXT) FROM customer"
+        )
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def _stratum_key_of(
+    attributes_text: str | None, language: str, strata_variables: Sequence[str]
+) -> str:
+    if not strata_variables:
+        return WHOLE_FRAME
+    attributes = json.loads(attributes_text) if attributes_text else {}
+    return stratum_key(
+        [language if variable == "language" else (attributes or {}).get(variable)
+         for variable in strata_variables]
+    )
 
 
 def build_frame(
@@ -198,10 +199,10 @@ def build_frame(
     now = now or utcnow()
     if recent_months < 0:
         raise SamplingError("the months since the last invitation must be 0 or more")
-    rows = _frame_rows(session, strata_variables)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (6 + len(strata_variables))
-    ids, external_ids, emails, phones, consent, erased = columns[:6]
-    del rows
+    rows = _frame_rows(session)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    ids, external_ids, emails, phones, consent, erased, languages, attribute_texts = columns
+    del rows, columns
 
     excluded_ids = {str(external_id).strip() for external_id in excluded_external_ids}
     cutoff = _months_before(now, recent_months)
@@ -241,19 +242,20 @@ def build_frame(
         exclusions[rule] = int(removed.sum())
         remaining &= ~removed
 
-    # Group the remaining units by stratum key; strata values take few distinct combinations,
-    # so each key is built once.
-    keys: dict[tuple[Any, ...], str] = {}
+    # Group the remaining units by stratum key, computed once per distinct (attributes,
+    # language): a base has few such combinations.
+    keys: dict[tuple[str | None, str], str] = {}
     groups: dict[str, list[tuple[str, int]]] = {}
-    values_of = zip(*columns[6:], strict=True) if strata_variables else iter(lambda: (), None)
-    for keep, external_id, customer_id, values in zip(
-        remaining.tolist(), external_ids, ids, values_of, strict=False
+    for keep, external_id, customer_id, language, attributes_text in zip(
+        remaining.tolist(), external_ids, ids, languages, attribute_texts, strict=True
     ):
         if not keep:
             continue
-        key = keys.get(values)
+        key = keys.get((attributes_text, language))
         if key is None:
-            key = keys[values] = stratum_key(values) if values else WHOLE_FRAME
+            key = keys[(attributes_text, language)] = _stratum_key_of(
+                attributes_text, language, strata_variables
+            )
         groups.setdefault(key, []).append((external_id, customer_id))
     too_long = [key for key in groups if len(key) > 200]
     if too_long:
