@@ -101,3 +101,65 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         object_id=user.id,
     )
     return user
+
+
+# --- administration of accounts --------------------------------------------------------------
+
+
+def find_user(session: Session, email: str) -> User:
+    """The account of `email`, or an AccountError that names it."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise AccountError(f"no account for {email}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    return session.scalar(
+        select(func.count()).where(User.role == Role.ADMIN.value, User.active.is_(True),
+                                   User.id != user.id)
+    ) or 0
+
+
+def set_role(session: Session, user: User, role: str, *, actor: str,
+             actor_id: int | None = None) -> bool:
+    """Give `user` another role; False when it already had it (nothing recorded).
+
+    The last active admin keeps the role: without one, no one could administer accounts.
+    """
+    if role not in set(Role):
+        raise AccountError(f"unknown role {role!r}: choose admin, manager or auditor")
+    if user.role == role:
+        return False
+    if user.role == Role.ADMIN and user.active and not _other_active_admins(session, user):
+        raise AccountError(f"{user.email} is the last active admin: make another admin first")
+    previous, user.role = user.role, role
+    record_event(session, "user.role_change", actor=actor, actor_id=actor_id,
+                 object_type="user", object_id=user.id, summary={"from": previous, "to": role})
+    return True
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: str,
+               actor_id: int | None = None) -> bool:
+    """Deactivate (or reactivate) an account; False when nothing changes.
+
+    A deactivated user's open sessions stop working at their next request: the user loader
+    refuses inactive accounts (`survey.auth.init_app`).
+    """
+    if user.active == active:
+        return False
+    if not active and user.role == Role.ADMIN and not _other_active_admins(session, user):
+        raise AccountError(f"{user.email} is the last active admin: make another admin first")
+    user.active = active
+    if active:
+        # A fresh start: a lockout earned before the deactivation should not outlive it.
+        user.failed_logins = 0
+        user.locked_until = None
+    record_event(session, "user.reactivate" if active else "user.deactivate", actor=actor,
+                 actor_id=actor_id, object_type="user", object_id=user.id,
+                 summary={"role": user.role})
+    return True

@@ -1,6 +1,16 @@
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -10,7 +20,34 @@ from survey.auth.forms import LoginForm
 from survey.auth.operations import authenticate
 from survey.extensions import db
 
+# The respondents' link throttle counts failures per address in a sliding window: the same
+# mechanism slows down password guessing from one address across many accounts, which the
+# per-account lockout (`survey.auth.operations`) does not see.
+from survey.respond.throttle import BadTokenThrottle
+
 blueprint = Blueprint("auth", __name__)
+
+# Failed logins per client address in any window, before the address is refused (429) until
+# the oldest failure leaves the window. Counted in memory per server process, like the links'
+# throttle: with N gunicorn workers an address gets up to N x LIMIT tries per window, still
+# far too few to guess a password, and the per-account lockout (in the database) holds anyway.
+LOGIN_ADDRESS_LIMIT = 20
+LOGIN_ADDRESS_WINDOW_SECONDS = 15 * 60
+
+
+def _address_throttle() -> BadTokenThrottle:
+    throttle = current_app.extensions.get("login_throttle")
+    if throttle is None:
+        throttle = current_app.extensions.setdefault(
+            "login_throttle",
+            BadTokenThrottle(
+                limit=current_app.config.get("LOGIN_ADDRESS_LIMIT", LOGIN_ADDRESS_LIMIT),
+                window=current_app.config.get(
+                    "LOGIN_ADDRESS_WINDOW", LOGIN_ADDRESS_WINDOW_SECONDS
+                ),
+            ),
+        )
+    return throttle
 
 
 def _safe_next(target: str | None) -> str:
@@ -18,22 +55,43 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("main.home")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        # Browsers read a backslash as a slash: "/\evil.example" is another site.
+        or "\\" in target
+        or any(ord(char) < 32 for char in target)
+    ):
         return url_for("main.home")
     return target
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> Response | str | tuple[str, int, dict[str, str]]:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
+    address = request.remote_addr or "unknown"
+    if request.method == "POST":
+        retry_after = _address_throttle().retry_after(address)
+        if retry_after is not None:
+            flash(_("Too many failed logins from your connection. Please wait %(minutes)s "
+                    "minutes and try again.", minutes=max(1, retry_after // 60)), "error")
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(retry_after)}
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
         db.session.commit()
         if user is not None:
             login_user(user)
+            # Permanent: the cookie expires after PERMANENT_SESSION_LIFETIME, not "never" as a
+            # browser that restores its sessions would keep it.
+            session.permanent = True
+            session["seen_at"] = int(time.time())
             return redirect(_safe_next(form.next.data))
+        _address_throttle().record_failure(address)
         flash(_("Unknown email address or wrong password."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -51,4 +109,5 @@ def logout() -> Response:
     )
     db.session.commit()
     logout_user()
+    session.pop("seen_at", None)
     return redirect(url_for("main.home"))

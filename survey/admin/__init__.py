@@ -1,0 +1,1 @@
+"""Administration pages: user accounts (admins) and the audit trail (every reader)."""

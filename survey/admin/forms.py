@@ -1,0 +1,31 @@
+"""Forms of the administration pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, Form, HiddenField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+
+ROLE_CHOICES = [SelectChoice("admin", _l("Admin")), SelectChoice("manager", _l("Manager")),
+                SelectChoice("auditor", _l("Auditor"))]
+
+
+class CreateUserForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="auditor")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class ActiveForm(FlaskForm):
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+class AuditFilterForm(Form):
+    """The trail's filters, read from the query string (a GET form: nothing to protect)."""
+
+    campaign = SelectField(_l("Campaign"), coerce=str, validators=[Optional()])
+    action = SelectField(_l("Action"), coerce=str, validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)])

@@ -1,0 +1,137 @@
+"""User administration (admins) and the audit trail (admins, managers and auditors)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from survey.admin.forms import ActiveForm, AuditFilterForm, CreateUserForm, RoleForm
+from survey.admin.operations import actor_user_id, campaign_choices, trail_actions, trail_page
+from survey.audit import verify_chain
+from survey.auth.operations import (
+    AccountError,
+    create_user,
+    generate_password,
+    list_users,
+    set_active,
+    set_role,
+)
+from survey.auth.roles import ADMINS, READERS, actor_label, roles_required
+from survey.extensions import db
+from survey.models import User
+
+blueprint = Blueprint("admin", __name__)
+
+
+def _users_page(create_form: CreateUserForm, *, created: User | None = None,
+                password: str | None = None, status: int = 200) -> tuple[str, int, dict]:
+    users = list_users(db.session)
+    page = render_template(
+        "admin/users.html", users=users, create_form=create_form,
+        role_forms={u.id: RoleForm(prefix=f"u{u.id}", role=u.role) for u in users},
+        active_form=ActiveForm(), created=created, password=password,
+    )
+    # The page may show a password once: no cache may keep a copy of it.
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@blueprint.get("/admin/users")
+@roles_required(*ADMINS)
+def users() -> tuple[str, int, dict]:
+    return _users_page(CreateUserForm())
+
+
+@blueprint.post("/admin/users")
+@roles_required(*ADMINS)
+def create() -> tuple[str, int, dict]:
+    form = CreateUserForm()
+    if not form.validate_on_submit():
+        return _users_page(form, status=400)
+    # Generated, never typed by the admin: it is shown once on this page, and neither kept
+    # in clear nor put in the (signed, not encrypted) session cookie as a flash would be.
+    password = generate_password()
+    try:
+        user = create_user(db.session, form.email.data or "", form.role.data or "", password,
+                           actor=actor_label())
+    except AccountError as error:
+        db.session.rollback()
+        form.email.errors = [*form.email.errors, str(error)]
+        return _users_page(form, status=400)
+    db.session.commit()
+    return _users_page(CreateUserForm(formdata=None), created=user, password=password)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@blueprint.post("/admin/users/<int:user_id>/role")
+@roles_required(*ADMINS)
+def change_role(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    form = RoleForm(prefix=f"u{user.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        changed = set_role(db.session, user, form.role.data or "", actor=actor_label(),
+                           actor_id=current_user.id)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(_("%(email)s is now %(role)s.", email=user.email, role=_(user.role)), "status")
+    return redirect(url_for(".users"))
+
+
+@blueprint.post("/admin/users/<int:user_id>/active")
+@roles_required(*ADMINS)
+def change_active(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.active.data == "1"
+    try:
+        changed = set_active(db.session, user, active, actor=actor_label(),
+                             actor_id=current_user.id)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(_("%(email)s reactivated.", email=user.email) if active
+                  else _("%(email)s deactivated.", email=user.email), "status")
+    return redirect(url_for(".users"))
+
+
+@blueprint.get("/audit")
+@roles_required(*READERS)
+def audit() -> str:
+    campaigns = campaign_choices(db.session)
+    actions = trail_actions(db.session)
+    form = AuditFilterForm(request.args)
+    form.campaign.choices = [SelectChoice("", _("All campaigns"))] + [
+        SelectChoice(str(i), slug) for i, slug in campaigns]
+    form.action.choices = [SelectChoice("", _("All actions"))] + [
+        SelectChoice(a, a) for a in actions]
+    # Unknown values (a tampered or stale link) show the whole trail rather than an error.
+    valid = form.validate()
+    campaign_id = int(form.campaign.data) if valid and form.campaign.data else None
+    trail = trail_page(
+        db.session, campaign_id=campaign_id,
+        action=form.action.data if valid and form.action.data else None,
+        page=form.page.data if valid and form.page.data else 1,
+    )
+    return render_template("admin/audit.html", form=form, trail=trail,
+                           verification=verify_chain(db.session), actor_user_id=actor_user_id,
+                           filters={"campaign": form.campaign.data if valid else None,
+                                    "action": form.action.data if valid else None})
