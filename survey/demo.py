@@ -100,7 +100,7 @@ def _last_year(session, year: int, respondents: int) -> list[str]:
 def _this_year(session, year: int, today: date, respondents: int) -> list[str]:
     """This year's wave: planned, drawn, launched through the outbox, half answered."""
     from survey.distribution.operations import launch_campaign
-    from survey.distribution.worker import Sender
+    from survey.distribution.worker import Sender, SenderSettings
     from survey.frame.sampling import draw_sample, plan_campaign
     from survey.reporting.synthetic import seed_synthetic_responses
     from survey.respond.operations import create_test_invitation
@@ -112,10 +112,13 @@ def _this_year(session, year: int, today: date, respondents: int) -> list[str]:
                       confidence=0.95, response_rate=0.35, min_per_stratum=50,
                       secret_key=config["SECRET_KEY"], actor="demo")
         draw_sample(session, campaign, DEMO_SEED, secret_key=config["SECRET_KEY"], actor="demo")
+        # The demo's outbox rings no phone: its SMS need not wait for the 9:00-20:00 window.
         launch_campaign(session, campaign, secret_key=config["SECRET_KEY"], actor="demo",
-                        until=today + timedelta(days=28), timezone=config["TIMEZONE"])
+                        until=today + timedelta(days=28), timezone=config["TIMEZONE"],
+                        sms_window=False)
         session.commit()
-        Sender(current_app._get_current_object()).run(once=True)  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        Sender(app, settings=SenderSettings(sms_window=False, idle_sleep=0)).run(once=True)
         seed_synthetic_responses(session, campaign, rng_seed=year, n_respondents=respondents)
         session.commit()
     _report(session, campaign)
