@@ -60,6 +60,7 @@ from analysis.sample_size import ALLOCATIONS, plan_sample
 from survey.audit import record_event
 from survey.frame.bulk import bulk_insert, timestamp_text
 from survey.frame.contacts import is_mobile
+from survey.frame.reading import header_key
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -172,16 +173,14 @@ def _frame_rows(session: Session) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def _stratum_key_of(
+def _strata_values(
     attributes_text: str | None, language: str, strata_variables: Sequence[str]
-) -> str:
-    if not strata_variables:
-        return WHOLE_FRAME
-    attributes = json.loads(attributes_text) if attributes_text else {}
-    return stratum_key(
-        [language if variable == "language" else (attributes or {}).get(variable)
-         for variable in strata_variables]
-    )
+) -> list[Any]:
+    attributes = (json.loads(attributes_text) if attributes_text else None) or {}
+    return [
+        language if variable == "language" else attributes.get(variable)
+        for variable in strata_variables
+    ]
 
 
 def build_frame(
@@ -246,6 +245,7 @@ def build_frame(
     # language): a base has few such combinations.
     keys: dict[tuple[str | None, str], str] = {}
     groups: dict[str, list[tuple[str, int]]] = {}
+    variables_seen: set[str] = set()
     for keep, external_id, customer_id, language, attributes_text in zip(
         remaining.tolist(), external_ids, ids, languages, attribute_texts, strict=True
     ):
@@ -253,10 +253,20 @@ def build_frame(
             continue
         key = keys.get((attributes_text, language))
         if key is None:
-            key = keys[(attributes_text, language)] = _stratum_key_of(
-                attributes_text, language, strata_variables
+            values = _strata_values(attributes_text, language, strata_variables)
+            variables_seen.update(
+                variable for variable, value in zip(strata_variables, values, strict=True)
+                if value not in (None, "")
             )
+            key = stratum_key(values) if strata_variables else WHOLE_FRAME
+            keys[(attributes_text, language)] = key
         groups.setdefault(key, []).append((external_id, customer_id))
+    unknown = [variable for variable in strata_variables if variable not in variables_seen]
+    if unknown and groups:
+        raise SamplingError(
+            f"no customer of the frame has a value for {', '.join(unknown)}: strata variables "
+            f"are attributes of the customer file (known: {', '.join(known_variables(session))})"
+        )
     too_long = [key for key in groups if len(key) > 200]
     if too_long:
         raise SamplingError(f"stratum key {too_long[0][:60]!r}… is longer than 200 characters")
@@ -287,9 +297,9 @@ def build_frame(
 
 
 def parse_strata(text: str | Sequence[str]) -> list[str]:
-    """``"segment, canal"`` → ``["segment", "canal"]``; rejects repeats."""
+    """``"Segment, Canal"`` → ``["segment", "canal"]`` (as the import names attributes)."""
     names = text.split(",") if isinstance(text, str) else list(text)
-    variables = [name.strip() for name in names if name.strip()]
+    variables = [header_key(name) for name in names if header_key(name)]
     if len(set(variables)) != len(variables):
         raise SamplingError(f"a strata variable is repeated in {variables}")
     for variable in variables:

@@ -279,12 +279,15 @@ def test_cli_plan_and_draw(runner, app) -> None:
     assert result.exit_code == 2 and "margin" in result.output
 
 
-def test_strata_variables_must_be_attribute_names(session) -> None:
+def test_strata_variables_are_attribute_names_known_to_the_frame(session) -> None:
     campaign = fixture_frame()
-    with pytest.raises(SamplingError, match="not an attribute name"):
-        plan_fixture(session, campaign, strata_variables=["Segment'; DROP TABLE customer"])
+    with pytest.raises(SamplingError, match="no customer of the frame has a value for segmen:"):
+        plan_fixture(session, campaign, strata_variables=["segmen", "site"])
     with pytest.raises(SamplingError, match="repeated"):
-        plan_fixture(session, campaign, strata_variables=["segment", "segment"])
+        plan_fixture(session, campaign, strata_variables=["segment", "Segment"])
+    plan = plan_fixture(session, campaign, strata_variables=["Segment", " Site "])
+    assert plan["strata_variables"] == ["segment", "site"]
+    assert [s["stratum"] for s in plan["strata"]] == ["a / Lyon", "b / Lyon", "c / Lyon"]
 
 
 def test_neyman_allocation_follows_the_prior_standard_deviations(runner, app) -> None:
