@@ -49,6 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,
+        # Flask-WTF's HTTPS check wants a Referer from the same origin, which browsers never
+        # send under our `Referrer-Policy: no-referrer` (respondents' tokens are in paths):
+        # behind an HTTPS proxy every form would fail. The CSRF token and SameSite cookies
+        # remain the protection.
+        WTF_CSRF_SSL_STRICT=False,
     )
     app.config.update(settings)
 
