@@ -38,9 +38,9 @@ def trail_page(session: Session, *, campaign_id: int | None = None, action: str 
     campaign_ids = {e.campaign_id for e in events if e.campaign_id is not None}
     actor_ids = {user_id for e in events if (user_id := actor_user_id(e)) is not None}
     campaigns = dict(session.execute(
-        select(Campaign.id, Campaign.slug).where(Campaign.id.in_(campaign_ids))).tuples().all())
+        select(Campaign.id, Campaign.slug).where(Campaign.id.in_(campaign_ids))).all())
     actors = dict(session.execute(
-        select(User.id, User.email).where(User.id.in_(actor_ids))).tuples().all())
+        select(User.id, User.email).where(User.id.in_(actor_ids))).all())
     return TrailPage(events, total, page, pages, campaigns, actors)
 
 
@@ -59,4 +59,4 @@ def trail_actions(session: Session) -> list[str]:
 def campaign_choices(session: Session) -> list[tuple[int, str]]:
     return list(session.execute(
         select(Campaign.id, Campaign.slug).order_by(Campaign.year.desc(), Campaign.slug)
-    ).tuples().all())
+    ).all())
