@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from questionnaires import (
     Questionnaire,
@@ -53,15 +53,18 @@ from survey.models import (
 from survey.tokens import hash_token, issue_token
 
 __all__ = [
+    "Link",
     "LinkState",
     "PageOutcome",
     "RespondError",
     "create_test_invitation",
     "find_invitation",
+    "find_link",
     "first_incomplete_page",
     "link_state",
     "load_questionnaire",
     "resume_page",
+    "save_page",
     "submit_page",
     "token_looks_valid",
 ]
@@ -96,14 +99,59 @@ def token_looks_valid(token: str) -> bool:
 
 def find_invitation(session: Session, token: str) -> Invitation | None:
     """The invitation whose link carries `token`, by the token's SHA-256 (never stored itself)."""
+    link = find_link(session, token)
+    return link.invitation if link is not None else None
+
+
+@dataclass
+class Link:
+    """What a respondent's request needs about its link, loaded by one query: the invitation
+    (with its campaign), its response if any, and the SHA-256 naming the frozen questionnaire
+    (`load_questionnaire` needs no query when that definition is already parsed)."""
+
+    invitation: Invitation
+    response: Response | None
+    questionnaire_sha256: str
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.invitation.campaign
+
+
+def _link_statement(for_update: bool) -> Any:
+    statement = (
+        select(Invitation, Response, QuestionnaireVersion.sha256)
+        .join(Invitation.campaign)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Campaign.questionnaire_version_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .options(contains_eager(Invitation.campaign))
+    )
+    if for_update:
+        # Only the invitation's row is locked (PostgreSQL refuses FOR UPDATE on the nullable side
+        # of an outer join); `populate_existing` replaces anything this session loaded before the
+        # lock was held with what the lock protects.
+        statement = statement.with_for_update(of=Invitation).execution_options(
+            populate_existing=True
+        )
+    return statement
+
+
+def find_link(session: Session, token: str, *, for_update: bool = False) -> Link | None:
+    """The link carrying `token` (None for an unknown one), in one query.
+
+    `for_update` locks the invitation's row until the transaction ends, as saving a page needs
+    (see the module's docstring).
+    """
     if not token_looks_valid(token):
         return None
-    statement = (
-        select(Invitation)
-        .options(joinedload(Invitation.campaign))
-        .where(Invitation.token_hash == hash_token(token))
-    )
-    return session.scalar(statement)
+    statement = _link_statement(for_update).where(Invitation.token_hash == hash_token(token))
+    row = session.execute(statement).first()
+    return Link(*row) if row is not None else None
+
+
+def _locked_link(session: Session, invitation_id: int) -> Link:
+    statement = _link_statement(for_update=True).where(Invitation.id == invitation_id)
+    return Link(*session.execute(statement).one())
 
 
 def link_state(invitation: Invitation, *, today: date | None = None) -> LinkState:
@@ -134,17 +182,22 @@ _questionnaires: dict[str, Questionnaire] = {}
 _questionnaires_lock = threading.Lock()
 
 
-def load_questionnaire(session: Session, version_id: int) -> Questionnaire:
+def load_questionnaire(
+    session: Session, version_id: int, sha256: str | None = None
+) -> Questionnaire:
     """The campaign's frozen definition, parsed once per process.
 
     Cached by SHA-256 of the frozen copy (its content, not its row id), so a cached entry can
-    never stand for another definition.
+    never stand for another definition, and nothing ever invalidates it: a frozen definition
+    never changes. Pass the version's `sha256` when it is already known (`Link`) to spare the
+    query that reads it.
     """
-    sha256 = session.scalar(
-        select(QuestionnaireVersion.sha256).where(QuestionnaireVersion.id == version_id)
-    )
     if sha256 is None:
-        raise RespondError(f"questionnaire version {version_id} does not exist")
+        sha256 = session.scalar(
+            select(QuestionnaireVersion.sha256).where(QuestionnaireVersion.id == version_id)
+        )
+        if sha256 is None:
+            raise RespondError(f"questionnaire version {version_id} does not exist")
     cached = _questionnaires.get(sha256)
     if cached is not None:
         return cached
@@ -154,6 +207,12 @@ def load_questionnaire(session: Session, version_id: int) -> Questionnaire:
     questionnaire = Questionnaire.from_canonical_json(definition or "")
     with _questionnaires_lock:
         return _questionnaires.setdefault(sha256, questionnaire)
+
+
+def link_questionnaire(session: Session, link: Link) -> Questionnaire:
+    return load_questionnaire(
+        session, link.campaign.questionnaire_version_id, link.questionnaire_sha256
+    )
 
 
 # --- navigation ------------------------------------------------------------------------------
@@ -230,25 +289,6 @@ class PageOutcome:
     state: LinkState | None = None
 
 
-def _lock_invitation(session: Session, invitation_id: int) -> Invitation:
-    statement = (
-        select(Invitation)
-        .where(Invitation.id == invitation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.execute(statement).scalar_one()
-
-
-def _response_of(session: Session, invitation_id: int) -> Response | None:
-    statement = (
-        select(Response)
-        .where(Response.invitation_id == invitation_id)
-        .execution_options(populate_existing=True)
-    )
-    return session.scalar(statement)
-
-
 def submit_page(
     session: Session,
     invitation_id: int,
@@ -265,8 +305,33 @@ def submit_page(
     `form_data` is the submitted form (`request.form`); `shown_revision` the response revision
     the page was shown with (None when unknown). Flushes; the caller commits.
     """
+    return save_page(
+        session,
+        _locked_link(session, invitation_id),
+        page_index,
+        form_data,
+        lang=lang,
+        shown_revision=shown_revision,
+        today=today,
+        now=now,
+    )
+
+
+def save_page(
+    session: Session,
+    link: Link,
+    page_index: int,
+    form_data: Mapping[str, Sequence[str]] | Any,
+    *,
+    lang: str,
+    shown_revision: int | None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> PageOutcome:
+    """`submit_page` for a link already loaded with `find_link(..., for_update=True)` in this
+    transaction (the web page's case: one query finds the link, locks it and loads the rest)."""
     now = now or utcnow()
-    invitation = _lock_invitation(session, invitation_id)
+    invitation = link.invitation
     state = link_state(invitation, today=today)
     if state == LinkState.COMPLETE:
         return PageOutcome(Outcome.ALREADY_COMPLETE)
@@ -274,8 +339,8 @@ def submit_page(
         return PageOutcome(Outcome.CLOSED, state=state)
 
     campaign: Campaign = invitation.campaign
-    questionnaire = load_questionnaire(session, campaign.questionnaire_version_id)
-    response = _response_of(session, invitation.id)
+    questionnaire = link_questionnaire(session, link)
+    response = link.response
     if response is not None and response.status == ResponseStatus.COMPLETE:
         return PageOutcome(Outcome.ALREADY_COMPLETE)
     stored: dict[str, Any] = dict(response.answers or {}) if response is not None else {}

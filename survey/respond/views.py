@@ -84,9 +84,9 @@ def _throttle() -> BadTokenThrottle:
     return throttle
 
 
-def _invitation(token: str) -> Invitation:
-    """The invitation of the link, or a refusal: 429 when this address guessed too often, 404
-    for an unknown link."""
+def _link(token: str, *, for_update: bool = False) -> operations.Link:
+    """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
+    link. One query loads what every page needs (`operations.find_link`)."""
     address = request.remote_addr or "unknown"
     retry_after = _throttle().retry_after(address)
     if retry_after is not None:
@@ -99,8 +99,8 @@ def _invitation(token: str) -> Invitation:
                 {"Retry-After": str(retry_after)},
             )
         )
-    invitation = operations.find_invitation(db.session, token)
-    if invitation is None:
+    link = operations.find_link(db.session, token, for_update=for_update)
+    if link is None:
         _throttle().record_failure(address)
         raise LinkRefused(
             _message_page(
@@ -112,8 +112,8 @@ def _invitation(token: str) -> Invitation:
             )
         )
     # The locale selector reads this before the browser's preference (survey.select_locale).
-    g.invitation_language = invitation.language
-    return invitation
+    g.invitation_language = link.invitation.language
+    return link
 
 
 def _today() -> Any:
@@ -159,19 +159,14 @@ def _message_page(
 
 
 def _open(token: str) -> tuple[Invitation, Questionnaire, Response | None]:
-    invitation = _invitation(token)
+    link = _link(token)
+    invitation = link.invitation
     state = operations.link_state(invitation, today=_today())
     if state == LinkState.COMPLETE:
         raise LinkRefused(redirect(url_for(".thanks", token=token), 303))
     if state != LinkState.OPEN:
         raise LinkRefused(_state_page(state))
-    questionnaire = operations.load_questionnaire(
-        db.session, invitation.campaign.questionnaire_version_id
-    )
-    response = db.session.scalar(
-        db.select(Response).where(Response.invitation_id == invitation.id)
-    )
-    return invitation, questionnaire, response
+    return invitation, operations.link_questionnaire(db.session, link), link.response
 
 
 def _language(questionnaire: Questionnaire) -> str:
@@ -193,23 +188,31 @@ def resume(token: str) -> Any:
 
 @blueprint.route("/<token>/<int:page_index>", methods=["GET", "POST"])
 def page(token: str, page_index: int) -> Any:
-    invitation, questionnaire, response = _open(token)
-    answers = response.answers if response is not None else {}
     if request.method == "GET":
+        invitation, questionnaire, response = _open(token)
+        answers = response.answers if response is not None else {}
         if not operations.page_is_reachable(questionnaire, page_index, answers):
             resume_at = operations.resume_page(questionnaire, response)
             return redirect(url_for(".page", token=token, page_index=resume_at), 303)
         return _render_page(token, invitation, questionnaire, response, page_index)
 
+    return _save(token, page_index)
+
+
+def _save(token: str, page_index: int) -> Any:
+    # The link is found and locked by one query; `save_page` checks its state itself (a complete
+    # response goes to the thank-you page, a closed campaign answers the closed page).
+    link = _link(token, for_update=True)
+    invitation = link.invitation
+    questionnaire = operations.link_questionnaire(db.session, link)
     lang = _language(questionnaire)
-    shown_revision = request.form.get("_revision", type=int)
-    result = operations.submit_page(
+    result = operations.save_page(
         db.session,
-        invitation.id,
+        link,
         page_index,
         request.form,
         lang=lang,
-        shown_revision=shown_revision,
+        shown_revision=request.form.get("_revision", type=int),
         today=_today(),
     )
     if result.outcome in (Outcome.SAVED, Outcome.REPLAYED, Outcome.ELSEWHERE):
@@ -259,15 +262,11 @@ def _csrf_failed(error: CSRFError) -> Any:
 
 @blueprint.get("/<token>/thanks")
 def thanks(token: str) -> Any:
-    invitation = _invitation(token)
+    link = _link(token)
+    invitation, response = link.invitation, link.response
     if invitation.disposition != "complete":
         return redirect(url_for(".resume", token=token), 303)
-    questionnaire = operations.load_questionnaire(
-        db.session, invitation.campaign.questionnaire_version_id
-    )
-    response = db.session.scalar(
-        db.select(Response).where(Response.invitation_id == invitation.id)
-    )
+    questionnaire = operations.link_questionnaire(db.session, link)
     lang = _language(questionnaire)
     is_test = invitation.is_test
     _end_transaction()
