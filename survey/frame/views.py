@@ -169,7 +169,7 @@ def draw(slug: str) -> str | Response:
                 flash(_("Strata taken whole: %(strata)s.", strata=", ".join(result.taken_whole)),
                       "info")
             return redirect(url_for("frame.plan", slug=slug))
-    return _plan_page(slug, PlanForm(formdata=None), form, status=422)
+    return _plan_page(slug, PlanForm(formdata=None), form, status=422, prefill=True)
 
 
 def _campaign_or_404(slug: str):
@@ -181,9 +181,11 @@ def _campaign_or_404(slug: str):
         abort(404)
 
 
-def _plan_page(slug: str, form: PlanForm, draw_form: DrawForm, status: int = 200):
+def _plan_page(
+    slug: str, form: PlanForm, draw_form: DrawForm, status: int = 200, prefill: bool = False
+):
     campaign = _campaign_or_404(slug)
-    if request.method == "GET" and campaign.plan:
+    if (prefill or request.method == "GET") and campaign.plan:
         _fill_from_plan(form, campaign.plan)
     can_manage = current_user.role in MANAGERS
     page = render_template(
