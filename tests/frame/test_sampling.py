@@ -311,3 +311,22 @@ def test_neyman_allocation_follows_the_prior_standard_deviations(runner, app) ->
     result = runner.invoke(["campaigns", "plan", "neyman-2026", "--strata", "segment",
                             "--margin", "0.2", "--response-rate", "1", "--prior-sd", "oops"])
     assert result.exit_code == 2
+
+
+def test_the_draw_over_the_frame_order_is_the_reference_algorithm() -> None:
+    from survey.frame.sampling import Frame, _draw_positions
+
+    rng = np.random.default_rng(3)
+    members = {
+        f"s{k}": sorted({f"id{rng.integers(0, 10**6)}" for _ in range(rng.integers(1, 300))})
+        for k in range(8)
+    }
+    sizes = {key: int(rng.integers(1, 120)) for key in members}
+    strata = [key for key in sorted(members) for _ in members[key]]
+    external = [e for key in sorted(members) for e in members[key]]
+    frame = Frame([], np.arange(len(external)), external, strata, {},
+                  {key: len(members[key]) for key in sorted(members)}, "")
+    for seed in (0, 1, 2**31 - 1):
+        positions = _draw_positions(frame, sizes, seed)
+        assert {key: [external[i] for i in p] for key, p in positions.items()} == \
+            draw_stratified(frame.members(), sizes, seed)
