@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.wrappers import Response as HttpResponse
 
 from questionnaires import (
@@ -321,18 +323,51 @@ def _kind(question: Question) -> str:
     return "radios"
 
 
-def _options(field: Any) -> list[tuple[str, str, bool]]:
-    """(value, label, checked) of each option of a radio or checkbox group."""
+# A group's options as markup: (value, the option unchecked, the option checked), by form class
+# and field name. The form classes live as long as the process (`page_form_class`) and their
+# fields' ids, names, values and labels never change, so nothing invalidates an entry; writing
+# the options out once spares escaping every id, value and label of every page shown (most of a
+# page's rendering).
+_option_markup: dict[tuple[type, str], list[tuple[str, Markup, Markup]]] = {}
+
+_OPTION = Markup(
+    '<div class="option"><input id="{id}" name="{name}" type="{type}" value="{value}"{checked}>'
+    ' <label for="{id}">{label}</label></div>'
+)
+
+
+def _markup_of(field: Any) -> list[tuple[str, Markup, Markup]]:
+    input_type = "checkbox" if field.type == "CheckboxGroupField" else "radio"
+    options = []
+    # WTForms gives (value, label) pairs or, once normalised, `SelectChoice` tuples.
+    for index, choice in enumerate(field.choices):
+        value, label = (
+            (str(choice.value), choice.label) if hasattr(choice, "value") else
+            (str(choice[0]), choice[1])
+        )
+        markup = {
+            "id": f"{field.id}-{index}", "name": field.name, "type": input_type,
+            "value": value, "label": label,
+        }
+        options.append((
+            value,
+            _OPTION.format(**markup, checked=""),
+            _OPTION.format(**markup, checked=Markup(" checked")),
+        ))
+    return options
+
+
+def _options(form_class: type, field: Any) -> Markup:
+    """The inputs of a radio or checkbox group, those of the field's data checked."""
+    key = (form_class, field.name)
+    options = _option_markup.get(key)
+    if options is None:
+        options = _option_markup.setdefault(key, _markup_of(field))
     data = field.data
     chosen = {str(value) for value in data} if isinstance(data, list | tuple) else {str(data)}
-    # WTForms gives (value, label) pairs or, once normalised, `SelectChoice` tuples.
-    pairs = [
-        (str(choice.value), choice.label)
-        if hasattr(choice, "value")
-        else (str(choice[0]), choice[1])
-        for choice in field.choices
-    ]
-    return [(value, label, value in chosen) for value, label in pairs]
+    return Markup("\n    ").join(
+        checked if value in chosen else unchecked for value, unchecked, checked in options
+    )
 
 
 def _anchor(field: Any) -> str:
@@ -422,6 +457,6 @@ def _render_page(
         revision=revision,
         is_test=is_test,
         privacy=privacy_notice(current_app.config, lang),
-        options=_options,
+        options=partial(_options, form_class),
     )
     return html, status
