@@ -20,6 +20,7 @@ leaves the commit to the request. Every answer is kept once:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
 from questionnaires import (
@@ -118,13 +119,18 @@ class Link:
         return self.invitation.campaign
 
 
-def _link_statement(for_update: bool) -> Any:
+@functools.cache
+def _link_statement(by: str, for_update: bool) -> Any:
+    """The query of a link by `:token_hash` or by `:invitation_id`, built once per process (a
+    statement never changes; building one costs as much as running it)."""
+    key = Invitation.token_hash if by == "token_hash" else Invitation.id
     statement = (
         select(Invitation, Response, QuestionnaireVersion.sha256)
         .join(Invitation.campaign)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Campaign.questionnaire_version_id)
         .outerjoin(Response, Response.invitation_id == Invitation.id)
         .options(contains_eager(Invitation.campaign))
+        .where(key == bindparam(by))
     )
     if for_update:
         # Only the invitation's row is locked (PostgreSQL refuses FOR UPDATE on the nullable side
@@ -144,14 +150,14 @@ def find_link(session: Session, token: str, *, for_update: bool = False) -> Link
     """
     if not token_looks_valid(token):
         return None
-    statement = _link_statement(for_update).where(Invitation.token_hash == hash_token(token))
-    row = session.execute(statement).first()
+    statement = _link_statement("token_hash", for_update)
+    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
     return Link(*row) if row is not None else None
 
 
 def _locked_link(session: Session, invitation_id: int) -> Link:
-    statement = _link_statement(for_update=True).where(Invitation.id == invitation_id)
-    return Link(*session.execute(statement).one())
+    statement = _link_statement("invitation_id", True)
+    return Link(*session.execute(statement, {"invitation_id": invitation_id}).one())
 
 
 def link_state(invitation: Invitation, *, today: date | None = None) -> LinkState:

@@ -32,12 +32,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.wrappers import Response as HttpResponse
 
-from questionnaires import (
-    Questionnaire,
-    is_last_page,
-    previous_page_index,
-    visible_questions,
-)
+from questionnaires import Questionnaire
 from questionnaires.questions import (
     CallbackQuestion,
     MultipleChoiceQuestion,
@@ -394,7 +389,14 @@ def _render_page(
     revision = response.revision if response is not None else 0
     is_test = invitation.is_test
     _end_transaction()
-    questions = visible_questions(questionnaire, page_index, answers)
+    # Which questions each page shows, worked out once: the step, the previous page and the
+    # button's label all follow from it (as `previous_page_index` and `is_last_page` would).
+    shown = questionnaire.shown_answers(answers)
+    visible_by_page = [
+        [question for question in page.questions if questionnaire.is_shown(question, shown)]
+        for page in questionnaire.pages
+    ]
+    questions = visible_by_page[page_index]
     form_class = page_form_class(questionnaire, page_index, lang)
     if submitted:
         form = form_class()  # bound to request.form: what the respondent entered
@@ -430,14 +432,11 @@ def _render_page(
         if name not in shown_names:  # unknown (tampered) fields, an expired CSRF token
             error_links.append((message, "submit"))
 
-    visible_pages = [
-        index
-        for index in range(len(questionnaire.pages))
-        if visible_questions(questionnaire, index, answers)
-    ]
+    visible_pages = [index for index, shown_here in enumerate(visible_by_page) if shown_here]
     step = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
     page_title = questionnaire.pages[page_index].title
-    previous = previous_page_index(questionnaire, page_index, answers)
+    previous = max((index for index in visible_pages if index < page_index), default=None)
+    last = not any(index > page_index for index in visible_pages)
     html = render_template(
         "respond/page.html",
         token=token,
@@ -453,7 +452,7 @@ def _render_page(
         step=step,
         steps=max(len(visible_pages), step),
         previous=previous,
-        last=is_last_page(questionnaire, page_index, answers),
+        last=last,
         revision=revision,
         is_test=is_test,
         privacy=privacy_notice(current_app.config, lang),
