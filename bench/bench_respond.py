@@ -2,11 +2,15 @@
 
 For SQLite and for PostgreSQL (when reachable), it migrates a fresh database, seeds an open
 campaign on the bundled questionnaire with one invitation per response to drive, starts
-gunicorn on 127.0.0.1 as `barometre serve` does (gthread, 2 workers × 4 threads), and lets
-concurrent clients (threads with `requests` sessions) answer every page like a browser: GET the
-page, POST it with its CSRF token, follow the 303 to the next page, down to the thank-you page.
-Under the same server and load it then serves a bare Flask "hello" page, because this machine's
-speed varies: the ratio of the two request rates is the figure that travels.
+gunicorn on 127.0.0.1 with the options of `barometre serve` (`survey.server.GUNICORN_OPTIONS`),
+and lets concurrent clients answer every page like a browser: GET the page, POST it with its
+CSRF token, follow the 303 to the next page, down to the thank-you page. Under the same server
+and load it then serves a bare Flask "hello" page, because this machine's speed varies: the
+ratio of the two request rates is the figure that travels.
+
+The clients share the machine's cores with the server, so they are kept cheap: one keep-alive
+`http.client` connection per client (as a browser keeps its connection), cookies kept by hand,
+regular expressions rather than an HTML parser. The hello clients are the same.
 
 Prints, per database: completed responses per second, page requests per second, p50/p95 page
 latency, the hello rate and the ratio, and whether the database holds exactly as many complete
@@ -22,6 +26,7 @@ the hello rate, database count = completed count.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import queue
 import random
@@ -37,15 +42,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 
+from survey.server import GUNICORN_THREADS, GUNICORN_WORKERS  # noqa: E402
+
 SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789abcdef"
+ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 REVISION = re.compile(r'name="_revision" value="(\d+)"')
 FIELD = re.compile(r'name="([a-z_]+)"')
@@ -94,6 +101,51 @@ def page_answers(html: str, rng: random.Random) -> list[tuple[str, str]]:
 # --- clients ---------------------------------------------------------------------------------
 
 
+class Browser:
+    """One client's keep-alive connection and cookies: just what the respondent pages need."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> Reply:
+        headers = {"Accept-Language": "fr,en;q=0.5"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                reply = self.connection.getresponse()
+                text = reply.read().decode("utf-8")
+                break
+            except (ConnectionError, http.client.HTTPException):
+                # The server closed an idle keep-alive connection: reconnect once, as browsers do.
+                self.connection.close()
+                if attempt == 2:
+                    raise
+        for header, value in reply.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return Reply(reply.status, path, text, reply.getheader("Location"))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass
+class Reply:
+    status: int
+    path: str
+    text: str
+    location: str | None
+
+
 @dataclass
 class Load:
     latencies: list[float] = field(default_factory=list)
@@ -101,7 +153,7 @@ class Load:
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def timed(self, call: Callable[[], requests.Response]) -> requests.Response:
+    def timed(self, call: Callable[[], Reply]) -> Reply:
         started = time.perf_counter()
         reply = call()
         elapsed = time.perf_counter() - started
@@ -112,32 +164,33 @@ class Load:
 
 def respond(base: str, token: str, load: Load, rng: random.Random) -> None:
     """Answer every page of one invitation like a browser; count it when thanked."""
-    with requests.Session() as http:
-        reply = load.timed(lambda: http.get(f"{base}/r/{token}", timeout=60))
+    browser = Browser(base)
+    try:
+        reply = load.timed(lambda: browser.request("GET", f"/r/{token}"))
         for _ in range(20):  # more than any questionnaire's pages
-            if reply.status_code != 200:
-                load.failures.append(f"{reply.request.url}: {reply.status_code}")
+            if reply.status != 200:
+                load.failures.append(f"{reply.path}: {reply.status}")
                 return
-            if reply.url.endswith("/thanks"):
+            if reply.path.endswith("/thanks"):
                 with load.lock:
                     load.completed += 1
                 return
             html = reply.text
-            action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+            action = ACTION.search(html).group(1)
             data = [
                 ("csrf_token", CSRF.search(html).group(1)),
                 ("_revision", REVISION.search(html).group(1)),
                 *page_answers(html, rng),
             ]
-            posted = load.timed(
-                lambda: http.post(f"{base}{action}", data=data, allow_redirects=False, timeout=60)  # noqa: B023
-            )
-            if posted.status_code != 303:
-                load.failures.append(f"{action}: {posted.status_code} {posted.text[:300]}")
+            posted = load.timed(lambda: browser.request("POST", action, data))  # noqa: B023
+            if posted.status != 303 or posted.location is None:
+                load.failures.append(f"{action}: {posted.status} {posted.text[:300]}")
                 return
-            location = posted.headers["Location"]
-            reply = load.timed(lambda: http.get(f"{base}{location}", timeout=60))  # noqa: B023
+            location = urlsplit(posted.location).path
+            reply = load.timed(lambda: browser.request("GET", location))  # noqa: B023
         load.failures.append(f"{token}: too many pages")
+    finally:
+        browser.close()
 
 
 def drive(base: str, tokens: list[str], clients: int) -> tuple[Load, float]:
@@ -155,8 +208,8 @@ def drive(base: str, tokens: list[str], clients: int) -> tuple[Load, float]:
                 return
             try:
                 respond(base, token, load, rng)
-            except requests.RequestException as error:
-                load.failures.append(f"{token}: {error}")
+            except (OSError, http.client.HTTPException) as error:
+                load.failures.append(f"{token}: {error!r}")
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -167,21 +220,24 @@ def drive(base: str, tokens: list[str], clients: int) -> tuple[Load, float]:
     return load, time.perf_counter() - started
 
 
-def hammer(url: str, requests_count: int, clients: int) -> tuple[int, float]:
-    """GET `url` `requests_count` times from `clients` threads; (successes, seconds)."""
+def hammer(base: str, path: str, requests_count: int, clients: int) -> tuple[int, float]:
+    """GET `path` `requests_count` times from `clients` threads; (successes, seconds)."""
     remaining = iter(range(requests_count))
     lock = threading.Lock()
     successes = [0]
 
     def client() -> None:
-        with requests.Session() as http:
+        browser = Browser(base)
+        try:
             while True:
                 with lock:
                     if next(remaining, None) is None:
                         return
-                if http.get(url, timeout=60).status_code == 200:
+                if browser.request("GET", path).status == 200:
                     with lock:
                         successes[0] += 1
+        finally:
+            browser.close()
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -202,22 +258,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int, chdir: Path = ROOT) -> Iterator[str]:
+def gunicorn(
+    app: str, env: dict[str, str], workers: int, threads: int, log: Path, chdir: Path = ROOT
+) -> Iterator[str]:
+    """Serve `app` on a free port; the server's own lines (one JSON line per request from the
+    application) go to `log`, not to the terminal."""
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
         "--log-level", "warning", "--chdir", str(chdir), app,
     ]
-    process = subprocess.Popen(command, env=env)
+    with log.open("ab") as log_file:
+        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=log_file)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the workers import the application first
             try:
-                requests.get(f"{base}/r/probe", timeout=10)
-                break
-            except requests.RequestException:
+                with socket.create_connection(("127.0.0.1", port), timeout=10):
+                    break
+            except OSError:
                 time.sleep(0.1)
         yield base
     finally:
@@ -288,27 +349,33 @@ def complete_in_database(url: str) -> int:
     return count
 
 
-def run(database: str, url: str, responses: int, clients: int, workers: int) -> dict:
+def run(
+    database: str, url: str, responses: int, clients: int, workers: int, threads: int
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-respond-") as instance:
+        log = Path(instance) / "server.log"
         env = {**os.environ, "BAROMETRE_INSTANCE_PATH": instance,
                "BAROMETRE_DATABASE_URL": url or f"sqlite:///{instance}/barometre.db",
                "BAROMETRE_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
         tokens = seed(env, responses)
-        with gunicorn("survey.wsgi:app", env, workers) as base:
+        with gunicorn("survey.wsgi:app", env, workers, threads, log) as base:
             respond(base, tokens.pop(), Load(), random.Random(0))  # warm up both workers
             respond(base, tokens.pop(), Load(), random.Random(1))
             load, seconds = drive(base, tokens, clients)
         in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2
         requests_made = len(load.latencies)
-        with gunicorn("bench_respond:hello_app", env, workers, chdir=Path(__file__).parent) as base:
-            hello_ok, hello_seconds = hammer(f"{base}/", requests_made, clients)
+        with gunicorn("bench_respond:hello_app", env, workers, threads, log,
+                      chdir=Path(__file__).parent) as base:
+            hello_ok, hello_seconds = hammer(base, "/", requests_made, clients)
+        errors = [line for line in log.read_text(errors="replace").splitlines()
+                  if '"level": "error"' in line or "Traceback" in line]
     latencies = sorted(load.latencies)
     return {
         "database": database,
         "responses": len(tokens),
         "completed": load.completed,
         "in_database": in_database,
-        "failures": load.failures,
+        "failures": load.failures + errors[:5],
         "seconds": seconds,
         "responses_per_s": load.completed / seconds,
         "pages_per_s": requests_made / seconds,
@@ -323,7 +390,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a small run (60 responses)")
     parser.add_argument("--responses", type=int, default=600)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS)
+    parser.add_argument("--threads", type=int, default=GUNICORN_THREADS)
     parser.add_argument("--postgres-url",
                         default=os.environ.get("BAROMETRE_BENCH_POSTGRES_URL",
                                                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
@@ -331,13 +399,15 @@ def main() -> None:
     args = parser.parse_args()
     responses = 60 if args.quick else args.responses
 
-    results = [run("sqlite", "", responses + 2, args.clients, args.workers)]
+    server = (args.clients, args.workers, args.threads)
+    results = [run("sqlite", "", responses + 2, *server)]
     if not args.no_postgres:
         with postgres_database(args.postgres_url) as url:
             if url:
-                results.append(run("postgresql", url, responses + 2, args.clients, args.workers))
+                results.append(run("postgresql", url, responses + 2, *server))
 
-    print(f"\nrespondent pages under gunicorn (gthread, {args.workers} workers × 4 threads), "
+    print(f"\nrespondent pages under gunicorn (gthread, {args.workers} workers × {args.threads} "
+          f"threads), "
           f"{args.clients} concurrent clients, {os.cpu_count()} CPUs")
     header = (f"{'database':<11}{'done':>6}{'in db':>7}{'resp/s':>9}{'pages/s':>9}"
               f"{'p50 ms':>8}{'p95 ms':>8}{'hello/s':>9}{'ratio':>7}")

@@ -6,6 +6,13 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+# One worker process per core: a request is mostly Python, which one process runs on one core at
+# a time. Two threads per worker let one request compute while another waits on the database;
+# more only queue, on the GIL or, with SQLite, on the database's single write lock, and make
+# waits longer (`bench/bench_respond.py` measured both).
+GUNICORN_WORKERS = 2
+GUNICORN_THREADS = 2
+
 
 class BarometreServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
@@ -28,7 +35,7 @@ def run_gunicorn(host: str, port: int, workers: int, **options: Any) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": GUNICORN_THREADS,
             "timeout": 60,
             "accesslog": None,
             **options,
