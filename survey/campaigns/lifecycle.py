@@ -51,7 +51,9 @@ def campaign_steps(campaign: Campaign) -> list[Step]:
              None if status == CampaignStatus.SAMPLED else "draw the sample first"
              if status == CampaignStatus.DRAFT else "fieldwork has already started"),
         Step("fieldwork", _at_least(campaign, CampaignStatus.CLOSED),
-             status == CampaignStatus.OPEN, None),
+             status == CampaignStatus.OPEN,
+             None if status == CampaignStatus.OPEN else "launch the campaign first"
+             if not _at_least(campaign, CampaignStatus.OPEN) else "fieldwork is closed"),
         Step("close", _at_least(campaign, CampaignStatus.CLOSED), status == CampaignStatus.OPEN,
              None if status == CampaignStatus.OPEN else "fieldwork is not open"),
         Step("report", False, _at_least(campaign, CampaignStatus.OPEN),
