@@ -1,7 +1,7 @@
 """The `barometre` command line (DESIGN.md, "Command line"): thin commands over service functions.
 
 Exit status: 0 done; 1 failure of the system; 2 bad input, with a message that says what and
-where. A command that a later piece of work will implement says so and exits 1.
+where.
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ class BadInput(click.ClickException):
 
 class SystemFailure(click.ClickException):
     exit_code = 1
-
-
-def not_available(what: str) -> None:
-    """Refuse honestly: the command is registered but not built yet."""
-    click.echo(f"barometre {what}: not available yet in this version.", err=True)
-    raise SystemExit(1)
 
 
 def get_app() -> Flask:

@@ -131,3 +131,35 @@ def test_campaigns_create_freezes_the_questionnaire(runner, app) -> None:
     unknown = runner.invoke(["campaigns", "create", "other", "--programme", "Baromètre",
                              "--year", "2026", "--questionnaire", "nope"])
     assert unknown.exit_code == 2 and "no bundled questionnaire 'nope'" in unknown.output
+
+
+def test_analyze_prints_or_writes_the_estimates(runner, tmp_path) -> None:
+    import json
+    from pathlib import Path
+
+    case = Path(__file__).parents[1] / "analysis" / "reference" / "stratified"
+    printed = runner.invoke(["analyze", str(case / "responses.csv"),
+                             "--design", str(case / "design.json")])
+    assert printed.exit_code == 0
+    expected = json.loads((case / "expected.json").read_text())["estimates"]
+    estimates = json.loads(printed.output)["estimates"]
+    assert [e["indicator"] for e in estimates] == [e["indicator"] for e in expected]
+    out = tmp_path / "results.json"
+    written = runner.invoke(["analyze", str(case / "responses.csv"),
+                             "--design", str(case / "design.json"), "--out", str(out)])
+    assert written.exit_code == 0
+    assert json.loads(out.read_text())["estimates"] == estimates
+
+
+def test_analyze_refuses_a_design_naming_a_missing_column(runner, tmp_path) -> None:
+    import json
+    from pathlib import Path
+
+    case = Path(__file__).parents[1] / "analysis" / "reference" / "stratified"
+    design = json.loads((case / "design.json").read_text())
+    design["strata"] = "no_such_column"
+    bad = tmp_path / "design.json"
+    bad.write_text(json.dumps(design))
+    result = runner.invoke(["analyze", str(case / "responses.csv"), "--design", str(bad)])
+    assert result.exit_code == 2
+    assert "no_such_column" in result.output
