@@ -106,9 +106,9 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
 
 @dataclass
 class Link:
-    """What a respondent's request needs about its link, loaded by one query: the invitation
-    (with its campaign), its response if any, and the SHA-256 naming the frozen questionnaire
-    (`load_questionnaire` needs no query when that definition is already parsed)."""
+    """What a respondent's request needs about its link, loaded together (`find_link`): the
+    invitation (with its campaign), its response if any, and the SHA-256 naming the frozen
+    questionnaire (`load_questionnaire` needs no query when that definition is already parsed)."""
 
     invitation: Invitation
     response: Response | None
@@ -122,42 +122,69 @@ class Link:
 @functools.cache
 def _link_statement(by: str, for_update: bool) -> Any:
     """The query of a link by `:token_hash` or by `:invitation_id`, built once per process (a
-    statement never changes; building one costs as much as running it)."""
+    statement never changes; building one costs as much as running it).
+
+    The locking form reads neither the response nor anything it does not lock: on PostgreSQL, a
+    locking statement that had to wait sees the rows it locks as they are now, but the rows of
+    other tables as they were when it began, so it would miss the response that the transaction
+    it waited for has just created. `_fetch_link` reads the response afterwards.
+    """
     key = Invitation.token_hash if by == "token_hash" else Invitation.id
+    if for_update:
+        entities: tuple[Any, ...] = (Invitation, QuestionnaireVersion.sha256)
+    else:
+        entities = (Invitation, QuestionnaireVersion.sha256, Response)
     statement = (
-        select(Invitation, Response, QuestionnaireVersion.sha256)
+        select(*entities)
         .join(Invitation.campaign)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Campaign.questionnaire_version_id)
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
         .options(contains_eager(Invitation.campaign))
         .where(key == bindparam(by))
     )
     if for_update:
-        # Only the invitation's row is locked (PostgreSQL refuses FOR UPDATE on the nullable side
-        # of an outer join); `populate_existing` replaces anything this session loaded before the
-        # lock was held with what the lock protects.
-        statement = statement.with_for_update(of=Invitation).execution_options(
-            populate_existing=True
-        )
-    return statement
+        # `populate_existing` replaces anything this session loaded before the lock was held
+        # with what the lock protects.
+        return statement.with_for_update(of=Invitation).execution_options(populate_existing=True)
+    return statement.outerjoin(Response, Response.invitation_id == Invitation.id)
+
+
+@functools.cache
+def _response_statement() -> Any:
+    return (
+        select(Response)
+        .where(Response.invitation_id == bindparam("invitation_id"))
+        .execution_options(populate_existing=True)
+    )
+
+
+def _fetch_link(session: Session, by: str, value: Any, for_update: bool) -> Link | None:
+    row = session.execute(_link_statement(by, for_update), {by: value}).first()
+    if row is None:
+        return None
+    if not for_update:
+        invitation, sha256, response = row
+        return Link(invitation, response, sha256)
+    invitation, sha256 = row
+    response = session.scalar(_response_statement(), {"invitation_id": invitation.id})
+    return Link(invitation, response, sha256)
 
 
 def find_link(session: Session, token: str, *, for_update: bool = False) -> Link | None:
-    """The link carrying `token` (None for an unknown one), in one query.
+    """The link carrying `token` (None for an unknown one): one query, two when locking.
 
     `for_update` locks the invitation's row until the transaction ends, as saving a page needs
     (see the module's docstring).
     """
     if not token_looks_valid(token):
         return None
-    statement = _link_statement("token_hash", for_update)
-    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
-    return Link(*row) if row is not None else None
+    return _fetch_link(session, "token_hash", hash_token(token), for_update)
 
 
 def _locked_link(session: Session, invitation_id: int) -> Link:
-    statement = _link_statement("invitation_id", True)
-    return Link(*session.execute(statement, {"invitation_id": invitation_id}).one())
+    link = _fetch_link(session, "invitation_id", invitation_id, for_update=True)
+    if link is None:
+        raise RespondError(f"invitation {invitation_id} does not exist")
+    return link
 
 
 def link_state(invitation: Invitation, *, today: date | None = None) -> LinkState:

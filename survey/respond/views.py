@@ -83,7 +83,7 @@ def _throttle() -> BadTokenThrottle:
 
 def _link(token: str, *, for_update: bool = False) -> operations.Link:
     """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
-    link. One query loads what every page needs (`operations.find_link`)."""
+    link. One query loads what a page needs, two when saving one (`operations.find_link`)."""
     address = request.remote_addr or "unknown"
     retry_after = _throttle().retry_after(address)
     if retry_after is not None:
@@ -197,8 +197,9 @@ def page(token: str, page_index: int) -> Any:
 
 
 def _save(token: str, page_index: int) -> Any:
-    # The link is found and locked by one query; `save_page` checks its state itself (a complete
-    # response goes to the thank-you page, a closed campaign answers the closed page).
+    # The link is locked before anything is read (`find_link`); `save_page` checks its state
+    # itself (a complete response goes to the thank-you page, a closed campaign answers the
+    # closed page).
     link = _link(token, for_update=True)
     invitation = link.invitation
     questionnaire = operations.link_questionnaire(db.session, link)
