@@ -89,9 +89,13 @@ def db_upgrade() -> None:
               help="Size of the demo's customer base.")
 def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
     """Create the database, seed the demo and serve it."""
+    import os
+
     from survey.database import upgrade_database
     from survey.demo import seed_demo
 
+    # The demo's links (test link, outbox messages) must point where it is served.
+    os.environ.setdefault("BAROMETRE_BASE_URL", f"http://{host}:{port}")
     app = get_app()
     upgrade_database(app)
     with app.app_context():
