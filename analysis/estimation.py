@@ -36,6 +36,8 @@ from analysis.sample import SampleDesign, prepare_sample
 
 SMALL_BASE = 30
 """Below this many respondents an estimate is flagged ``small_base`` (the report warns)."""
+WITHHELD_BELOW = 10
+"""Reports withhold estimates on fewer respondents; `analyze` still prints them, flagged."""
 
 
 @dataclass(frozen=True)

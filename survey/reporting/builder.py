@@ -22,7 +22,7 @@ from analysis import AnalysisInputError, analyze, parse_design
 from analysis.aapor import rates_from_dispositions
 from analysis.comparison import compare_to_previous, domain_versus_rest
 from analysis.drivers import key_drivers
-from analysis.estimation import SMALL_BASE, indicator_scores
+from analysis.estimation import SMALL_BASE, WITHHELD_BELOW, indicator_scores
 from analysis.reliability import cronbach_alpha
 from questionnaires.questions import NpsQuestion, RatingQuestion
 from survey.reporting.dataset import WEIGHT, RespondentsDataset
@@ -339,6 +339,13 @@ def _domains(
                     "p_adjusted": test.p_adjusted,
                     "significant": test.significant,
                 }
+        for level, by_indicator in levels.items():
+            for estimate in by_indicator.values():
+                if estimate["n"] < WITHHELD_BELOW:
+                    # Too few respondents to publish (issue #3): no numbers, no contrast.
+                    estimate.update(estimate=None, se=None, ci_low=None, ci_high=None,
+                                    withheld=True)
+                    contrasts.pop(level, None)
         domains.append(
             {
                 "variable": variable,

@@ -235,6 +235,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "a_software": ("Logiciel : barometre {version}.", "Software: barometre {version}."),
     "a_design": ("Fichier de plan (DESIGN.json)", "Design file (DESIGN.json)"),
     "small_base_flag": ("base faible", "small base"),
+    "withheld_flag": ("moins de 10 répondants : non publié", "under 10 respondents: withheld"),
 }
 
 

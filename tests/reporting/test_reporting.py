@@ -330,3 +330,54 @@ def test_report_of_a_campaign_drawn_from_an_imported_base(app, tmp_path):
         "[email masqué / hidden]", ""
     )
     assert run_analyze(done.data_path, done.design_path, tmp_path / "r.json") == 0
+
+
+def test_domains_under_ten_respondents_are_withheld_from_the_report():
+    """Issue #3: the report withholds estimates on fewer than 10 respondents (analyze prints)."""
+    from datetime import UTC, datetime
+
+    from analysis import analyze
+    from questionnaires import get_bundled
+    from survey.reporting.builder import CampaignFacts, ReportInputs, compute_report
+    from survey.reporting.dataset import dataset_from_records
+    from survey.reporting.render import render_report
+    from survey.reporting.synthetic import synthetic_records
+
+    questionnaire = get_bundled("nf-relation-client")
+    population = {"particulier": 14000, "professionnel": 6000}
+    dataset = dataset_from_records(
+        synthetic_records(questionnaire, 400, rng_seed=5), questionnaire,
+        frame_counts=population, plan={"margin": 0.05},
+    )  # fmt: skip
+    variable = next(v for v in dataset.design["by"] if v != "stratum")
+    dataset.frame.loc[dataset.frame.index[:6], variable] = "rare"
+    inputs = ReportInputs(
+        campaign=CampaignFacts(
+            slug="pure", programme="P", year=2026, status="closed",
+            questionnaire_key=questionnaire.id, questionnaire_version=questionnaire.version,
+            questionnaire_sha256="0" * 64, frame_counts=population,
+        ),
+        dataset=dataset,
+        invitations=pd.DataFrame({"stratum": dataset.frame["stratum"], "channel": "email",
+                                  "disposition": "complete"}),
+        follow_ups=pd.DataFrame(columns=["kind", "status", "created_at", "closed_at", "due_at"]),
+        generated_at=datetime.now(UTC),
+    )  # fmt: skip
+    data = compute_report(inputs)
+    domain = next(d for d in data["domains"] if d["variable"] == variable)
+    rare = next(level for level in domain["levels"] if level["level"] == "rare")
+    assert rare["estimates"] and all(
+        e["withheld"] and e["estimate"] is None and e["ci_low"] is None
+        for e in rare["estimates"].values()
+    )
+    assert rare["contrasts"] == {}
+    others = [level for level in domain["levels"] if level["level"] != "rare"]
+    assert all(e["estimate"] is not None for lv in others for e in lv["estimates"].values())
+    # The engine itself still gives the numbers, flagged as a small base.
+    printed = [e for e in analyze(dataset.frame, parse_design(dataset.design)).estimates
+               if e.domain == {variable: "rare"}]
+    assert printed and all(e.estimate is not None and e.small_base for e in printed)
+    html = render_report(data, "en")
+    row = html.split('data-variable="' + variable + '"')[1].split("</table>")[0]
+    row = row.split(">rare")[1].split("</tr>")[0]
+    assert "withheld" in row and "[" in row and "–" in row
