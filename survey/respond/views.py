@@ -63,6 +63,18 @@ class LinkRefused(Exception):
         self.page = page
 
 
+@blueprint.before_request
+def _anonymous() -> None:
+    """Respondents are anonymous: their pages show no account and act for no user.
+
+    Said before Flask-Login is asked: its template context would otherwise load the user on
+    every page, and its "strong" session protection, finding a respondent's session (a CSRF
+    token) without a login identifier, rewrote the session cookie and cleared a remember cookie
+    on every response (and loaded a manager previewing a test link from the database).
+    """
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
 @blueprint.errorhandler(LinkRefused)
 def _refused(error: LinkRefused) -> Any:
     return error.page
