@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, defer
 
 from questionnaires import (
     Questionnaire,
@@ -138,7 +138,15 @@ def _link_statement(by: str, for_update: bool) -> Any:
         select(*entities)
         .join(Invitation.campaign)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Campaign.questionnaire_version_id)
-        .options(contains_eager(Invitation.campaign))
+        .options(
+            # Only the columns a respondent's request reads: the campaign's plan, frame counts
+            # and exclusions, and the invitation's attribute snapshot, are JSON documents that
+            # would be parsed for nothing on every page (anything else loads when first read).
+            contains_eager(Invitation.campaign).load_only(
+                Campaign.status, Campaign.fieldwork_end, Campaign.questionnaire_version_id
+            ),
+            defer(Invitation.attributes),
+        )
         .where(key == bindparam(by))
     )
     if for_update:
