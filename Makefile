@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := survey/translations
 
-.PHONY: demo test lint audit bench translations install install-dev clean
+.PHONY: demo test lint audit bench drill translations install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: lint audit
 
 bench: install-dev
 	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick,)
+
+# The whole campaign on PostgreSQL under load and faults, checked end to end (bench/drill.py).
+drill: install-dev
+	$(BIN)/python bench/drill.py $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,762 @@
+"""The drill: a whole campaign on PostgreSQL, under load and faults, checked end to end.
+
+What a centre's operator would fear in a real year, played in a few minutes on one machine:
+
+1. a fresh PostgreSQL database migrated with `barometre db upgrade`; 50,000 customers imported
+   with `barometre customers import`; a campaign created, planned and drawn (5,000 invitations)
+   with the command line; some sampled customers opt out between the draw and the launch;
+2. gunicorn (`barometre serve --workers 2`) and two senders (`barometre send`) as processes, the
+   fake SendGrid of the test suite answering 429 and 500 on a fraction of calls and 400 to a few
+   bad addresses; one sender is killed with `kill -9` midway and restarted;
+3. SendGrid's signed event webhook posting deliveries, bounces and unsubscriptions (one post
+   twice, as providers do); a reminder wave (the 7-day delay compressed to none);
+4. 1,500 customers answering over HTTP from concurrent clients, some abandoning and resuming
+   later, some double-submitting, some abandoning for good;
+5. `barometre campaigns close`, `report`, `export`, then `barometre analyze` on the export and
+   `barometre audit verify`.
+
+It then checks, prints a summary table, and exits 1 if a check fails:
+
+- invitations sent = sampled − suppressed − failed, and no customer invited twice (except the
+  batch in flight when the sender was killed, which is reported);
+- complete responses in the database = responses the clients completed, one per invitation;
+- no reminder reached a customer who had completed, bounced or opted out before it was queued;
+- the report's numbers = `barometre analyze` on the export (same data SHA-256);
+- the audit chain verifies; the logs hold neither a respondent's token nor an address.
+
+    .venv/bin/python bench/drill.py [--quick] [--keep] [--admin-url URL]
+
+`make drill` runs the full sizes; `.ci/run` runs it after `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import queue
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_respond import ACTION, CSRF, REVISION, Browser, free_port, page_answers  # noqa: E402
+from tests.distribution.fakes import FakeSendGrid, Reply  # noqa: E402
+
+BIN = Path(sys.executable).parent
+SECRET_KEY = "drill-secret-key-that-is-long-enough-0123456789abcdef"
+SLUG = "drill-2026"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    customers: int
+    margin: float  # chosen so that the plan asks for about `invitations`
+    invitations: int
+    respondents: int  # who complete (some of them after abandoning)
+    abandoners: int  # who leave for good after the first page
+    opted_out_before_launch: int
+    bad_addresses: int
+    batch_size: int
+    clients: int
+
+
+FULL = Sizes(customers=50_000, margin=0.0249, invitations=5_000, respondents=1_500,
+             abandoners=100, opted_out_before_launch=40, bad_addresses=12, batch_size=250,
+             clients=16)
+QUICK = Sizes(customers=5_000, margin=0.0787, invitations=600, respondents=150, abandoners=15,
+              opted_out_before_launch=8, bad_addresses=3, batch_size=50, clients=8)
+
+
+# --- the provider, with faults -----------------------------------------------------------------
+
+
+class FaultySendGrid(FakeSendGrid):
+    """The suite's fake SendGrid, answering 429 or 500 to a fraction of calls (seeded), 400 to
+    any request holding one of `bad` addresses (the backend splits the batch until the culprit
+    stands alone), and taking `latency` seconds per call like a distant provider."""
+
+    def __init__(self, *, rate_limited: float, server_error: float, latency: float,
+                 seed: int = 2026) -> None:
+        super().__init__()
+        self.rng = random.Random(seed)
+        self.rate_limited_share = rate_limited
+        self.server_error_share = server_error
+        self.latency = latency
+        self.bad: set[str] = set()
+        self.faults: Counter[int] = Counter()
+
+    def next_reply(self) -> Reply:
+        with self.lock:
+            draw = self.rng.random()
+        if draw < self.rate_limited_share:
+            reply = self.rate_limited(reset_in=1.0)
+        elif draw < self.rate_limited_share + self.server_error_share:
+            reply = Reply(500, {}, {"errors": [{"message": "internal error"}]})
+        else:
+            return Reply(202, {}, None, self.latency)
+        with self.lock:
+            self.faults[reply.status] += 1
+        return reply
+
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        body = json.loads(raw or b"{}")
+        addresses = {p["to"][0]["email"] for p in body.get("personalizations", [])}
+        if addresses & self.bad:
+            with self.lock:
+                self.requests.append({"path": path, "headers": headers, "body": body,
+                                      "status": 400})
+                self.faults[400] += 1
+            return self.bad_request()
+        return super().handle(path, headers, raw)
+
+    def links(self) -> dict[int, tuple[str, str]]:
+        """message id → (personal link's path, address), for every accepted personalization."""
+        found = {}
+        with self.lock:
+            for request in self.requests:
+                if request["status"] != 202:
+                    continue
+                for item in request["body"].get("personalizations", []):
+                    message_id = int(item["custom_args"]["barometre_message_id"])
+                    link = urlsplit(item["substitutions"]["%%link%%"]).path
+                    found[message_id] = (link, item["to"][0]["email"])
+        return found
+
+
+# --- the run's bookkeeping -----------------------------------------------------------------------
+
+
+@dataclass
+class Drill:
+    sizes: Sizes
+    folder: Path
+    env: dict[str, str]
+    started: float = field(default_factory=time.perf_counter)
+    steps: list[tuple[str, float, str]] = field(default_factory=list)
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    tokens: list[str] = field(default_factory=list)  # of the respondents, sought in the logs
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[list[str]]:
+        """Time a step; the caller may append one line of detail."""
+        detail: list[str] = []
+        began = time.perf_counter()
+        print(f"-- {name}", flush=True)
+        yield detail
+        elapsed = time.perf_counter() - began
+        self.steps.append((name, elapsed, "; ".join(detail)))
+        print(f"   {elapsed:.1f} s  {'; '.join(detail)}", flush=True)
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append((name, bool(ok), detail))
+
+    def barometre(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run([str(BIN / "barometre"), *args], env=self.env, input=stdin,
+                              capture_output=True, text=True, timeout=600, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"barometre {' '.join(args)} exited {done.returncode}:\n"
+                               f"{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = (self.folder / f"{name}.log").open("ab")
+        process = subprocess.Popen([str(BIN / "barometre"), *args], env=self.env,
+                                   stdout=log, stderr=log)
+        self.processes[name] = process
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+# --- the database --------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(admin_url: str, keep: bool) -> Iterator[str]:
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"barometre_drill_{os.getpid()}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"database kept: {name}")
+        else:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def application(drill: Drill):  # noqa: ANN201 - a Flask app, imported late
+    from survey import create_app
+
+    return create_app({"INSTANCE_PATH": drill.env["BAROMETRE_INSTANCE_PATH"],
+                       "SQLALCHEMY_DATABASE_URI": drill.env["BAROMETRE_DATABASE_URL"],
+                       "SECRET_KEY": SECRET_KEY})
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str,
+               every: float = 0.5) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(every)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+# --- respondents ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Crowd:
+    completed: set[str] = field(default_factory=set)  # tokens thanked
+    abandoned: set[str] = field(default_factory=set)
+    double_submits: int = 0
+    duplicate_answers: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    pages: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def answer(base: str, link: str, crowd: Crowd, rng: random.Random, *, stop_after: int | None,
+           double_submit: bool) -> None:
+    """One customer's visit: pages answered like a browser, down to the thank-you page, or
+    leaving after `stop_after` pages. A double-submitter sends the last page twice at once."""
+    browser = Browser(base)
+    try:
+        reply = browser.request("GET", link)
+        for answered in range(20):
+            if reply.status != 200:
+                crowd.failures.append(f"GET {reply.path}: {reply.status}")
+                return
+            if reply.path.endswith("/thanks"):
+                with crowd.lock:
+                    crowd.completed.add(link)
+                return
+            if stop_after is not None and answered >= stop_after:
+                with crowd.lock:
+                    crowd.abandoned.add(link)
+                return
+            html = reply.text
+            action = ACTION.search(html).group(1)
+            data = [("csrf_token", CSRF.search(html).group(1)),
+                    ("_revision", REVISION.search(html).group(1)), *page_answers(html, rng)]
+            last_page = "callback" in html
+            if double_submit and last_page:
+                posted = double_post(browser, base, action, data, crowd)
+            else:
+                posted = browser.request("POST", action, data)
+            with crowd.lock:
+                crowd.pages += 1
+            if posted.status != 303 or posted.location is None:
+                crowd.failures.append(f"POST {action}: {posted.status} {posted.text[:200]}")
+                return
+            reply = browser.request("GET", urlsplit(posted.location).path)
+        crowd.failures.append(f"{link}: too many pages")
+    finally:
+        browser.close()
+
+
+def double_post(browser: Browser, base: str, action: str, data: list, crowd: Crowd):  # noqa: ANN201
+    """Two clicks on "Send": the same form on two connections at once, with the same cookies."""
+    twin = Browser(base)
+    twin.cookies = dict(browser.cookies)
+    replies: list = []
+    thread = threading.Thread(target=lambda: replies.append(twin.request("POST", action, data)))
+    thread.start()
+    mine = browser.request("POST", action, data)
+    thread.join()
+    twin.close()
+    with crowd.lock:
+        crowd.double_submits += 1
+    # The browser shows whichever answer arrives last; either must lead to the thank-you page.
+    return mine if mine.status == 303 else replies[0]
+
+
+def crowd_answers(base: str, visits: list[tuple[str, int | None, bool]], clients: int,
+                  crowd: Crowd, seed: int) -> None:
+    work: queue.Queue = queue.Queue()
+    for visit in visits:
+        work.put(visit)
+
+    def client(number: int) -> None:
+        rng = random.Random(seed * 1000 + number)
+        while True:
+            try:
+                link, stop_after, double = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                answer(base, link, crowd, rng, stop_after=stop_after, double_submit=double)
+            except Exception as error:  # noqa: BLE001 - counted as a failure of the run
+                crowd.failures.append(f"{link[:6]}…: {error!r}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+
+def signed_webhook(base: str, key, events: list[dict]) -> int:  # noqa: ANN001
+    import http.client
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    payload = json.dumps(events)
+    timestamp = str(int(time.time()))
+    signature = key.sign((timestamp + payload).encode(), ec.ECDSA(hashes.SHA256()))
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=120)
+    connection.request("POST", "/webhooks/sendgrid", body=payload, headers={
+        "Content-Type": "application/json",
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def run(sizes: Sizes, admin_url: str, keep: bool) -> int:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    webhook_key = ec.generate_private_key(ec.SECP256R1())
+    public_key = base64.b64encode(webhook_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    fake = FaultySendGrid(rate_limited=0.04, server_error=0.04, latency=0.15)
+    folder = Path(tempfile.mkdtemp(prefix="barometre-drill-"))
+    port = free_port()
+    with fake, fresh_database(admin_url, keep) as database_url:
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("BAROMETRE_", "SENDGRID_", "TWILIO_"))}
+        env.update({
+            "BAROMETRE_INSTANCE_PATH": str(folder / "instance"),
+            "BAROMETRE_DATABASE_URL": database_url,
+            "BAROMETRE_SECRET_KEY": SECRET_KEY,
+            "BAROMETRE_BASE_URL": f"http://127.0.0.1:{port}",
+            "BAROMETRE_EMAIL_BACKEND": "sendgrid",
+            "BAROMETRE_MAIL_FROM": "enquete@centre.example",
+            "SENDGRID_API_KEY": "SG.drill",
+            "BAROMETRE_SENDGRID_HOST": fake.url,
+            "SENDGRID_WEBHOOK_PUBLIC_KEY": public_key,
+            # Retries after 1, 2, 4… s rather than 30, 60…: the drill's year lasts minutes.
+            "BAROMETRE_SEND_BACKOFF_BASE": "1",
+            "BAROMETRE_SEND_STALE_AFTER": "20",
+        })
+        drill = Drill(sizes, folder, env)
+        print(f"drill in {folder}, database {database_url.rsplit('/', 1)[1]}, "
+              f"fake SendGrid on {fake.url}, web on :{port}")
+        try:
+            play(drill, fake, webhook_key, port)
+        except Exception as error:  # noqa: BLE001 - reported as a failed check, then the table
+            drill.check("the drill ran to its end", False, repr(error)[:300])
+        finally:
+            drill.stop_all()
+        if not any(name == "the drill ran to its end" for name, _, _ in drill.checks):
+            drill.check("the drill ran to its end", True, "")
+        scan_logs(drill, fake)
+        status = summary(drill)
+    if status == 0 and not keep:
+        shutil.rmtree(folder, ignore_errors=True)  # a failed drill keeps its logs to read
+    return status
+
+
+def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from survey.audit import record_event
+    from survey.distribution.operations import schedule_reminders
+    from survey.extensions import db
+    from survey.frame.suppressions import add_suppression
+    from survey.frame.synthetic import synthetic_customer_csv
+    from survey.models import Campaign, Customer, Invitation, Message, Response
+
+    sizes = drill.sizes
+    rng = random.Random(2026)
+    base = f"http://127.0.0.1:{port}"
+
+    with drill.step("database: barometre db upgrade") as detail:
+        detail.append(drill.barometre("db", "upgrade").strip())
+
+    customers_file = drill.folder / "customers.csv"
+    customers_file.write_bytes(synthetic_customer_csv(sizes.customers, seed=2026))
+    with drill.step(f"import {sizes.customers:,} customers") as detail:
+        out = drill.barometre("customers", "import", str(customers_file), "--accept-rejects")
+        detail.append(out.strip().splitlines()[-1][:120])
+
+    with drill.step("campaign: create, plan, draw") as detail:
+        drill.barometre("campaigns", "create", SLUG, "--programme", "Baromètre drill",
+                        "--year", "2026", "--questionnaire", "nf-relation-client",
+                        "--channel", "email")
+        plan = json.loads(drill.barometre(
+            "campaigns", "plan", SLUG, "--strata", "segment", "--margin", str(sizes.margin),
+            "--response-rate", str(sizes.respondents / sizes.invitations), "--json"))
+        drill.barometre("campaigns", "draw", SLUG, "--seed", "2026")
+        detail.append(f"plan asks {plan.get('invitations')} invitations "
+                      f"(±{100 * plan.get('expected_margin', 0):.2f} pts)")
+
+    app = application(drill)
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
+        sampled = db.session.scalar(select(func.count()).select_from(Invitation)
+                                    .where(Invitation.campaign_id == campaign.id))
+        # Reminders wait for the drill's own moment (below), not for the senders' clock.
+        campaign.reminder_days = []
+        record_event(db.session, "drill.reminders", actor="drill", object_type="campaign",
+                     object_id=campaign.id, summary={"reminder_days": []})
+        emails = list(db.session.scalars(
+            select(Customer.email).join(Invitation, Invitation.customer_id == Customer.id)
+            .where(Invitation.campaign_id == campaign.id, Customer.email.is_not(None))))
+        rng.shuffle(emails)
+        # Customers who opt out between the draw and the launch (another survey's link).
+        for email in emails[:sizes.opted_out_before_launch]:
+            add_suppression(db.session, "email", email, "opt_out", "drill", SECRET_KEY,
+                            actor="drill")
+        fake.bad = set(emails[sizes.opted_out_before_launch:
+                              sizes.opted_out_before_launch + sizes.bad_addresses])
+        db.session.commit()
+    drill.check("the plan drew about the expected sample",
+                abs(sampled - sizes.invitations) <= 0.1 * sizes.invitations,
+                f"{sampled} sampled for ~{sizes.invitations}")
+
+    with drill.step("start gunicorn (2 workers) and two senders"):
+        drill.start("web", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
+        for name in ("sender-a", "sender-b"):
+            drill.start(name, "send", "--worker-id", f"drill-{name[-1]}",
+                        "--batch-size", str(sizes.batch_size))
+        wait_until(lambda: healthz(base)[0] == 200, 90, "/healthz to answer 200")
+    drill.check("/healthz is 200 with the senders running", healthz(base)[0] == 200,
+                json.dumps(healthz(base)[1].get("checks", {}).get("sender", {})))
+
+    with drill.step("launch and send (429/500 faults, one sender killed -9 and restarted)") \
+            as detail:
+        began = time.perf_counter()
+        drill.barometre("campaigns", "launch", SLUG)
+        killed_at = sampled * 0.4
+        wait_until(lambda: len(fake.accepted) >= killed_at, 300, "40 % of the sample sent",
+                   every=0.05)
+        victim = drill.processes["sender-a"]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        detail.append(f"sender A killed after {len(fake.accepted)} accepted")
+        drill.check("/healthz stays 200 with one sender killed", healthz(base)[0] == 200, "")
+        drill.start("sender-a", "send", "--worker-id", "drill-a",
+                    "--batch-size", str(sizes.batch_size))
+
+        def queue_empty() -> bool:
+            with app.app_context():
+                left = db.session.scalar(select(func.count()).select_from(Message).where(
+                    Message.state.in_(("queued", "sending"))))
+                db.session.rollback()
+                return left == 0
+
+        wait_until(queue_empty, 300, "every invitation sent or given up")
+        seconds = time.perf_counter() - began
+        detail.append(f"{len(fake.accepted)} accepted by the provider in {seconds:.1f} s, "
+                      f"faults {dict(fake.faults)}")
+
+    links = fake.links()
+    with app.app_context():
+        invitation_of = dict(db.session.execute(
+            select(Message.id, Message.invitation_id).where(Message.sequence == 0)).all())
+    by_invitation: dict[int, tuple[int, str, str]] = {}
+    for message_id, (link, address) in links.items():
+        if message_id in invitation_of:
+            by_invitation.setdefault(invitation_of[message_id], (message_id, link, address))
+    invitations = sorted(by_invitation)
+    rng.shuffle(invitations)
+
+    # Who does what: respondents, abandoners, then bounces and opt-outs among the others.
+    respondents = invitations[:sizes.respondents]
+    leavers = invitations[sizes.respondents:sizes.respondents + sizes.abandoners]
+    others = invitations[sizes.respondents + sizes.abandoners:]
+    bounced = others[:len(others) // 50]
+    unsubscribed = others[len(others) // 50: len(others) // 50 + len(others) // 100]
+    delivered = [i for i in invitations if i not in set(bounced) | set(unsubscribed)]
+
+    # The provider's events arrive while the first customers answer, as in a real launch.
+    events = []
+    for number, invitation_id in enumerate(delivered + bounced + unsubscribed):
+        message_id, _, address = by_invitation[invitation_id]
+        kind = "bounce" if invitation_id in set(bounced) else \
+            "unsubscribe" if invitation_id in set(unsubscribed) else "delivered"
+        events.append({"email": address, "event": kind, "sg_event_id": f"drill-{number}",
+                       "barometre_message_id": str(message_id),
+                       "timestamp": int(time.time()), "reason": "550 no such user"})
+    statuses: list[int] = []
+    webhook_seconds: list[float] = []
+
+    def post_events() -> None:
+        began = time.perf_counter()
+        for start in range(0, len(events), 500):
+            statuses.append(signed_webhook(base, webhook_key, events[start:start + 500]))
+        statuses.append(signed_webhook(base, webhook_key, events[:500]))  # a provider retry
+        webhook_seconds.append(time.perf_counter() - began)
+
+    webhooks = threading.Thread(target=post_events)
+
+    # Respondents in two waves around the reminders; some leave and come back in the second.
+    resumers = set(respondents[: sizes.respondents // 10])
+    doubles = set(respondents[sizes.respondents // 10: sizes.respondents // 10
+                              + sizes.respondents // 20])
+    first_wave = [(by_invitation[i][1], 1 if i in resumers else None, i in doubles)
+                  for i in respondents[: (2 * sizes.respondents) // 3]]
+    first_wave += [(by_invitation[i][1], 1, False) for i in leavers]
+    crowd = Crowd()
+    with drill.step(f"first wave: {len(first_wave)} customers answering concurrently, "
+                    f"{len(events)} webhook events") as detail:
+        began = time.perf_counter()
+        webhooks.start()
+        crowd_answers(base, first_wave, sizes.clients, crowd, seed=1)
+        detail.append(f"{len(crowd.completed)} complete, {len(crowd.abandoned)} left, "
+                      f"{crowd.pages / (time.perf_counter() - began):.0f} pages posted/s")
+        webhooks.join()
+        detail.append(f"webhooks: {len(statuses)} signed posts (one twice) in "
+                      f"{webhook_seconds[0] if webhook_seconds else float('nan'):.1f} s")
+    drill.check("webhooks accepted", set(statuses) == {200}, str(dict(Counter(statuses))))
+
+    with drill.step("reminders (the 7-day delay compressed to none)") as detail:
+        with app.app_context():
+            campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
+            campaign.reminder_days = [0]
+            record_event(db.session, "drill.reminders", actor="drill", object_type="campaign",
+                         object_id=campaign.id, summary={"reminder_days": [0]})
+            db.session.commit()
+            queued = schedule_reminders(db.session, secret_key=SECRET_KEY, actor="drill")
+            db.session.commit()
+        wait_until(queue_empty, 300, "every reminder sent")
+        detail.append(f"{queued} reminders queued and sent")
+    drill.check("reminders were sent", queued > 0, f"{queued}")
+
+    second_wave = [(by_invitation[i][1], None, i in doubles)
+                   for i in respondents[(2 * sizes.respondents) // 3:]]
+    second_wave += [(by_invitation[i][1], None, False) for i in resumers]  # they come back
+    with drill.step(f"second wave: {len(second_wave)} customers, with the returning ones") \
+            as detail:
+        began = time.perf_counter()
+        crowd_answers(base, second_wave, sizes.clients, crowd, seed=2)
+        detail.append(f"{len(crowd.completed)} complete in all, "
+                      f"{crowd.double_submits} double submissions")
+
+    with drill.step("close, report, export, analyze, audit verify") as detail:
+        drill.barometre("campaigns", "close", SLUG)
+        report_file = drill.folder / "report.html"
+        report_line = drill.barometre("report", SLUG, "--out", str(report_file), "--lang", "en")
+        export_file = drill.folder / "export.csv"
+        export_lines = drill.barometre("export", SLUG, "--format", "csv", "--out",
+                                       str(export_file))
+        design_file = re.search(r"design file: (.+)", export_lines).group(1).strip()
+        results_file = drill.folder / "results.json"
+        drill.barometre("analyze", str(export_file), "--design", design_file,
+                        "--out", str(results_file))
+        audit = json.loads(drill.barometre("audit", "verify", "--json"))
+        detail.append(f"{audit['events']} audit events")
+
+    # --- the checks ---
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
+        check_invitations(drill, db.session, campaign, fake)
+        complete = db.session.execute(
+            select(Response.invitation_id).join(Invitation)
+            .where(Invitation.campaign_id == campaign.id, Response.status == "complete")
+        ).scalars().all()
+        check_reminders(drill, db.session, campaign)
+    drill.check("complete responses in the database = completed by the clients",
+                len(complete) == len(crowd.completed) == sizes.respondents,
+                f"{len(complete)} in the database, {len(crowd.completed)} completed by clients,"
+                f" {sizes.respondents} expected")
+    drill.check("no duplicate response", len(set(complete)) == len(complete),
+                f"{len(complete) - len(set(complete))} duplicates")
+    drill.check("no client failure", not crowd.failures,
+                f"{len(crowd.failures)}: {crowd.failures[:3]}")
+    check_report(drill, report_file, report_line, export_lines, results_file, len(complete))
+    drill.check("audit chain verifies", audit["ok"],
+                f"{audit['events']} events" + ("" if audit["ok"] else f", {audit['reason']}"))
+    drill.check("/healthz answers 200 at the end", healthz(base)[0] == 200, "")
+    drill.tokens = [link.rsplit("/", 1)[1] for link in crowd.completed]
+
+
+def check_invitations(drill: Drill, session, campaign, fake: FaultySendGrid) -> None:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from survey.models import Invitation, Message
+
+    sampled = session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False)))
+    first = select(Message).where(Message.campaign_id == campaign.id, Message.sequence == 0)
+    messages = session.scalars(first).all()
+    with_message = {m.invitation_id for m in messages}
+    no_message = session.execute(
+        select(Invitation.disposition, func.count()).where(
+            Invitation.campaign_id == campaign.id, Invitation.id.not_in(with_message))
+        .group_by(Invitation.disposition)).all()
+    without = dict(no_message)
+    sent = sum(1 for m in messages if m.sent_at is not None)
+    failed = sum(1 for m in messages if m.state == "failed") + without.get("failed", 0)
+    suppressed = without.get("opted_out", 0) + sum(
+        1 for m in messages if m.state == "cancelled" and "opted out" in (m.last_error or ""))
+    left = sum(1 for m in messages if m.state in ("queued", "sending"))
+    drill.check("invitations sent = sampled − suppressed − failed",
+                sent == sampled - suppressed - failed and left == 0,
+                f"{sent} = {sampled} − {suppressed} − {failed}; {left} left in the queue")
+    drill.check("suppressed and failed as planted",
+                suppressed == drill.sizes.opted_out_before_launch
+                and failed >= drill.sizes.bad_addresses,
+                f"{suppressed} suppressed (planted {drill.sizes.opted_out_before_launch}), "
+                f"{failed} failed ({drill.sizes.bad_addresses} bad addresses)")
+    # The provider's own record: how many times each invitation message was accepted.
+    ids = {m.id for m in messages}
+    accepted = Counter({k: v for k, v in fake.accepted_counts().items() if k and int(k) in ids})
+    twice = {int(k) for k, count in accepted.items() if count > 1}
+    in_flight = {m.id for m in messages if m.possibly_duplicated}
+    addresses = Counter(address for message_id, address in fake.accepted
+                        if message_id and int(message_id) in ids)
+    # Each repeat of an address must be a repeat of the same message, never a second one.
+    same_message = sum(accepted.values()) - len(accepted) == \
+        sum(addresses.values()) - len(addresses)
+    drill.check("no customer invited twice (in-flight batch aside)",
+                twice <= in_flight and same_message,
+                f"{len(twice)} sent twice, all from the batch in flight when the sender "
+                f"was killed ({len(in_flight)} messages re-queued)" if twice <= in_flight else
+                f"{len(twice - in_flight)} sent twice outside any in-flight batch")
+
+
+def check_reminders(drill: Drill, session, campaign) -> None:  # noqa: ANN001
+    from sqlalchemy import func, or_, select
+
+    from survey.models import Invitation, Message, Response
+
+    reminders = select(Message.id).join(Invitation, Message.invitation_id == Invitation.id)
+    wrong = session.scalar(select(func.count()).select_from(
+        reminders.join(Response, Response.invitation_id == Invitation.id, isouter=True)
+        .where(Message.campaign_id == campaign.id, Message.sequence > 0,
+               Message.sent_at.is_not(None),
+               or_(Response.completed_at < Message.created_at,
+                   Invitation.opted_out_at < Message.created_at,
+                   Invitation.disposition == "bounced")).subquery()))
+    sent = session.scalar(select(func.count()).select_from(Message).where(
+        Message.campaign_id == campaign.id, Message.sequence > 0, Message.sent_at.is_not(None)))
+    drill.check("no reminder to a customer who had completed, bounced or opted out",
+                wrong == 0 and sent > 0, f"{sent} reminders sent, {wrong} wrong")
+
+
+def check_report(drill: Drill, report_file: Path, report_line: str, export_lines: str,
+                 results_file: Path, respondents: int) -> None:
+    report_sha = re.search(r"data sha256 ([0-9a-f]{64})", report_line).group(1)
+    export_sha = re.search(r"\(sha256 ([0-9a-f]{64})\)", export_lines).group(1)
+    estimates = {e["indicator"]: e for e in json.loads(results_file.read_text())["estimates"]
+                 if e["domain"] is None}
+    html = report_file.read_text(encoding="utf-8")
+    shown = {name: float(value.replace(",", "").replace("\u202f", "").split()[0])
+             for name, value in re.findall(r'data-indicator="([^"]+)">([^<%]+)', html)}
+    mismatched = []
+    for name, value in shown.items():
+        estimate = estimates.get(name, {}).get("estimate")
+        if estimate is None or min(abs(value - estimate), abs(value - 100 * estimate)) > 0.051:
+            mismatched.append(f"{name}: report {value}, analyze {estimate}")
+    n = max((e["n"] for e in estimates.values()), default=0)
+    drill.check("report numbers = barometre analyze on the export",
+                report_sha == export_sha and shown and not mismatched and n == respondents,
+                f"{len(shown)} headline indicators equal, same data sha256 {report_sha[:12]}…, "
+                f"n = {n}" if not mismatched else "; ".join(mismatched[:3]))
+
+
+def scan_logs(drill: Drill, fake: FaultySendGrid) -> None:
+    """The structured logs: JSON lines, and no token or address in any of them."""
+    text = "\n".join(path.read_text(errors="replace") for path in drill.folder.glob("*.log"))
+    tokens = drill.tokens
+    addresses = {address for _, address in fake.accepted}
+    leaked = [t for t in tokens if t in text] + [a for a in addresses if a in text]
+    batches = sum(1 for line in text.splitlines() if '"event": "send.batch"' in line)
+    requests = sum(1 for line in text.splitlines() if '"event": "request"' in line)
+    drill.check("logs: one JSON line per request and batch, no token, no address",
+                not leaked and batches > 0 and requests > 0,
+                f"{requests} request lines, {batches} batch lines, {len(leaked)} leaks")
+
+
+def healthz(base: str) -> tuple[int, dict]:
+    import http.client
+
+    host, port = base.removeprefix("http://").split(":")
+    try:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/healthz")
+        reply = connection.getresponse()
+        body = json.loads(reply.read() or b"{}")
+        connection.close()
+        return reply.status, body
+    except (OSError, ValueError):
+        return 0, {}
+
+
+def summary(drill: Drill) -> int:
+    total = time.perf_counter() - drill.started
+    width = max(len(name) for name, _, _ in drill.steps + [("", 0, "")]) + 2
+    print("\n== drill: steps")
+    for name, seconds, detail in drill.steps:
+        print(f"{name:<{width}}{seconds:>8.1f} s  {detail}")
+    print(f"{'total':<{width}}{total:>8.1f} s")
+    print("\n== drill: checks")
+    for name, ok, detail in drill.checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    failed = [name for name, ok, _ in drill.checks if not ok]
+    if total > 600:
+        print(f"FAIL  the drill took {total:.0f} s, more than 10 minutes")
+        failed.append("duration")
+    print(f"\ndrill {'FAILED: ' + ', '.join(failed) if failed else 'passed'} "
+          f"in {total:.0f} s" + (f"; logs and files in {drill.folder}" if failed else ""))
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the drill's database and folder (logs, report, export)")
+    parser.add_argument("--admin-url", default=os.environ.get("BAROMETRE_DRILL_ADMIN_URL",
+                                                              ADMIN_URL),
+                        help="PostgreSQL URL allowed to create and drop a database")
+    args = parser.parse_args()
+    return run(QUICK if args.quick else FULL, args.admin_url, args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
