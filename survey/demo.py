@@ -112,14 +112,19 @@ def _this_year(session, year: int, today: date, respondents: int) -> list[str]:
                       confidence=0.95, response_rate=0.35, min_per_stratum=50,
                       secret_key=config["SECRET_KEY"], actor="demo")
         draw_sample(session, campaign, DEMO_SEED, secret_key=config["SECRET_KEY"], actor="demo")
+        # Fieldwork started two weeks ago, so that the answers so far have happened already.
         # The demo's outbox rings no phone: its SMS need not wait for the 9:00-20:00 window.
+        started = datetime.combine(today - timedelta(days=14), time(9), UTC)
         launch_campaign(session, campaign, secret_key=config["SECRET_KEY"], actor="demo",
-                        until=today + timedelta(days=28), timezone=config["TIMEZONE"],
-                        sms_window=False)
+                        until=today + timedelta(days=14), timezone=config["TIMEZONE"],
+                        now=started, sms_window=False)
         session.commit()
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         Sender(app, settings=SenderSettings(sms_window=False, idle_sleep=0)).run(once=True)
+        closing = campaign.fieldwork_end
+        campaign.fieldwork_end = today  # answers are simulated up to today only
         seed_synthetic_responses(session, campaign, rng_seed=year, n_respondents=respondents)
+        campaign.fieldwork_end = closing
         session.commit()
     _report(session, campaign)
     link = create_test_invitation(session, campaign, config["SECRET_KEY"], config["BASE_URL"],

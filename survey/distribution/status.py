@@ -98,6 +98,8 @@ def fieldwork_figure(status: dict[str, Any], *, title: str, completes_label: str
         yaxis2={"title": cumulative_label, "overlaying": "y", "side": "right",
                 "rangemode": "tozero"},
         legend={"orientation": "h"}, margin={"l": 50, "r": 50, "t": 50, "b": 40},
+        # One tick a day, whatever the span (a single day must not show hours).
+        xaxis={"type": "date", "tickformat": "%d/%m", "dtick": 86_400_000},
     )
     return pio.to_json(figure, validate=False)
 

@@ -13,6 +13,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,6 +24,7 @@ from flask import (
 from flask_babel import gettext
 from sqlalchemy import select
 
+from survey import CHART_PAGE_POLICY
 from survey.auth.roles import MANAGERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
 from survey.distribution import webhooks
@@ -118,7 +120,7 @@ def _campaign_or_404(slug: str):  # noqa: ANN202
 
 @blueprint.get("/manage/campaigns/<slug>/status")
 @roles_required(*MANAGERS)
-def status(slug: str) -> str:
+def status(slug: str) -> Response:
     # Imported here: the statistics stack is heavy and the sender never needs it.
     from survey.distribution.status import campaign_status, fieldwork_figure
 
@@ -127,9 +129,12 @@ def status(slug: str) -> str:
     figure = fieldwork_figure(status, title=gettext("Completed questionnaires per day"),
                               completes_label=gettext("Completes"),
                               cumulative_label=gettext("Cumulative completes"))
-    return render_template("distribution/status.html", campaign=campaign, status=status,
-                           close_form=CloseForm(),
-                           figure_json=figure.replace("</", "<\\/"))  # stays in its block
+    page = make_response(render_template(
+        "distribution/status.html", campaign=campaign, status=status, close_form=CloseForm(),
+        figure_json=figure.replace("</", "<\\/"),  # stays in its block
+    ))
+    page.headers["Content-Security-Policy"] = CHART_PAGE_POLICY
+    return page
 
 
 @blueprint.get("/manage/assets/plotly.min.js")
