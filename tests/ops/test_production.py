@@ -207,3 +207,27 @@ def test_the_readme_production_steps_work_on_a_fresh_database(database, tmp_path
 
     # 10. Upgrade: migrating a current database again changes nothing and says so.
     assert "database at revision" in run([str(BIN / "barometre"), "db", "upgrade"], env)
+
+
+def test_serve_with_worker_runs_the_sender_beside_gunicorn_and_stops_both(tmp_path):
+    """The single-unit set-up of a small centre: `barometre serve --with-worker`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BAROMETRE_")}
+    env.update({"BAROMETRE_INSTANCE_PATH": str(tmp_path / "instance"),
+                "BAROMETRE_SECRET_KEY": "s" * 48})
+    run([str(BIN / "barometre"), "db", "upgrade"], env)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "barometre"), "serve", "--port", str(port), "--workers", "1", "--with-worker"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        health = wait_healthy(f"http://127.0.0.1:{port}", [server])
+        assert health["checks"]["sender"]["heartbeat_age_seconds"] is not None
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                                  text=True, check=False).stdout.split()
+        assert len(children) >= 2  # gunicorn's worker and the sender
+    finally:
+        errors = stop(server)
+    assert "sender" in errors and "started" in errors
+    # Nothing outlives `serve`: neither gunicorn's workers nor the sender.
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists(), f"process {pid} outlived barometre serve"
