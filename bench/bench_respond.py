@@ -2,7 +2,7 @@
 
 For SQLite and for PostgreSQL (when reachable), it migrates a fresh database, seeds an open
 campaign on the bundled questionnaire with one invitation per response to drive, starts
-gunicorn on 127.0.0.1 with the options of `barometre serve` (`survey.server.GUNICORN_OPTIONS`),
+gunicorn on 127.0.0.1 with the settings of `barometre serve` (workers, threads: `survey.server`),
 and lets concurrent clients answer every page like a browser: GET the page, POST it with its
 CSRF token, follow the 303 to the next page, down to the thank-you page. Under the same server
 and load it then serves a bare Flask "hello" page, because this machine's speed varies: the
@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 
-from survey.server import GUNICORN_THREADS, GUNICORN_WORKERS  # noqa: E402
+from survey.server import GUNICORN_WORKERS, gunicorn_threads  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789abcdef"
 ACTION = re.compile(r'<form method="post" action="([^"]+)"')
@@ -350,8 +350,9 @@ def complete_in_database(url: str) -> int:
 
 
 def run(
-    database: str, url: str, responses: int, clients: int, workers: int, threads: int
+    database: str, url: str, responses: int, clients: int, workers: int, threads: int | None
 ) -> dict:
+    threads = threads or gunicorn_threads(url or "sqlite")
     with tempfile.TemporaryDirectory(prefix="bench-respond-") as instance:
         log = Path(instance) / "server.log"
         env = {**os.environ, "BAROMETRE_INSTANCE_PATH": instance,
@@ -382,6 +383,7 @@ def run(
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
         "hello_per_s": hello_ok / hello_seconds,
+        "server": f"{workers}×{threads}",
     }
 
 
@@ -391,7 +393,8 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=600)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS)
-    parser.add_argument("--threads", type=int, default=GUNICORN_THREADS)
+    parser.add_argument("--threads", type=int,
+                        help="threads per worker (default: as `barometre serve` for the database)")
     parser.add_argument("--postgres-url",
                         default=os.environ.get("BAROMETRE_BENCH_POSTGRES_URL",
                                                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
@@ -406,14 +409,13 @@ def main() -> None:
             if url:
                 results.append(run("postgresql", url, responses + 2, *server))
 
-    print(f"\nrespondent pages under gunicorn (gthread, {args.workers} workers × {args.threads} "
-          f"threads), "
+    print("\nrespondent pages under gunicorn (gthread, workers × threads as shown), "
           f"{args.clients} concurrent clients, {os.cpu_count()} CPUs")
-    header = (f"{'database':<11}{'done':>6}{'in db':>7}{'resp/s':>9}{'pages/s':>9}"
+    header = (f"{'database':<11}{'server':>7}{'done':>6}{'in db':>7}{'resp/s':>9}{'pages/s':>9}"
               f"{'p50 ms':>8}{'p95 ms':>8}{'hello/s':>9}{'ratio':>7}")
     print(header)
     for r in results:
-        print(f"{r['database']:<11}{r['completed']:>6}{r['in_database']:>7}"
+        print(f"{r['database']:<11}{r['server']:>7}{r['completed']:>6}{r['in_database']:>7}"
               f"{r['responses_per_s']:>9.1f}{r['pages_per_s']:>9.0f}{r['p50_ms']:>8.1f}"
               f"{r['p95_ms']:>8.1f}{r['hello_per_s']:>9.0f}"
               f"{r['pages_per_s'] / r['hello_per_s']:>7.2f}")
