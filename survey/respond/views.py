@@ -470,5 +470,7 @@ def _render_page(
         is_test=is_test,
         privacy=privacy_notice(current_app.config, lang),
         options=partial(_options, form_class),
+        # Translated once rather than for each question (a translation is looked up per call).
+        required_text=_("(required)"),
     )
     return html, status
