@@ -124,10 +124,12 @@ def _link_statement(by: str, for_update: bool) -> Any:
     """The query of a link by `:token_hash` or by `:invitation_id`, built once per process (a
     statement never changes; building one costs as much as running it).
 
-    The locking form reads neither the response nor anything it does not lock: on PostgreSQL, a
-    locking statement that had to wait sees the rows it locks as they are now, but the rows of
-    other tables as they were when it began, so it would miss the response that the transaction
-    it waited for has just created. `_fetch_link` reads the response afterwards.
+    The locking form leaves the response out: on PostgreSQL, a locking statement that had to
+    wait sees the rows it locks as they are now but the rows of other tables as they were when
+    it began, so it would miss the response that the transaction it waited for has just created.
+    `_fetch_link` reads the response afterwards. (The campaign read with it may be as old as that
+    wait, milliseconds: closing a campaign locks no invitation, so a save already under way could
+    always finish just after it.)
     """
     key = Invitation.token_hash if by == "token_hash" else Invitation.id
     if for_update:
