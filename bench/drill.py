@@ -328,6 +328,39 @@ def crowd_answers(base: str, visits: list[tuple[str, int | None, bool]], clients
         thread.join()
 
 
+# --- a manager in the browser --------------------------------------------------------------------
+
+MANAGER = ("manager@centre.example", "a-long-password-for-the-drill")
+
+
+def manager_session(base: str) -> Browser:
+    browser = Browser(base)
+    page = browser.request("GET", "/login")
+    signed_in = browser.request("POST", "/login", [
+        ("csrf_token", CSRF.search(page.text).group(1)),
+        ("email", MANAGER[0]), ("password", MANAGER[1])])
+    if signed_in.status not in (302, 303):
+        raise RuntimeError(f"the manager could not sign in: {signed_in.status}")
+    return browser
+
+
+def upload(browser: Browser, path: str, fields: list[tuple[str, str]], name: str,
+           filename: str, content: bytes) -> tuple[int, str]:
+    """A multipart form post, as the browser sends a file input."""
+    boundary = f"drill{random.getrandbits(64):x}"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+             f"{value}\r\n".encode() for key, value in fields]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                 f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
+                 + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+               "Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items())}
+    browser.connection.request("POST", path, body=body, headers=headers)
+    reply = browser.connection.getresponse()
+    return reply.status, reply.read().decode("utf-8", errors="replace")
+
+
 # --- webhooks ------------------------------------------------------------------------------------
 
 
@@ -413,8 +446,10 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
     rng = random.Random(2026)
     base = f"http://127.0.0.1:{port}"
 
-    with drill.step("database: barometre db upgrade") as detail:
+    with drill.step("database: barometre db upgrade, a manager's account") as detail:
         detail.append(drill.barometre("db", "upgrade").strip())
+        drill.barometre("users", "create", MANAGER[0], "--role", "manager",
+                        stdin=MANAGER[1] + "\n")
 
     customers_file = drill.folder / "customers.csv"
     customers_file.write_bytes(synthetic_customer_csv(sizes.customers, seed=2026))
@@ -465,6 +500,25 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
         wait_until(lambda: healthz(base)[0] == 200, 90, "/healthz to answer 200")
     drill.check("/healthz is 200 with the senders running", healthz(base)[0] == 200,
                 json.dumps(healthz(base)[1].get("checks", {}).get("sender", {})))
+
+    with drill.step(f"web: a manager uploads the {sizes.customers:,}-customer file again "
+                    "(an update)") as detail:
+        manager = manager_session(base)
+        page = manager.request("GET", "/manage/customers?lang=en")
+        began = time.perf_counter()
+        status, html = upload(manager, "/manage/customers",
+                              [("csrf_token", CSRF.search(page.text).group(1)),
+                               ("accept_rejects", "y")],
+                              "file", "customers.csv", customers_file.read_bytes())
+        upload_seconds = time.perf_counter() - began
+        manager.close()
+        detail.append(f"HTTP {status} in {upload_seconds:.1f} s (gunicorn's timeout: 60 s)")
+        said = re.search(r'class="(?:flash flash-|field-error)[^"]*"[^>]*>([^<]+)', html)
+        detail.append(said.group(1).strip()[:100] if said else "")
+    drill.check("the web import of the whole base answers within the server's timeout",
+                status == 200 and upload_seconds < 60 and said is not None
+                and "imported" in said.group(1),
+                f"HTTP {status} after {upload_seconds:.1f} s")
 
     with drill.step("launch and send (429/500 faults, one sender killed -9 and restarted)") \
             as detail:
@@ -589,6 +643,20 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
                         "--out", str(results_file))
         audit = json.loads(drill.barometre("audit", "verify", "--json"))
         detail.append(f"{audit['events']} audit events")
+
+    with drill.step("web: the manager generates the report") as detail:
+        manager = manager_session(base)
+        reports = f"/manage/campaigns/{SLUG}/reports"
+        page = manager.request("GET", reports)
+        began = time.perf_counter()
+        generated = manager.request("POST", reports, [
+            ("csrf_token", CSRF.search(page.text).group(1)), ("lang", "fr")])
+        report_seconds = time.perf_counter() - began
+        manager.close()
+        detail.append(f"HTTP {generated.status} in {report_seconds:.1f} s")
+    drill.check("the web report generation answers within the server's timeout",
+                generated.status in (302, 303) and report_seconds < 60,
+                f"HTTP {generated.status} after {report_seconds:.1f} s")
 
     # --- the checks ---
     with app.app_context():
