@@ -414,6 +414,9 @@ class _Parser:
             return _Answered(argument.text, token.position)
         if following.kind == "operator" and following.text == "[":
             raise ConditionError("subscripts are not allowed", following.position)
+        if token.text == "answered":
+            # The function's name is reserved: no question may be called that.
+            raise ConditionError("answered is a function: write answered(code)", token.position)
         return _Answer(token.text, token.position)
 
     def parse_list(self) -> _ListLiteral:

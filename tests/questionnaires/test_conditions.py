@@ -208,3 +208,9 @@ def test_any_token_soup_is_either_a_condition_or_a_condition_error(text):
 def test_arbitrary_text_never_escapes_as_another_exception(text):
     with contextlib.suppress(ConditionError):
         parse_condition(text)
+
+
+def test_the_function_name_is_not_a_question_code():
+    # Found by the token-soup property: `q1 == answered` once read `answered` as a code.
+    with pytest.raises(ConditionError, match="answered is a function"):
+        parse_condition("q1 == answered")
