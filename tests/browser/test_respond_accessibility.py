@@ -96,7 +96,9 @@ def test_every_respondent_page_has_no_axe_violation(app, server, browser, width)
 
     page.click("#submit")  # nothing answered: two required questions
     assert page.locator("#error-summary").is_visible()
-    assert page.evaluate("document.activeElement.id") == "error-summary"  # the script's focus
+    # The script is deferred: under load it may run a moment after the page is shown.
+    page.wait_for_function("document.activeElement && document.activeElement.id === "
+                           "'error-summary'", timeout=10_000)  # the script's focus
     assert_accessible(page, "page with errors")
     assert_no_horizontal_scroll(page, width)
     page.click('#error-summary a[href="#channels_used-0"]')
