@@ -335,6 +335,56 @@ def _check_can_sample(session: Session, campaign: Campaign) -> None:
     )
 
 
+def plan_document(
+    sample_plan: Any,
+    *,
+    variables: Sequence[str],
+    margin: float,
+    confidence: float,
+    response_rate: float,
+    allocation: str,
+    min_per_stratum: int,
+    prior_sd: Mapping[str, float] | None,
+    recent_months: int,
+    excluded: Sequence[str],
+    exclusions: Mapping[str, int],
+    frame_size: int,
+    frame_sha256: str,
+) -> dict[str, Any]:
+    """The plan as stored in `Campaign.plan` (what the plan page and the report read)."""
+    return {
+        "strata_variables": list(variables),
+        "margin": margin,
+        "confidence": confidence,
+        "response_rate": response_rate,
+        "allocation": allocation,
+        "min_per_stratum": min_per_stratum,
+        "prior_sd": dict(prior_sd) if prior_sd and allocation == "neyman" else None,
+        "recent_months": recent_months,
+        "excluded_external_ids": list(excluded),
+        "exclusions": dict(exclusions),
+        "frame_size": frame_size,
+        "frame_sha256": frame_sha256,
+        "expected_margin": sample_plan.expected_margin,
+        "cochran_respondents": sample_plan.cochran_respondents,
+        "respondents": sample_plan.respondents,
+        "invitations": sample_plan.invitations,
+        "strata": [
+            {
+                "stratum": stratum.stratum,
+                "population": stratum.population,
+                "respondents": stratum.respondents,
+                "invitations": stratum.invitations,
+                "invitations_capped": stratum.invitations_capped,
+                "taken_whole": stratum.invitations >= stratum.population,
+                "expected_margin": stratum.expected_margin,
+            }
+            for stratum in sample_plan.strata
+        ],
+        "planned_at": utcnow().isoformat(timespec="seconds"),
+    }
+
+
 def plan_campaign(
     session: Session,
     campaign: Campaign,
@@ -379,37 +429,12 @@ def plan_campaign(
         )
     except AnalysisInputError as exc:
         raise SamplingError(str(exc)) from exc
-    plan = {
-        "strata_variables": variables,
-        "margin": margin,
-        "confidence": confidence,
-        "response_rate": response_rate,
-        "allocation": allocation,
-        "min_per_stratum": min_per_stratum,
-        "prior_sd": dict(prior_sd) if prior_sd and allocation == "neyman" else None,
-        "recent_months": recent_months,
-        "excluded_external_ids": excluded,
-        "exclusions": frame.exclusions,
-        "frame_size": frame.size,
-        "frame_sha256": frame.sha256,
-        "expected_margin": sample_plan.expected_margin,
-        "cochran_respondents": sample_plan.cochran_respondents,
-        "respondents": sample_plan.respondents,
-        "invitations": sample_plan.invitations,
-        "strata": [
-            {
-                "stratum": stratum.stratum,
-                "population": stratum.population,
-                "respondents": stratum.respondents,
-                "invitations": stratum.invitations,
-                "invitations_capped": stratum.invitations_capped,
-                "taken_whole": stratum.invitations >= stratum.population,
-                "expected_margin": stratum.expected_margin,
-            }
-            for stratum in sample_plan.strata
-        ],
-        "planned_at": utcnow().isoformat(timespec="seconds"),
-    }
+    plan = plan_document(
+        sample_plan, variables=variables, margin=margin, confidence=confidence,
+        response_rate=response_rate, allocation=allocation, min_per_stratum=min_per_stratum,
+        prior_sd=prior_sd, recent_months=recent_months, excluded=excluded,
+        exclusions=frame.exclusions, frame_size=frame.size, frame_sha256=frame.sha256,
+    )
     if not save:
         return plan
     if campaign.status == CampaignStatus.SAMPLED.value:

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis.sample_size import plan_sample
 from questionnaires import NOT_APPLICABLE, Questionnaire
 from questionnaires.questions import (
     CallbackQuestion,
@@ -28,6 +29,7 @@ from questionnaires.questions import (
     TextQuestion,
     YesNoQuestion,
 )
+from survey.frame.sampling import DEFAULT_RECENT_MONTHS, EXCLUSION_RULES, plan_document
 from survey.models import (
     Campaign,
     Disposition,
@@ -249,14 +251,23 @@ def _create_invitations(
         campaign.frame_sha256 = hashlib.sha256(
             f"synthetic frame {campaign.slug}".encode()
         ).hexdigest()
-        campaign.exclusions = {"suppressed": 42, "contacted_recently": 130, "no_contact": 17}
+        # The frame's own rules (survey.frame.sampling.EXCLUSION_RULES), with made-up counts.
+        campaign.exclusions = dict.fromkeys(EXCLUSION_RULES, 0) | {
+            "suppressed": 42, "recently_invited": 130, "no_contact": 17,
+        }
         campaign.seed = campaign.seed or 20260101 + campaign.year
         campaign.drawn_at = campaign.drawn_at or datetime(campaign.year, 2, 20, 10, tzinfo=UTC)
     if not campaign.plan:
-        campaign.plan = {
-            "strata_variables": ["segment"], "margin": 0.03, "confidence": 0.95,
-            "response_rate": 0.35, "allocation": "proportional", "min_per_stratum": 0,
-        }  # fmt: skip
+        # The same document a real plan stores, so that every page reading it works.
+        margin, confidence, response_rate = 0.03, 0.95, 0.35
+        campaign.plan = plan_document(
+            plan_sample(campaign.frame_counts, margin, confidence, response_rate),
+            variables=["segment"], margin=margin, confidence=confidence,
+            response_rate=response_rate, allocation="proportional", min_per_stratum=0,
+            prior_sd=None, recent_months=DEFAULT_RECENT_MONTHS, excluded=(),
+            exclusions=campaign.exclusions or {}, frame_size=sum(campaign.frame_counts.values()),
+            frame_sha256=campaign.frame_sha256 or "",
+        )
     invitations = []
     for attributes in drawn:
         invitation = Invitation(

@@ -51,3 +51,21 @@ def test_the_demo_runs_a_whole_year_through_the_real_services(app, client) -> No
     test_link = re.search(r"test link \(not counted in the statistics\): \S+(/r/\S+)",
                           "\n".join(lines)).group(1)
     assert client.get(test_link, follow_redirects=True).status_code == 200
+
+
+def test_every_campaign_page_of_the_demo_opens(app, client) -> None:
+    """Both demo campaigns (one planned for real, one with last year's simulated plan) on every
+    page a campaign has: a page that fails on either is a page a manager cannot use."""
+    with app.app_context():
+        lines = seed_demo(customers=800)
+        slugs = [c.slug for c in db.session.query(Campaign)]
+    password = re.search(r"password \(shown once\): (\S+)", "\n".join(lines)).group(1)
+    client.post("/login", data={"email": DEMO_ADMIN, "password": password})
+    pages = [rule for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and set(rule.arguments) == {"slug"}]
+    assert len(pages) >= 6
+    for slug in slugs:
+        for rule in pages:
+            path = rule.rule.replace("<slug>", slug)
+            response = client.get(path)
+            assert response.status_code in (200, 302), f"{path}: {response.status_code}"
