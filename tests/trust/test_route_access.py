@@ -50,7 +50,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "frame.draw": (LOGIN, 403, 422, 422),  # no seed given
     # Distribution
     "distribution.plotly_js": PUBLIC,  # a static library, no data
-    "distribution.status": MANAGER,
+    "distribution.status": READER,  # dispositions and rates, no personal data
     "distribution.messages": MANAGER,
     "distribution.email_html_preview": MANAGER,
     "distribution.launch": (LOGIN, 403, 400, 400),
