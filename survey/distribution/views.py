@@ -93,10 +93,19 @@ def twilio_webhook() -> tuple[str, int]:
 
 @blueprint.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
-def unsubscribe(token: str) -> str | tuple[str, int]:
+def unsubscribe(token: str) -> str | tuple[str, int, dict[str, str]]:
+    from survey.respond.throttle import link_throttle
+
+    # Guessing opt-out links is throttled like guessing survey links: one count per address.
+    address = request.remote_addr or "unknown"
+    retry_after = link_throttle().retry_after(address)
+    if retry_after is not None:
+        return (render_template("distribution/unsubscribe.html", invitation=None), 429,
+                {"Retry-After": str(retry_after)})
     invitation = invitation_by_token(db.session, token)
     if invitation is None:
-        return render_template("distribution/unsubscribe.html", invitation=None), 404
+        link_throttle().record_failure(address)
+        return render_template("distribution/unsubscribe.html", invitation=None), 404, {}
     g.invitation_language = invitation.language
     form = UnsubscribeForm()
     if request.method == "POST":  # the confirmation form, or a mail client's one-click POST

@@ -13,6 +13,8 @@ import threading
 import time
 from collections import OrderedDict, deque
 
+from flask import current_app
+
 DEFAULT_LIMIT = 20
 DEFAULT_WINDOW_SECONDS = 600.0
 MAX_TRACKED_ADDRESSES = 10_000
@@ -53,3 +55,17 @@ class BadTokenThrottle:
     def _forget_old(self, attempts: deque[float], now: float) -> None:
         while attempts and attempts[0] <= now - self.window:
             attempts.popleft()
+
+
+def link_throttle() -> BadTokenThrottle:
+    """The application's one throttle of bad personal-link tokens (survey and opt-out links)."""
+    throttle = current_app.extensions.get("respond_throttle")
+    if throttle is None:
+        throttle = current_app.extensions.setdefault(
+            "respond_throttle",
+            BadTokenThrottle(
+                limit=current_app.config.get("RESPOND_BAD_TOKEN_LIMIT", DEFAULT_LIMIT),
+                window=current_app.config.get("RESPOND_BAD_TOKEN_WINDOW", DEFAULT_WINDOW_SECONDS),
+            ),
+        )
+    return throttle

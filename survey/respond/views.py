@@ -46,7 +46,7 @@ from survey.models import Invitation, Response
 from survey.respond import operations, privacy_notice
 from survey.respond.forms import form_values, page_form_class
 from survey.respond.operations import LinkState, Outcome
-from survey.respond.throttle import DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS, BadTokenThrottle
+from survey.respond.throttle import link_throttle
 
 blueprint = Blueprint("respond", __name__, url_prefix="/r")
 
@@ -80,24 +80,11 @@ def _refused(error: LinkRefused) -> Any:
     return error.page
 
 
-def _throttle() -> BadTokenThrottle:
-    throttle = current_app.extensions.get("respond_throttle")
-    if throttle is None:
-        throttle = current_app.extensions.setdefault(
-            "respond_throttle",
-            BadTokenThrottle(
-                limit=current_app.config.get("RESPOND_BAD_TOKEN_LIMIT", DEFAULT_LIMIT),
-                window=current_app.config.get("RESPOND_BAD_TOKEN_WINDOW", DEFAULT_WINDOW_SECONDS),
-            ),
-        )
-    return throttle
-
-
 def _link(token: str, *, for_update: bool = False) -> operations.Link:
     """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
     link. One query loads what a page needs, two when saving one (`operations.find_link`)."""
     address = request.remote_addr or "unknown"
-    retry_after = _throttle().retry_after(address)
+    retry_after = link_throttle().retry_after(address)
     if retry_after is not None:
         raise LinkRefused(
             _message_page(
@@ -110,7 +97,7 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
         )
     link = operations.find_link(db.session, token, for_update=for_update)
     if link is None:
-        _throttle().record_failure(address)
+        link_throttle().record_failure(address)
         raise LinkRefused(
             _message_page(
                 _("This link does not work"),

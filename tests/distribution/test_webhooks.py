@@ -180,3 +180,12 @@ def test_unsubscribe_link_and_one_click_suppress_at_once_everywhere(app, client,
         summary = db.session.scalar(select(AuditEvent.summary).where(
             AuditEvent.action == "distribution.opt_out"))
         assert summary == {"source": "one-click", "cancelled_messages": 2}
+
+
+def test_guessed_opt_out_links_are_throttled_like_survey_links(app, client) -> None:
+    app.config["RESPOND_BAD_TOKEN_LIMIT"] = 3
+    for attempt in range(3):
+        assert client.get(f"/unsubscribe/guess-{attempt}-" + "x" * 30).status_code == 404
+    refused = client.post("/unsubscribe/another-guess-entirely")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
