@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -97,18 +98,22 @@ def register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "fr")
 
 
-def register_blueprints(app: Flask) -> None:
-    from survey.campaigns.views import blueprint as campaigns_blueprint
-    from survey.main.views import blueprint as main_blueprint
+# Each feature's pages: a module with a `blueprint`, registered in this order.
+BLUEPRINT_MODULES = (
+    "survey.main.views",
+    "survey.campaigns.views",
+    "survey.frame.views",
+    "survey.distribution.views",
+    "survey.respond.views",
+    "survey.reporting.views",
+    "survey.admin.views",
+    "survey.health",
+)
 
-    app.register_blueprint(main_blueprint)
-    app.register_blueprint(campaigns_blueprint)
-    app.register_blueprint(__import__("survey.respond.views", fromlist=["blueprint"]).blueprint)
-    app.register_blueprint(__import__("survey.distribution.views", fromlist=["views"]).blueprint)
-    app.register_blueprint(__import__("survey.reporting.views", fromlist=["views"]).blueprint)
-    app.register_blueprint(__import__("survey.frame.views", fromlist=["views"]).blueprint)
-    app.register_blueprint(__import__("survey.admin.views", fromlist=["views"]).blueprint)
-    app.register_blueprint(__import__("survey.health", fromlist=["health"]).blueprint)
+
+def register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(importlib.import_module(name).blueprint)
 
 
 CONTENT_SECURITY_POLICY = (
