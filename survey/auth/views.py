@@ -3,7 +3,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,7 +22,7 @@ from survey.extensions import db
 # The respondents' link throttle counts failures per address in a sliding window: the same
 # mechanism slows down password guessing from one address across many accounts, which the
 # per-account lockout (`survey.auth.operations`) does not see.
-from survey.respond.throttle import BadTokenThrottle
+from survey.respond.throttle import BadTokenThrottle, app_throttle
 
 blueprint = Blueprint("auth", __name__)
 
@@ -36,18 +35,7 @@ LOGIN_ADDRESS_WINDOW_SECONDS = 15 * 60
 
 
 def _address_throttle() -> BadTokenThrottle:
-    throttle = current_app.extensions.get("login_throttle")
-    if throttle is None:
-        throttle = current_app.extensions.setdefault(
-            "login_throttle",
-            BadTokenThrottle(
-                limit=current_app.config.get("LOGIN_ADDRESS_LIMIT", LOGIN_ADDRESS_LIMIT),
-                window=current_app.config.get(
-                    "LOGIN_ADDRESS_WINDOW", LOGIN_ADDRESS_WINDOW_SECONDS
-                ),
-            ),
-        )
-    return throttle
+    return app_throttle("login_address", LOGIN_ADDRESS_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS)
 
 
 def _safe_next(target: str | None) -> str:

@@ -57,15 +57,22 @@ class BadTokenThrottle:
             attempts.popleft()
 
 
-def link_throttle() -> BadTokenThrottle:
-    """The application's one throttle of bad personal-link tokens (survey and opt-out links)."""
-    throttle = current_app.extensions.get("respond_throttle")
+def app_throttle(name: str, limit: int, window: float) -> BadTokenThrottle:
+    """The application's throttle called `name`, made on first use; the configuration keys
+    `<NAME>_LIMIT` and `<NAME>_WINDOW` override the given limit and window."""
+    throttle = current_app.extensions.get(f"throttle:{name}")
     if throttle is None:
+        key = name.upper()
         throttle = current_app.extensions.setdefault(
-            "respond_throttle",
+            f"throttle:{name}",
             BadTokenThrottle(
-                limit=current_app.config.get("RESPOND_BAD_TOKEN_LIMIT", DEFAULT_LIMIT),
-                window=current_app.config.get("RESPOND_BAD_TOKEN_WINDOW", DEFAULT_WINDOW_SECONDS),
+                limit=current_app.config.get(f"{key}_LIMIT", limit),
+                window=current_app.config.get(f"{key}_WINDOW", window),
             ),
         )
     return throttle
+
+
+def link_throttle() -> BadTokenThrottle:
+    """The one throttle of bad personal-link tokens (survey and opt-out links)."""
+    return app_throttle("respond_bad_token", DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS)
