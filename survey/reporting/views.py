@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import DateField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
@@ -58,16 +59,18 @@ STORED_REPORT_CSP = (
 
 
 class GenerateForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
+    lang = SelectField(
+        _l("Language"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+    )
 
 
 class FollowUpForm(FlaskForm):
     status = SelectField(
         _l("Status"),
         choices=[
-            ("open", _l("Open")),
-            ("in_progress", _l("In progress")),
-            ("closed", _l("Closed")),
+            SelectChoice("open", _l("Open")),
+            SelectChoice("in_progress", _l("In progress")),
+            SelectChoice("closed", _l("Closed")),
         ],
     )
     owner = SelectField(_l("Owner"), coerce=str)
@@ -206,7 +209,9 @@ def follow_up(slug: str, follow_up_id: int) -> str | WerkzeugResponse:
         status=item.status, owner=str(item.owner_id or ""), notes=item.notes,
         due=item.due_at.date() if item.due_at else None,
     )  # fmt: skip
-    form.owner.choices = [("", _("Nobody yet"))] + [(str(u.id), u.email) for u in managers]
+    form.owner.choices = [SelectChoice("", _("Nobody yet"))] + [
+        SelectChoice(str(u.id), u.email) for u in managers
+    ]
     if form.validate_on_submit():
         due = form.due.data
         change = FollowUpChange(
