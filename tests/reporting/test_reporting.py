@@ -239,25 +239,13 @@ def test_fast_recorder_agrees_with_the_questionnaire():
     assert recorder.record(hidden) == questionnaire.analysis_record(hidden)
 
 
-def test_domain_differences_marked_only_where_holm_says_so():
-    """Pure builder on known synthetic data: the marks are the engine's Holm-corrected tests."""
+def _pure_inputs(questionnaire, dataset, population):
+    """Report inputs for a dataset alone: no database, every invitation answered."""
     from datetime import UTC, datetime
 
-    from analysis.comparison import domain_versus_rest
-    from analysis.estimation import indicator_scores
-    from questionnaires import get_bundled
-    from survey.reporting.builder import CampaignFacts, ReportInputs, compute_report
-    from survey.reporting.dataset import dataset_from_records
-    from survey.reporting.render import render_report
-    from survey.reporting.synthetic import synthetic_records
+    from survey.reporting.builder import CampaignFacts, ReportInputs
 
-    questionnaire = get_bundled("nf-relation-client")
-    population = {"particulier": 14000, "professionnel": 6000}
-    dataset = dataset_from_records(
-        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
-        frame_counts=population, plan={"margin": 0.03},
-    )  # fmt: skip
-    inputs = ReportInputs(
+    return ReportInputs(
         campaign=CampaignFacts(
             slug="pure", programme="P", year=2026, status="closed",
             questionnaire_key=questionnaire.id, questionnaire_version=questionnaire.version,
@@ -269,6 +257,26 @@ def test_domain_differences_marked_only_where_holm_says_so():
         follow_ups=pd.DataFrame(columns=["kind", "status", "created_at", "closed_at", "due_at"]),
         generated_at=datetime.now(UTC),
     )  # fmt: skip
+
+
+def test_domain_differences_marked_only_where_holm_says_so():
+    """Pure builder on known synthetic data: the marks are the engine's Holm-corrected tests."""
+
+    from analysis.comparison import domain_versus_rest
+    from analysis.estimation import indicator_scores
+    from questionnaires import get_bundled
+    from survey.reporting.builder import compute_report
+    from survey.reporting.dataset import dataset_from_records
+    from survey.reporting.render import render_report
+    from survey.reporting.synthetic import synthetic_records
+
+    questionnaire = get_bundled("nf-relation-client")
+    population = {"particulier": 14000, "professionnel": 6000}
+    dataset = dataset_from_records(
+        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
+        frame_counts=population, plan={"margin": 0.03},
+    )  # fmt: skip
+    inputs = _pure_inputs(questionnaire, dataset, population)
     data = compute_report(inputs)
     spec = parse_design(dataset.design)
     index = next(i for i in spec.indicators if i.name == "index")
@@ -334,11 +342,10 @@ def test_report_of_a_campaign_drawn_from_an_imported_base(app, tmp_path):
 
 def test_domains_under_ten_respondents_are_withheld_from_the_report():
     """Issue #3: the report withholds estimates on fewer than 10 respondents (analyze prints)."""
-    from datetime import UTC, datetime
 
     from analysis import analyze
     from questionnaires import get_bundled
-    from survey.reporting.builder import CampaignFacts, ReportInputs, compute_report
+    from survey.reporting.builder import compute_report
     from survey.reporting.dataset import dataset_from_records
     from survey.reporting.render import render_report
     from survey.reporting.synthetic import synthetic_records
@@ -351,18 +358,7 @@ def test_domains_under_ten_respondents_are_withheld_from_the_report():
     )  # fmt: skip
     variable = next(v for v in dataset.design["by"] if v != "stratum")
     dataset.frame.loc[dataset.frame.index[:6], variable] = "rare"
-    inputs = ReportInputs(
-        campaign=CampaignFacts(
-            slug="pure", programme="P", year=2026, status="closed",
-            questionnaire_key=questionnaire.id, questionnaire_version=questionnaire.version,
-            questionnaire_sha256="0" * 64, frame_counts=population,
-        ),
-        dataset=dataset,
-        invitations=pd.DataFrame({"stratum": dataset.frame["stratum"], "channel": "email",
-                                  "disposition": "complete"}),
-        follow_ups=pd.DataFrame(columns=["kind", "status", "created_at", "closed_at", "due_at"]),
-        generated_at=datetime.now(UTC),
-    )  # fmt: skip
+    inputs = _pure_inputs(questionnaire, dataset, population)
     data = compute_report(inputs)
     domain = next(d for d in data["domains"] if d["variable"] == variable)
     rare = next(level for level in domain["levels"] if level["level"] == "rare")
