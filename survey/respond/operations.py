@@ -66,7 +66,6 @@ __all__ = [
     "load_questionnaire",
     "resume_page",
     "save_page",
-    "submit_page",
     "token_looks_valid",
 ]
 
@@ -188,13 +187,6 @@ def find_link(session: Session, token: str, *, for_update: bool = False) -> Link
     if not token_looks_valid(token):
         return None
     return _fetch_link(session, "token_hash", hash_token(token), for_update)
-
-
-def _locked_link(session: Session, invitation_id: int) -> Link:
-    link = _fetch_link(session, "invitation_id", invitation_id, for_update=True)
-    if link is None:
-        raise RespondError(f"invitation {invitation_id} does not exist")
-    return link
 
 
 def link_state(invitation: Invitation, *, today: date | None = None) -> LinkState:
@@ -332,34 +324,6 @@ class PageOutcome:
     state: LinkState | None = None
 
 
-def submit_page(
-    session: Session,
-    invitation_id: int,
-    page_index: int,
-    form_data: Mapping[str, Sequence[str]] | Any,
-    *,
-    lang: str,
-    shown_revision: int | None,
-    today: date | None = None,
-    now: datetime | None = None,
-) -> PageOutcome:
-    """Save one submitted page of the invitation's questionnaire and say where to go next.
-
-    `form_data` is the submitted form (`request.form`); `shown_revision` the response revision
-    the page was shown with (None when unknown). Flushes; the caller commits.
-    """
-    return save_page(
-        session,
-        _locked_link(session, invitation_id),
-        page_index,
-        form_data,
-        lang=lang,
-        shown_revision=shown_revision,
-        today=today,
-        now=now,
-    )
-
-
 def save_page(
     session: Session,
     link: Link,
@@ -371,8 +335,13 @@ def save_page(
     today: date | None = None,
     now: datetime | None = None,
 ) -> PageOutcome:
-    """`submit_page` for a link already loaded with `find_link(..., for_update=True)` in this
-    transaction (the web page's case: one query finds the link, locks it and loads the rest)."""
+    """Save one submitted page of the link's questionnaire and say where to go next.
+
+    `link` was loaded with `find_link(..., for_update=True)` in this transaction (one query finds
+    the link, locks it and loads the rest); `form_data` is the submitted form (`request.form`);
+    `shown_revision` the response revision the page was shown with (None when unknown).
+    Flushes; the caller commits.
+    """
     now = now or utcnow()
     invitation = link.invitation
     state = link_state(invitation, today=today)
