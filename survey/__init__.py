@@ -163,7 +163,10 @@ def _begin_immediate(connection: Any) -> None:
     SQLite has one writer at a time; a deferred transaction that read first and writes later
     fails with "database is locked" when another writer got in between, whatever the busy
     timeout. Beginning every transaction IMMEDIATE makes writers queue instead, so that no
-    answer is lost under concurrent respondents.
+    answer is lost under concurrent respondents. A read-only transaction
+    (`survey.database.begin_read_only`) begins none: each of its statements reads on its own.
     """
-    if connection.dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(
+        "barometre_read_only"
+    ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")

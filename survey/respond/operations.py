@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, contains_eager, defer
 
 from questionnaires import (
@@ -495,12 +495,18 @@ def follow_ups_for(
     return found
 
 
-def mark_opened(invitation: Invitation, *, now: datetime | None = None) -> bool:
-    """Stamp the first time the link was opened (for fieldwork figures); True when stamped."""
-    if invitation.first_opened_at is not None:
-        return False
-    invitation.first_opened_at = now or utcnow()
-    return True
+def record_first_open(
+    session: Session, invitation_id: int, *, now: datetime | None = None
+) -> bool:
+    """Stamp the first time the link was opened (for fieldwork figures); True when this call
+    stamped it. An earlier stamp is never replaced, even by a concurrent first opening."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.first_opened_at.is_(None))
+        .values(first_opened_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 # --- test links ------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from questionnaires.questions import (
     RatingQuestion,
     TextQuestion,
 )
+from survey.database import begin_read_only
 from survey.extensions import db
 from survey.models import Invitation, Response
 from survey.respond import operations, privacy_notice
@@ -82,7 +83,10 @@ def _refused(error: LinkRefused) -> Any:
 
 def _link(token: str, *, for_update: bool = False) -> operations.Link:
     """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
-    link. One query loads what a page needs, two when saving one (`operations.find_link`)."""
+    link. One query loads what a page needs, two when saving one (`operations.find_link`).
+
+    Without `for_update` the request's transaction is a reader's (`begin_read_only`): showing a
+    page takes no lock, so respondents reading pages never queue behind those saving one."""
     address = request.remote_addr or "unknown"
     retry_after = link_throttle().retry_after(address)
     if retry_after is not None:
@@ -95,6 +99,8 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
                 {"Retry-After": str(retry_after)},
             )
         )
+    if not for_update:
+        begin_read_only(db.session)
     link = operations.find_link(db.session, token, for_update=for_update)
     if link is None:
         link_throttle().record_failure(address)
@@ -176,9 +182,14 @@ def _language(questionnaire: Questionnaire) -> str:
 @blueprint.get("/<token>")
 def resume(token: str) -> Any:
     invitation, questionnaire, response = _open(token)
-    if operations.mark_opened(invitation):
-        db.session.commit()
     page_index = operations.resume_page(questionnaire, response)
+    if invitation.first_opened_at is None:
+        # The first opening is stamped in a write transaction of its own (the page was read in
+        # a reader's), kept short: nothing else happens in it.
+        invitation_id = invitation.id
+        _end_transaction()
+        operations.record_first_open(db.session, invitation_id)
+        db.session.commit()
     return _render_page(token, invitation, questionnaire, response, page_index)
 
 

@@ -185,3 +185,57 @@ def test_test_link_is_refused_for_archived_or_unknown_campaigns(app, runner):
     assert archived.exit_code == 2 and "archived" in archived.output
     unknown = runner.invoke(["campaigns", "test-link", "nowhere"])
     assert unknown.exit_code == 2 and "nowhere" in unknown.output
+
+
+# --- read-only page views --------------------------------------------------------------------
+
+
+def test_first_opening_is_stamped_once(app, client):
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        invitation_id = invitation.id
+    assert client.get(link).status_code == 200
+    with app.app_context():
+        first = db.session.get(Invitation, invitation_id).first_opened_at
+    assert first is not None
+    assert client.get(link).status_code == 200
+    with app.app_context():
+        assert db.session.get(Invitation, invitation_id).first_opened_at == first
+
+
+def test_a_page_is_shown_while_another_request_holds_the_write_lock(app, client):
+    """Showing a page reads without locking: it answers while a save (here, a transaction that
+    locked the invitation, and on SQLite the whole database) is still under way. Were the page
+    to wait for the lock, it would wait for good: the lock is released only after it answered."""
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        answer_all(client, link, PAGES[:1])
+        invitation_id = invitation.id
+    with app.app_context(), db.engine.connect() as writer:
+        writer.begin()  # on SQLite, BEGIN IMMEDIATE: the database's write lock
+        locked = select(Invitation.id).where(Invitation.id == invitation_id)
+        if writer.dialect.name == "postgresql":
+            locked = locked.with_for_update()
+        writer.execute(locked)
+        for path in (link, f"{link}/1"):
+            reply = client.get(path)
+            assert reply.status_code == 200, path
+            assert "ease_of_reaching" in reply.get_data(as_text=True)
+        writer.rollback()
+
+
+def test_a_read_only_transaction_refuses_to_write(app):
+    from survey.database import begin_read_only
+
+    with app.app_context():
+        invitation, _link = make_link(open_campaign())
+        begin_read_only(db.session)
+        invitation = db.session.get(Invitation, invitation.id)
+        invitation.language = "en"
+        with pytest.raises(RuntimeError, match="read-only transaction cannot write"):
+            db.session.flush()
+        db.session.rollback()
+        # The next transaction is a writer again.
+        db.session.get(Invitation, invitation.id).language = "en"
+        db.session.commit()
+        assert db.session.get(Invitation, invitation.id).language == "en"
