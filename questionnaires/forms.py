@@ -1,6 +1,6 @@
 """Asking a questionnaire page by page with WTForms.
 
-The web layer renders ``build_page_form_class(...)`` (mixing in CSRF protection), shows only
+The web layer renders ``build_page_form_class(...)`` (adding its own CSRF token), shows only
 ``visible_questions(...)``, and on submission calls ``clean_page_answers(...)``, the single
 authority on what is accepted: the generated fields carry no validators, because whether a
 question is shown, and therefore required, depends on earlier answers.
@@ -60,12 +60,8 @@ def visible_questions(
     questionnaire: Questionnaire, page_index: int, answers: Mapping[str, Any]
 ) -> list[Question]:
     """The questions of the page shown given ``answers`` (the answers to earlier pages)."""
-    shown = questionnaire.shown_answers(answers)
-    return [
-        question
-        for question in questionnaire.page(page_index).questions
-        if questionnaire.is_shown(question, shown)
-    ]
+    questionnaire.page(page_index)  # an unknown page is an error, not an empty one
+    return questionnaire.visible_by_page(answers)[page_index]
 
 
 def clean_page_answers(
@@ -132,8 +128,9 @@ def next_page_index(
     questionnaire: Questionnaire, page_index: int, answers: Mapping[str, Any]
 ) -> int | None:
     """The next page with a question to show, or None after the last one."""
+    visible = questionnaire.visible_by_page(answers)
     for candidate in range(page_index + 1, len(questionnaire.pages)):
-        if visible_questions(questionnaire, candidate, answers):
+        if visible[candidate]:
             return candidate
     return None
 
@@ -142,8 +139,9 @@ def previous_page_index(
     questionnaire: Questionnaire, page_index: int, answers: Mapping[str, Any]
 ) -> int | None:
     """The previous page with a question to show, or None before the first one."""
+    visible = questionnaire.visible_by_page(answers)
     for candidate in range(page_index - 1, -1, -1):
-        if visible_questions(questionnaire, candidate, answers):
+        if visible[candidate]:
             return candidate
     return None
 

@@ -26,10 +26,11 @@ Load one with ``loader.load_definition``, which also runs the checks spanning se
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from questionnaires.conditions import Condition
 from questionnaires.localized import SUPPORTED_LANGUAGES, LocalizedText, localize
 from questionnaires.questions import AnyQuestion, Question, RatingQuestion
 
@@ -43,6 +44,24 @@ class Page(BaseModel):
     questions: list[AnyQuestion] = Field(min_length=1)
 
 
+class _Rule(NamedTuple):
+    """When a question is shown: its condition and the questions whose answers it reads."""
+
+    question: Question
+    condition: Condition | None
+    reads: tuple[tuple[str, Question], ...]
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        if self.condition is None:
+            return True
+        seen = {
+            code: source.condition_value(answers[code])
+            for code, source in self.reads
+            if code in answers
+        }
+        return self.condition.evaluate(seen)
+
+
 class Questionnaire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,6 +72,30 @@ class Questionnaire(BaseModel):
     introduction: LocalizedText
     thank_you: LocalizedText | None = None
     pages: list[Page] = Field(min_length=1)
+
+    # Questions by code, and each page's questions with what their conditions read: visibility
+    # is worked out on every page a respondent shows or saves, so once is enough (a private
+    # attribute costs a lookup through pydantic on each access; these are read once a call).
+    _by_code: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _rules: tuple[tuple[_Rule, ...], ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any) -> None:
+        self._by_code = {question.code: question for _, question in self.questions()}
+        self._rules = tuple(
+            tuple(
+                _Rule(
+                    question,
+                    question.condition,
+                    tuple(
+                        (code, self._by_code[code])
+                        for code in (question.condition.codes if question.condition else ())
+                        if code in self._by_code  # the loader reports unknown codes
+                    ),
+                )
+                for question in page.questions
+            )
+            for page in self.pages
+        )
 
     @field_validator("languages")
     @classmethod
@@ -84,10 +127,10 @@ class Questionnaire(BaseModel):
                 yield page_index, question
 
     def question(self, code: str) -> Question:
-        for _, question in self.questions():
-            if question.code == code:
-                return question
-        raise KeyError(f"questionnaire '{self.id}' has no question '{code}'")
+        try:
+            return self._by_code[code]
+        except KeyError:
+            raise KeyError(f"questionnaire '{self.id}' has no question '{code}'") from None
 
     def page(self, page_index: int) -> Page:
         if not 0 <= page_index < len(self.pages):
@@ -116,11 +159,9 @@ class Questionnaire(BaseModel):
         condition = question.condition
         if condition is None:
             return True
-        seen = {}
-        for code in condition.codes:
-            if code in answers:
-                seen[code] = self.question(code).condition_value(answers[code])
-        return condition.evaluate(seen)
+        return _Rule(
+            question, condition, tuple((code, self.question(code)) for code in condition.codes)
+        ).holds(answers)
 
     def shown_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """``answers`` without those to questions that are hidden, in questionnaire order.
@@ -129,10 +170,18 @@ class Questionnaire(BaseModel):
         answer can only hide later questions, which are examined afterwards.
         """
         kept: dict[str, Any] = {}
-        for _, question in self.questions():
-            if question.code in answers and self.is_shown(question, kept):
-                kept[question.code] = answers[question.code]
+        for rules in self._rules:
+            for rule in rules:
+                code = rule.question.code
+                if code in answers and rule.holds(kept):
+                    kept[code] = answers[code]
         return kept
+
+    def visible_by_page(self, answers: Mapping[str, Any]) -> list[list[Question]]:
+        """The questions each page shows given ``answers``, worked out in one pass: a page's
+        navigation (which page is next, which still lacks an answer) reads several pages."""
+        shown = self.shown_answers(answers)
+        return [[rule.question for rule in rules if rule.holds(shown)] for rules in self._rules]
 
     # -- analysis and exports -------------------------------------------------------------------
 

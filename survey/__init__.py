@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -94,8 +94,32 @@ def register_extensions(app: Flask) -> None:
     auth.init_app(app)
 
 
+def request_translations() -> Any:
+    """This request's translations, looked up once per request.
+
+    Flask-Babel looks them up again on every string (context, locale identifier, cache key),
+    which cost a respondent's page a fifth of its rendering; the locale never changes within a
+    request here (nothing calls `flask_babel.refresh`).
+    """
+    translations = g.get("_barometre_translations")
+    if translations is None:
+        translations = g._barometre_translations = get_translations()
+    return translations
+
+
 def register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "fr")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: request_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: request_translations().ungettext(
+            singular, plural, n
+        ),
+        pgettext=lambda context, string: request_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
 
 
 # Each feature's pages: a module with a `blueprint`, registered in this order.
@@ -163,8 +187,8 @@ def _begin_immediate(connection: Any) -> None:
     SQLite has one writer at a time; a deferred transaction that read first and writes later
     fails with "database is locked" when another writer got in between, whatever the busy
     timeout. Beginning every transaction IMMEDIATE makes writers queue instead, so that no
-    answer is lost under concurrent respondents. A read-only transaction
-    (`survey.database.begin_read_only`) begins none: each of its statements reads on its own.
+    answer is lost under concurrent respondents. A reader's connection
+    (`survey.database.read_only_connection`) begins none: each of its statements reads on its own.
     """
     if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(
         "barometre_read_only"

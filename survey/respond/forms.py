@@ -1,18 +1,21 @@
-"""The page forms: the questionnaire's WTForms classes with Flask-WTF's CSRF protection.
+"""The page forms: the questionnaire's WTForms classes, and their CSRF token bound to the link.
 
 `questionnaires.forms` builds plain WTForms classes and decides what an answer is
-(`clean_page_answers`); this module only adds CSRF, caches the classes (a frozen definition never
-changes, so one class per definition, page and language serves every request) and turns stored
-answers back into form values so that a returning respondent sees what they answered.
+(`clean_page_answers`); this module caches the classes (a frozen definition never changes, so one
+class per definition, page and language serves every request), issues and checks the CSRF token
+of a respondent's page, and turns stored answers back into form values so that a returning
+respondent sees what they answered.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask_wtf import FlaskForm
+import wtforms
 
 from questionnaires import Questionnaire, build_page_form_class
 from questionnaires.questions import (
@@ -23,21 +26,43 @@ from questionnaires.questions import (
     YesNoQuestion,
 )
 
-_classes: dict[tuple[int, int, str], type[FlaskForm]] = {}
+_classes: dict[tuple[int, int, str], type[wtforms.Form]] = {}
 _classes_lock = threading.Lock()
 
 
-def page_form_class(questionnaire: Questionnaire, page_index: int, lang: str) -> type[FlaskForm]:
+def page_form_class(
+    questionnaire: Questionnaire, page_index: int, lang: str
+) -> type[wtforms.Form]:
     # `operations.load_questionnaire` keeps one parsed questionnaire per frozen definition for
     # the life of the process, so its identity names the definition's content.
     key = (id(questionnaire), page_index, lang)
     cached = _classes.get(key)
     if cached is not None:
         return cached
-    page_class = build_page_form_class(questionnaire, page_index, lang)
-    form_class = type(f"Respond{page_class.__name__}", (FlaskForm, page_class), {})
+    form_class = build_page_form_class(questionnaire, page_index, lang)
     with _classes_lock:
         return _classes.setdefault(key, form_class)
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def link_csrf_token(secret_key: str, link_token: str) -> str:
+    """The CSRF token of every page of one link: HMAC-SHA256(secret key, purpose, link token).
+
+    Bound to the link rather than to a session. Forging a submission takes the link token
+    (128 random bits, known only to the respondent's message) and the server's key; whoever
+    holds the link can answer it anyway, so binding the token to the link protects as much as
+    binding it to a session, and needs no cookie: a respondent's pages set none, and a browser
+    refusing cookies, or a session lost between two pages, never has a page refused.
+    """
+    message = b"respond-csrf\x00" + link_token.encode("utf-8")
+    return hmac.new(secret_key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def link_csrf_token_matches(secret_key: str, link_token: str, submitted: str | None) -> bool:
+    expected = link_csrf_token(secret_key, link_token)
+    return submitted is not None and hmac.compare_digest(expected, submitted)
 
 
 def form_values(questions: list[Question], answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, contains_eager, defer
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from questionnaires import (
     Questionnaire,
@@ -58,12 +58,13 @@ __all__ = [
     "LinkState",
     "PageOutcome",
     "RespondError",
+    "SavedResponse",
     "create_test_invitation",
-    "find_invitation",
-    "find_link",
     "first_incomplete_page",
     "link_state",
     "load_questionnaire",
+    "lock_link",
+    "read_link",
     "resume_page",
     "save_page",
     "token_looks_valid",
@@ -97,116 +98,144 @@ def token_looks_valid(token: str) -> bool:
     return bool(TOKEN_PATTERN.match(token))
 
 
-def find_invitation(session: Session, token: str) -> Invitation | None:
-    """The invitation whose link carries `token`, by the token's SHA-256 (never stored itself)."""
-    link = find_link(session, token)
-    return link.invitation if link is not None else None
+@dataclass(frozen=True)
+class SavedResponse:
+    """A response as stored when the request read it."""
+
+    id: int
+    answers: dict[str, Any]
+    revision: int
+    current_page: int
+    status: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Link:
-    """What a respondent's request needs about its link, loaded together (`find_link`): the
-    invitation (with its campaign), its response if any, and the SHA-256 naming the frozen
-    questionnaire (`load_questionnaire` needs no query when that definition is already parsed)."""
+    """What a respondent's request needs about its link, read in one statement (`read_link`,
+    `lock_link`): the invitation, its campaign's state, the SHA-256 naming the frozen
+    questionnaire (`load_questionnaire` needs no query when that definition is already parsed),
+    and the response so far (None before the first saved page).
 
-    invitation: Invitation
-    response: Response | None
+    Plain values rather than ORM objects: a page is shown or saved in a couple of milliseconds,
+    and building, tracking and flushing ORM objects cost a third of that.
+    """
+
+    invitation_id: int
+    campaign_id: int
+    language: str
+    disposition: str
+    is_test: bool
+    first_opened_at: datetime | None
+    campaign_status: str
+    fieldwork_end: date | None
+    questionnaire_version_id: int
     questionnaire_sha256: str
+    response: SavedResponse | None
 
-    @property
-    def campaign(self) -> Campaign:
-        return self.invitation.campaign
+
+_INVITATION = Invitation.__table__
+_CAMPAIGN = Campaign.__table__
+_VERSION = QuestionnaireVersion.__table__
+_RESPONSE = Response.__table__
+_FOLLOW_UP = FollowUp.__table__
+
+_LINK_COLUMNS = (
+    _INVITATION.c.id, _INVITATION.c.campaign_id, _INVITATION.c.language,
+    _INVITATION.c.disposition, _INVITATION.c.is_test, _INVITATION.c.first_opened_at,
+    _CAMPAIGN.c.status, _CAMPAIGN.c.fieldwork_end, _CAMPAIGN.c.questionnaire_version_id,
+    _VERSION.c.sha256,
+)
+_RESPONSE_COLUMNS = (
+    _RESPONSE.c.id, _RESPONSE.c.answers, _RESPONSE.c.revision, _RESPONSE.c.current_page,
+    _RESPONSE.c.status,
+)
 
 
 @functools.cache
-def _link_statement(by: str, for_update: bool) -> Any:
-    """The query of a link by `:token_hash` or by `:invitation_id`, built once per process (a
-    statement never changes; building one costs as much as running it).
+def _link_statement(for_update: bool) -> Any:
+    """The query of a link by `:token_hash`, built once per process (a statement never changes;
+    building one costs as much as running it).
 
     The locking form leaves the response out: on PostgreSQL, a locking statement that had to
     wait sees the rows it locks as they are now but the rows of other tables as they were when
     it began, so it would miss the response that the transaction it waited for has just created.
-    `_fetch_link` reads the response afterwards. (The campaign read with it may be as old as that
+    `lock_link` reads the response afterwards. (The campaign read with it may be as old as that
     wait, milliseconds: closing a campaign locks no invitation, so a save already under way could
     always finish just after it.)
     """
-    key = Invitation.token_hash if by == "token_hash" else Invitation.id
+    joined = _INVITATION.join(_CAMPAIGN, _CAMPAIGN.c.id == _INVITATION.c.campaign_id).join(
+        _VERSION, _VERSION.c.id == _CAMPAIGN.c.questionnaire_version_id
+    )
+    where = _INVITATION.c.token_hash == bindparam("token_hash")
     if for_update:
-        entities: tuple[Any, ...] = (Invitation, QuestionnaireVersion.sha256)
-    else:
-        entities = (Invitation, QuestionnaireVersion.sha256, Response)
-    statement = (
-        select(*entities)
-        .join(Invitation.campaign)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == Campaign.questionnaire_version_id)
-        .options(
-            # Only the columns a respondent's request reads: the campaign's plan, frame counts
-            # and exclusions, and the invitation's attribute snapshot, are JSON documents that
-            # would be parsed for nothing on every page (anything else loads when first read).
-            contains_eager(Invitation.campaign).load_only(
-                Campaign.status, Campaign.fieldwork_end, Campaign.questionnaire_version_id
-            ),
-            defer(Invitation.attributes),
+        return select(*_LINK_COLUMNS).select_from(joined).where(where).with_for_update(
+            of=_INVITATION
         )
-        .where(key == bindparam(by))
-    )
-    if for_update:
-        # `populate_existing` replaces anything this session loaded before the lock was held
-        # with what the lock protects.
-        return statement.with_for_update(of=Invitation).execution_options(populate_existing=True)
-    return statement.outerjoin(Response, Response.invitation_id == Invitation.id)
+    joined = joined.outerjoin(_RESPONSE, _RESPONSE.c.invitation_id == _INVITATION.c.id)
+    return select(*_LINK_COLUMNS, *_RESPONSE_COLUMNS).select_from(joined).where(where)
 
 
-@functools.cache
-def _response_statement() -> Any:
-    return (
-        select(Response)
-        .where(Response.invitation_id == bindparam("invitation_id"))
-        .execution_options(populate_existing=True)
-    )
+_RESPONSE_STATEMENT = select(*_RESPONSE_COLUMNS).where(
+    _RESPONSE.c.invitation_id == bindparam("invitation_id")
+)
+# Written once, as `_link_statement`; the columns to set are the parameters' other keys.
+_INSERT_RESPONSE = insert(_RESPONSE)
+_UPDATE_RESPONSE = update(_RESPONSE).where(_RESPONSE.c.id == bindparam("response_id"))
+_UPDATE_INVITATION = update(_INVITATION).where(_INVITATION.c.id == bindparam("invitation_id"))
+_INSERT_FOLLOW_UP = insert(_FOLLOW_UP)
 
 
-def _fetch_link(session: Session, by: str, value: Any, for_update: bool) -> Link | None:
-    row = session.execute(_link_statement(by, for_update), {by: value}).first()
-    if row is None:
+def _saved_response(values: Sequence[Any]) -> SavedResponse | None:
+    response_id, answers, revision, current_page, status = values
+    if response_id is None:
         return None
-    if not for_update:
-        invitation, sha256, response = row
-        return Link(invitation, response, sha256)
-    invitation, sha256 = row
-    response = session.scalar(_response_statement(), {"invitation_id": invitation.id})
-    return Link(invitation, response, sha256)
+    return SavedResponse(response_id, dict(answers or {}), revision, current_page, status)
 
 
-def find_link(session: Session, token: str, *, for_update: bool = False) -> Link | None:
-    """The link carrying `token` (None for an unknown one): one query, two when locking.
+def read_link(connection: Connection, token: str) -> Link | None:
+    """The link carrying `token` (None for an unknown one), in one query that locks nothing.
 
-    `for_update` locks the invitation's row until the transaction ends, as saving a page needs
-    (see the module's docstring).
-    """
+    `connection` may be a reader's (`survey.database.read_only_connection`): a page that only
+    shows what is stored needs no transaction."""
     if not token_looks_valid(token):
         return None
-    return _fetch_link(session, "token_hash", hash_token(token), for_update)
+    row = connection.execute(_link_statement(False), {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    return Link(*row[: len(_LINK_COLUMNS)], response=_saved_response(row[len(_LINK_COLUMNS):]))
 
 
-def link_state(invitation: Invitation, *, today: date | None = None) -> LinkState:
+def lock_link(session: Session, token: str) -> Link | None:
+    """The link carrying `token`, its invitation locked until the session's transaction ends,
+    as saving a page needs (see the module's docstring): two queries."""
+    if not token_looks_valid(token):
+        return None
+    connection = session.connection()
+    row = connection.execute(_link_statement(True), {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    response = connection.execute(_RESPONSE_STATEMENT, {"invitation_id": row[0]}).first()
+    return Link(*row, response=_saved_response(response) if response is not None else None)
+
+
+def link_state(link: Link, *, today: date | None = None) -> LinkState:
     """Whether the link may be answered now.
 
     A test invitation (a manager's preview) works in every state but archived, so that a draft
     campaign's questionnaire can be checked before launch.
     """
-    if invitation.disposition == Disposition.COMPLETE:
+    if link.disposition == Disposition.COMPLETE:
         return LinkState.COMPLETE
-    campaign = invitation.campaign
-    if campaign.status == CampaignStatus.ARCHIVED:
+    status = link.campaign_status
+    if status == CampaignStatus.ARCHIVED:
         return LinkState.CLOSED
-    if invitation.is_test:
+    if link.is_test:
         return LinkState.OPEN
-    if campaign.status == CampaignStatus.CLOSED:
+    if status == CampaignStatus.CLOSED:
         return LinkState.CLOSED
-    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SAMPLED):
+    if status in (CampaignStatus.DRAFT, CampaignStatus.SAMPLED):
         return LinkState.NOT_OPEN_YET
-    if today is not None and campaign.fieldwork_end is not None and today > campaign.fieldwork_end:
+    if today is not None and link.fieldwork_end is not None and today > link.fieldwork_end:
         return LinkState.CLOSED
     return LinkState.OPEN
 
@@ -218,7 +247,7 @@ _questionnaires_lock = threading.Lock()
 
 
 def load_questionnaire(
-    session: Session, version_id: int, sha256: str | None = None
+    session: Session | Connection, version_id: int, sha256: str | None = None
 ) -> Questionnaire:
     """The campaign's frozen definition, parsed once per process.
 
@@ -244,10 +273,8 @@ def load_questionnaire(
         return _questionnaires.setdefault(sha256, questionnaire)
 
 
-def link_questionnaire(session: Session, link: Link) -> Questionnaire:
-    return load_questionnaire(
-        session, link.campaign.questionnaire_version_id, link.questionnaire_sha256
-    )
+def link_questionnaire(session: Session | Connection, link: Link) -> Questionnaire:
+    return load_questionnaire(session, link.questionnaire_version_id, link.questionnaire_sha256)
 
 
 # --- navigation ------------------------------------------------------------------------------
@@ -258,27 +285,25 @@ def first_incomplete_page(
 ) -> int | None:
     """The first page (before page `before`, if given) with a shown required question that has
     no answer; None when every such question is answered."""
-    end = len(questionnaire.pages) if before is None else min(before, len(questionnaire.pages))
-    for page_index in range(end):
-        for question in visible_questions(questionnaire, page_index, answers):
+    visible = questionnaire.visible_by_page(answers)
+    for page_index, questions in enumerate(visible[:before]):
+        for question in questions:
             if question.required and question.code not in answers:
                 return page_index
     return None
 
 
 def first_page(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> int:
-    for page_index in range(len(questionnaire.pages)):
-        if visible_questions(questionnaire, page_index, answers):
-            return page_index
-    return 0
+    visible = questionnaire.visible_by_page(answers)
+    return next((page_index for page_index, shown in enumerate(visible) if shown), 0)
 
 
-def resume_page(questionnaire: Questionnaire, response: Response | None) -> int:
+def resume_page(questionnaire: Questionnaire, response: SavedResponse | None) -> int:
     """Where a returning respondent continues: the page after the last one saved, unless an
     earlier page still lacks a required answer."""
     if response is None:
         return first_page(questionnaire, {})
-    answers = response.answers or {}
+    answers = response.answers
     page_index = min(response.current_page, len(questionnaire.pages) - 1)
     missing = first_incomplete_page(questionnaire, answers, before=page_index)
     if missing is not None:
@@ -320,7 +345,6 @@ class PageOutcome:
     outcome: Outcome
     page: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
-    response: Response | None = None
     state: LinkState | None = None
 
 
@@ -337,25 +361,22 @@ def save_page(
 ) -> PageOutcome:
     """Save one submitted page of the link's questionnaire and say where to go next.
 
-    `link` was loaded with `find_link(..., for_update=True)` in this transaction (one query finds
-    the link, locks it and loads the rest); `form_data` is the submitted form (`request.form`);
-    `shown_revision` the response revision the page was shown with (None when unknown).
-    Flushes; the caller commits.
+    `link` was read with `lock_link` in this transaction, which it writes to; `form_data` is the
+    submitted form (`request.form`); `shown_revision` the response revision the page was shown
+    with (None when unknown). The caller commits.
     """
     now = now or utcnow()
-    invitation = link.invitation
-    state = link_state(invitation, today=today)
+    state = link_state(link, today=today)
     if state == LinkState.COMPLETE:
         return PageOutcome(Outcome.ALREADY_COMPLETE)
     if state != LinkState.OPEN:
         return PageOutcome(Outcome.CLOSED, state=state)
 
-    campaign: Campaign = invitation.campaign
     questionnaire = link_questionnaire(session, link)
     response = link.response
     if response is not None and response.status == ResponseStatus.COMPLETE:
         return PageOutcome(Outcome.ALREADY_COMPLETE)
-    stored: dict[str, Any] = dict(response.answers or {}) if response is not None else {}
+    stored: dict[str, Any] = dict(response.answers) if response is not None else {}
     if not page_is_reachable(questionnaire, page_index, stored):
         return PageOutcome(Outcome.ELSEWHERE, page=resume_page(questionnaire, response))
 
@@ -363,105 +384,129 @@ def save_page(
         questionnaire, page_index, form_data, stored, lang=lang, ignore=NON_ANSWER_FIELDS
     )
     if errors:
-        return PageOutcome(Outcome.INVALID, page=page_index, errors=errors, response=response)
+        return PageOutcome(Outcome.INVALID, page=page_index, errors=errors)
 
     following = next_page_index(questionnaire, page_index, answers)
-    current_revision = response.revision if response is not None else 0
+    connection = session.connection()
     if answers == stored and response is not None:
         # A double click, a retry or a second tab sending what is already saved: nothing to do.
         if following is None and first_incomplete_page(questionnaire, answers) is None:
-            return _complete(session, invitation, response, questionnaire, now=now)
-        return PageOutcome(Outcome.REPLAYED, page=following, response=response)
-    if shown_revision is not None and shown_revision < current_revision:
-        return PageOutcome(Outcome.STALE, page=page_index, response=response)
+            return _complete(session, link, response.id, answers, questionnaire, now=now)
+        return PageOutcome(Outcome.REPLAYED, page=following)
+    if shown_revision is not None and response is not None and shown_revision < response.revision:
+        return PageOutcome(Outcome.STALE, page=page_index)
 
+    # Where the respondent goes next: the following page, else an earlier page still lacking a
+    # required answer, else nowhere: the response is complete.
+    missing = first_incomplete_page(questionnaire, answers) if following is None else None
+    go_to = following if following is not None else missing
     if response is None:
-        response = Response(
-            invitation_id=invitation.id,
-            questionnaire_version_id=campaign.questionnaire_version_id,
-            answers=answers,
-            current_page=page_index,
-            language=lang,
-            revision=1,
-            started_at=now,
-            updated_at=now,
-        )
-        session.add(response)
-        session.flush()
-        if invitation.disposition != Disposition.COMPLETE:
-            invitation.disposition = Disposition.PARTIAL.value
-        if invitation.first_opened_at is None:
-            invitation.first_opened_at = now
+        response_id = connection.execute(
+            _INSERT_RESPONSE,
+            {
+                "invitation_id": link.invitation_id,
+                "questionnaire_version_id": link.questionnaire_version_id,
+                "answers": answers,
+                "current_page": page_index if go_to is None else go_to,
+                "language": lang,
+                "revision": 1,
+                "started_at": now,
+                "updated_at": now,
+            },
+        ).inserted_primary_key[0]
+        started = {"invitation_id": link.invitation_id, "disposition": Disposition.PARTIAL.value}
+        if link.first_opened_at is None:  # read under the lock: no one stamped it since
+            started["first_opened_at"] = now
+        connection.execute(_UPDATE_INVITATION, started)
         record_event(
             session,
             "response.start",
             actor=ACTOR,
             object_type="response",
-            object_id=response.id,
-            campaign_id=campaign.id,
-            summary={"invitation_id": invitation.id, "is_test": invitation.is_test},
+            object_id=response_id,
+            campaign_id=link.campaign_id,
+            summary={"invitation_id": link.invitation_id, "is_test": link.is_test},
         )
     else:
-        response.answers = answers
-        response.language = lang
-        response.revision = current_revision + 1
-        response.updated_at = now
+        response_id = response.id
+        connection.execute(
+            _UPDATE_RESPONSE,
+            {
+                "response_id": response_id,
+                "answers": answers,
+                "language": lang,
+                "revision": response.revision + 1,
+                "updated_at": now,
+                "current_page": response.current_page if go_to is None else go_to,
+            },
+        )
 
+    if go_to is None:
+        return _complete(session, link, response_id, answers, questionnaire, now=now)
     if following is None:
-        missing = first_incomplete_page(questionnaire, answers)
-        if missing is not None:
-            response.current_page = missing
-            session.flush()
-            return PageOutcome(Outcome.ELSEWHERE, page=missing, response=response)
-        return _complete(session, invitation, response, questionnaire, now=now)
-    response.current_page = following
-    session.flush()
-    return PageOutcome(Outcome.SAVED, page=following, response=response)
+        return PageOutcome(Outcome.ELSEWHERE, page=go_to)
+    return PageOutcome(Outcome.SAVED, page=go_to)
 
 
 def _complete(
     session: Session,
-    invitation: Invitation,
-    response: Response,
+    link: Link,
+    response_id: int,
+    answers: Mapping[str, Any],
     questionnaire: Questionnaire,
     *,
     now: datetime,
 ) -> PageOutcome:
-    response.status = ResponseStatus.COMPLETE.value
-    response.completed_at = now
-    response.updated_at = now
-    invitation.disposition = Disposition.COMPLETE.value
-    invitation.completed_at = now
-    session.flush()
+    connection = session.connection()
+    connection.execute(
+        _UPDATE_RESPONSE,
+        {
+            "response_id": response_id,
+            "status": ResponseStatus.COMPLETE.value,
+            "completed_at": now,
+            "updated_at": now,
+        },
+    )
+    connection.execute(
+        _UPDATE_INVITATION,
+        {
+            "invitation_id": link.invitation_id,
+            "disposition": Disposition.COMPLETE.value,
+            "completed_at": now,
+        },
+    )
     # Test invitations are a manager's preview: their follow-ups would put a fictitious customer
     # in the managers' callback queue, so none are created.
-    follow_ups = [] if invitation.is_test else follow_ups_for(questionnaire, response.answers)
-    for kind, channel in follow_ups:
-        session.add(
-            FollowUp(
-                campaign_id=invitation.campaign_id,
-                response_id=response.id,
-                kind=kind,
-                preferred_channel=channel,
-                created_at=now,
-            )
+    follow_ups = [] if link.is_test else follow_ups_for(questionnaire, answers)
+    if follow_ups:
+        connection.execute(
+            _INSERT_FOLLOW_UP,
+            [
+                {
+                    "campaign_id": link.campaign_id,
+                    "response_id": response_id,
+                    "kind": kind,
+                    "preferred_channel": channel,
+                    "created_at": now,
+                }
+                for kind, channel in follow_ups
+            ],
         )
-    session.flush()
     record_event(
         session,
         "response.complete",
         actor=ACTOR,
         object_type="response",
-        object_id=response.id,
-        campaign_id=invitation.campaign_id,
+        object_id=response_id,
+        campaign_id=link.campaign_id,
         summary={
-            "invitation_id": invitation.id,
-            "is_test": invitation.is_test,
+            "invitation_id": link.invitation_id,
+            "is_test": link.is_test,
             "follow_ups": [kind for kind, _ in follow_ups],
         },
         at=now,
     )
-    return PageOutcome(Outcome.COMPLETE, response=response)
+    return PageOutcome(Outcome.COMPLETE)
 
 
 def follow_ups_for(
@@ -500,11 +545,9 @@ def record_first_open(
 ) -> bool:
     """Stamp the first time the link was opened (for fieldwork figures); True when this call
     stamped it. An earlier stamp is never replaced, even by a concurrent first opening."""
-    result = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.first_opened_at.is_(None))
-        .values(first_opened_at=now or utcnow())
-        .execution_options(synchronize_session=False)
+    result = session.connection().execute(
+        _UPDATE_INVITATION.where(_INVITATION.c.first_opened_at.is_(None)),
+        {"invitation_id": invitation_id, "first_opened_at": now or utcnow()},
     )
     return result.rowcount == 1
 

@@ -28,7 +28,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.wrappers import Response as HttpResponse
 
@@ -41,15 +40,22 @@ from questionnaires.questions import (
     RatingQuestion,
     TextQuestion,
 )
-from survey.database import begin_read_only
-from survey.extensions import db
-from survey.models import Invitation, Response
+from survey.database import read_only_connection
+from survey.extensions import csrf, db
 from survey.respond import operations, privacy_notice
-from survey.respond.forms import form_values, page_form_class
+from survey.respond.forms import (
+    form_values,
+    link_csrf_token,
+    link_csrf_token_matches,
+    page_form_class,
+)
 from survey.respond.operations import LinkState, Outcome
 from survey.respond.throttle import link_throttle
 
 blueprint = Blueprint("respond", __name__, url_prefix="/r")
+# The pages check a CSRF token of their own, bound to the link rather than to a session
+# (`forms.link_csrf_token`): a respondent's pages need no cookie.
+csrf.exempt(blueprint)
 
 Page = str | HttpResponse | tuple[str, int] | tuple[str, int, dict[str, str]]
 
@@ -83,10 +89,11 @@ def _refused(error: LinkRefused) -> Any:
 
 def _link(token: str, *, for_update: bool = False) -> operations.Link:
     """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
-    link. One query loads what a page needs, two when saving one (`operations.find_link`).
+    link. One query reads what a page needs, two when saving one.
 
-    Without `for_update` the request's transaction is a reader's (`begin_read_only`): showing a
-    page takes no lock, so respondents reading pages never queue behind those saving one."""
+    Without `for_update` the link is read outside any transaction (`read_only_connection`):
+    showing a page takes no lock, so respondents reading pages never queue behind those saving
+    one. With it, the link is locked in the session's transaction (`operations.lock_link`)."""
     address = request.remote_addr or "unknown"
     retry_after = link_throttle().retry_after(address)
     if retry_after is not None:
@@ -99,9 +106,11 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
                 {"Retry-After": str(retry_after)},
             )
         )
-    if not for_update:
-        begin_read_only(db.session)
-    link = operations.find_link(db.session, token, for_update=for_update)
+    if for_update:
+        link = operations.lock_link(db.session, token)
+    else:
+        with read_only_connection() as connection:
+            link = operations.read_link(connection, token)
     if link is None:
         link_throttle().record_failure(address)
         raise LinkRefused(
@@ -114,7 +123,7 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
             )
         )
     # The locale selector reads this before the browser's preference (survey.select_locale).
-    g.invitation_language = link.invitation.language
+    g.invitation_language = link.language
     return link
 
 
@@ -137,20 +146,11 @@ def _state_page(state: LinkState) -> Any:
     )
 
 
-def _end_transaction() -> None:
-    """End the request's read transaction before rendering, keeping what was loaded.
-
-    On SQLite every transaction begins IMMEDIATE and so holds the database's write lock
-    (survey/__init__.py): a page must not keep it while its template renders.
-    """
-    db.session.expunge_all()
-    db.session.rollback()
-
-
 def _message_page(
     title: str, message: str, status: int = 200, headers: dict[str, str] | None = None
 ) -> Any:
-    _end_transaction()
+    # A page must not keep a transaction (on SQLite, the write lock) while its template renders.
+    db.session.rollback()
     html = render_template(
         "respond/message.html",
         title=title,
@@ -160,15 +160,14 @@ def _message_page(
     return html, status, headers or {}
 
 
-def _open(token: str) -> tuple[Invitation, Questionnaire, Response | None]:
+def _open(token: str) -> tuple[operations.Link, Questionnaire]:
     link = _link(token)
-    invitation = link.invitation
-    state = operations.link_state(invitation, today=_today())
+    state = operations.link_state(link, today=_today())
     if state == LinkState.COMPLETE:
         raise LinkRefused(redirect(url_for(".thanks", token=token), 303))
     if state != LinkState.OPEN:
         raise LinkRefused(_state_page(state))
-    return invitation, operations.link_questionnaire(db.session, link), link.response
+    return link, operations.link_questionnaire(db.session, link)
 
 
 def _language(questionnaire: Questionnaire) -> str:
@@ -181,45 +180,44 @@ def _language(questionnaire: Questionnaire) -> str:
 
 @blueprint.get("/<token>")
 def resume(token: str) -> Any:
-    invitation, questionnaire, response = _open(token)
-    page_index = operations.resume_page(questionnaire, response)
-    if invitation.first_opened_at is None:
-        # The first opening is stamped in a write transaction of its own (the page was read in
-        # a reader's), kept short: nothing else happens in it.
-        invitation_id = invitation.id
-        _end_transaction()
-        operations.record_first_open(db.session, invitation_id)
+    link, questionnaire = _open(token)
+    page_index = operations.resume_page(questionnaire, link.response)
+    if link.first_opened_at is None:
+        # The first opening is stamped in a short write transaction of its own.
+        operations.record_first_open(db.session, link.invitation_id)
         db.session.commit()
-    return _render_page(token, invitation, questionnaire, response, page_index)
+    return _render_page(token, link, questionnaire, page_index)
 
 
 @blueprint.route("/<token>/<int:page_index>", methods=["GET", "POST"])
 def page(token: str, page_index: int) -> Any:
     if request.method == "GET":
-        invitation, questionnaire, response = _open(token)
-        answers = response.answers if response is not None else {}
+        link, questionnaire = _open(token)
+        answers = link.response.answers if link.response is not None else {}
         if not operations.page_is_reachable(questionnaire, page_index, answers):
-            resume_at = operations.resume_page(questionnaire, response)
+            resume_at = operations.resume_page(questionnaire, link.response)
             return redirect(url_for(".page", token=token, page_index=resume_at), 303)
-        return _render_page(token, invitation, questionnaire, response, page_index)
+        return _render_page(token, link, questionnaire, page_index)
 
     return _save(token, page_index)
 
 
 def _save(token: str, page_index: int) -> Any:
-    # The link is locked before anything is read (`find_link`); `save_page` checks its state
+    if current_app.config.get("WTF_CSRF_ENABLED", True) and not link_csrf_token_matches(
+        current_app.config["SECRET_KEY"], token, request.form.get("csrf_token")
+    ):
+        return _forged(token, page_index)
+    # The link is locked before anything is read (`lock_link`); `save_page` checks its state
     # itself (a complete response goes to the thank-you page, a closed campaign answers the
     # closed page).
     link = _link(token, for_update=True)
-    invitation = link.invitation
     questionnaire = operations.link_questionnaire(db.session, link)
-    lang = _language(questionnaire)
     result = operations.save_page(
         db.session,
         link,
         page_index,
         request.form,
-        lang=lang,
+        lang=_language(questionnaire),
         shown_revision=request.form.get("_revision", type=int),
         today=_today(),
     )
@@ -232,38 +230,30 @@ def _save(token: str, page_index: int) -> Any:
     db.session.rollback()
     if result.outcome == Outcome.CLOSED:
         return _state_page(result.state or LinkState.CLOSED)
-    response = db.session.scalar(
-        db.select(Response).where(Response.invitation_id == invitation.id)
-    )
+    # Nothing was written: the link read under the lock holds the answers as saved.
     if result.outcome == Outcome.STALE:
         notice = _("These answers were changed in another window after this page was opened. "
                    "Here are the answers we saved: check them, then continue.")
-        return _render_page(token, invitation, questionnaire, response, page_index, notice=notice)
+        return _render_page(token, link, questionnaire, page_index, notice=notice)
     # Outcome.INVALID: show what was entered, with the errors.
     return _render_page(
-        token, invitation, questionnaire, response, page_index,
-        submitted=True, errors=result.errors,
+        token, link, questionnaire, page_index, submitted=True, errors=result.errors
     )
 
 
-@blueprint.errorhandler(CSRFError)
-def _csrf_failed(error: CSRFError) -> Any:
-    """An expired or missing CSRF token (the session cookie was lost): show the page again with
-    what was entered, so that submitting again is one click."""
-    token = (request.view_args or {}).get("token", "")
-    page_index = (request.view_args or {}).get("page_index")
-    try:
-        invitation, questionnaire, response = _open(token)
-    except LinkRefused as refused:  # raised inside an error handler, Flask would answer 500
-        return refused.page
-    if page_index is None or not operations.page_is_reachable(
-        questionnaire, page_index, response.answers if response is not None else {}
+def _forged(token: str, page_index: int) -> Any:
+    """A page submitted without its link's CSRF token (`forms.link_csrf_token`), or with one from
+    before the secret key changed: nothing is saved; the page is shown again with what was
+    entered, so that submitting it again is one click."""
+    link, questionnaire = _open(token)
+    if not operations.page_is_reachable(
+        questionnaire, page_index, link.response.answers if link.response is not None else {}
     ):
         return redirect(url_for(".resume", token=token), 303)
     message = _("This page had expired, so your answers were not saved yet. "
                 "Please check them and submit the page again.")
     return _render_page(
-        token, invitation, questionnaire, response, page_index,
+        token, link, questionnaire, page_index,
         submitted=True, errors={"csrf_token": message}, status=400,
     )
 
@@ -271,25 +261,23 @@ def _csrf_failed(error: CSRFError) -> Any:
 @blueprint.get("/<token>/thanks")
 def thanks(token: str) -> Any:
     link = _link(token)
-    invitation, response = link.invitation, link.response
-    if invitation.disposition != "complete":
+    if link.disposition != "complete":
         return redirect(url_for(".resume", token=token), 303)
     questionnaire = operations.link_questionnaire(db.session, link)
     lang = _language(questionnaire)
-    is_test = invitation.is_test
-    _end_transaction()
+    answers = link.response.answers if link.response is not None else {}
     callback = any(
         isinstance(question, CallbackQuestion)
-        and isinstance((response.answers or {}).get(question.code), dict)
-        and response.answers[question.code].get("requested")
+        and isinstance(answers.get(question.code), dict)
+        and answers[question.code].get("requested")
         for _page, question in questionnaire.questions()
-    ) if response is not None else False
+    )
     return render_template(
         "respond/thanks.html",
         questionnaire_title=questionnaire.text("title", lang),
         thank_you=questionnaire.text("thank_you", lang),
         callback=callback,
-        is_test=is_test,
+        is_test=link.is_test,
         privacy=privacy_notice(current_app.config, lang),
     )
 
@@ -385,9 +373,8 @@ def _anchor(field: Any) -> str:
 
 def _render_page(
     token: str,
-    invitation: Invitation,
+    link: operations.Link,
     questionnaire: Questionnaire,
-    response: Response | None,
     page_index: int,
     *,
     submitted: bool = False,
@@ -396,21 +383,16 @@ def _render_page(
     status: int = 200,
 ) -> Any:
     lang = _language(questionnaire)
-    answers = dict(response.answers or {}) if response is not None else {}
+    response = link.response
+    answers = response.answers if response is not None else {}
     revision = response.revision if response is not None else 0
-    is_test = invitation.is_test
-    _end_transaction()
     # Which questions each page shows, worked out once: the step, the previous page and the
     # button's label all follow from it (as `previous_page_index` and `is_last_page` would).
-    shown = questionnaire.shown_answers(answers)
-    visible_by_page = [
-        [question for question in page.questions if questionnaire.is_shown(question, shown)]
-        for page in questionnaire.pages
-    ]
+    visible_by_page = questionnaire.visible_by_page(answers)
     questions = visible_by_page[page_index]
     form_class = page_form_class(questionnaire, page_index, lang)
     if submitted:
-        form = form_class()  # bound to request.form: what the respondent entered
+        form = form_class(formdata=request.form)  # what the respondent entered
     else:
         form = form_class(formdata=None, data=form_values(questions, answers))
 
@@ -465,9 +447,10 @@ def _render_page(
         previous=previous,
         last=last,
         revision=revision,
-        is_test=is_test,
+        is_test=link.is_test,
         privacy=privacy_notice(current_app.config, lang),
         options=partial(_options, form_class),
+        link_csrf=link_csrf_token(current_app.config["SECRET_KEY"], token),
         # Translated once rather than for each question (a translation is looked up per call).
         required_text=_("(required)"),
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
 from survey.extensions import db
@@ -145,6 +146,44 @@ def test_csrf_protects_every_page(app, client):
         assert "csrf_token" not in response.answers
 
 
+def test_csrf_token_of_another_link_is_refused(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        campaign = open_campaign()
+        _, mine = make_link(campaign)
+        _, theirs = make_link(campaign)
+    html = client.get(mine).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    page = {"channels_used": "phone", "complaint": "no", "csrf_token": token}
+    assert client.post(f"{theirs}/0", data=page).status_code == 400
+    assert client.post(f"{mine}/0", data=page).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Response.id))) == 1
+
+
+def test_respondent_pages_need_and_set_no_cookie(app):
+    """The CSRF token is bound to the link: a browser that refuses cookies answers every page."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client(use_cookies=False)
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        invitation_id = invitation.id
+    path = link
+    for page in PAGES:
+        shown = client.get(path)
+        assert shown.status_code == 200 and "Set-Cookie" not in shown.headers
+        html = shown.get_data(as_text=True)
+        action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        saved = client.post(action, data=MultiDict([*as_form(page), ("csrf_token", token)]))
+        assert saved.status_code == 303 and "Set-Cookie" not in saved.headers
+        path = urllib.parse.urlsplit(saved.headers["Location"]).path
+    assert path.endswith("/thanks")
+    with app.app_context():
+        mine = select(Response.status).where(Response.invitation_id == invitation_id)
+        assert db.session.scalar(mine) == "complete"
+
+
 def test_test_link_command_prints_a_working_link(app, runner, client):
     with app.app_context():
         open_campaign(status="draft", slug="preview-2026")
@@ -223,19 +262,3 @@ def test_a_page_is_shown_while_another_request_holds_the_write_lock(app, client)
             assert "ease_of_reaching" in reply.get_data(as_text=True)
         writer.rollback()
 
-
-def test_a_read_only_transaction_refuses_to_write(app):
-    from survey.database import begin_read_only
-
-    with app.app_context():
-        invitation, _link = make_link(open_campaign())
-        begin_read_only(db.session)
-        invitation = db.session.get(Invitation, invitation.id)
-        invitation.language = "en"
-        with pytest.raises(RuntimeError, match="read-only transaction cannot write"):
-            db.session.flush()
-        db.session.rollback()
-        # The next transaction is a writer again.
-        db.session.get(Invitation, invitation.id).language = "en"
-        db.session.commit()
-        assert db.session.get(Invitation, invitation.id).language == "en"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from questionnaires import get_bundled
-from survey.models import Campaign, Invitation
 from survey.respond.operations import (
+    Link,
     LinkState,
     first_incomplete_page,
     follow_ups_for,
@@ -66,9 +66,14 @@ def test_required_questions_block_completion():
 
 
 def test_link_states():
-    def invitation(status: str, is_test: bool = False, end: date | None = None) -> Invitation:
-        campaign = Campaign(status=status, fieldwork_end=end)
-        return Invitation(campaign=campaign, is_test=is_test, disposition="sent")
+    def invitation(
+        status: str, is_test: bool = False, end: date | None = None, disposition: str = "sent"
+    ) -> Link:
+        return Link(
+            invitation_id=1, campaign_id=1, language="fr", disposition=disposition,
+            is_test=is_test, first_opened_at=None, campaign_status=status, fieldwork_end=end,
+            questionnaire_version_id=1, questionnaire_sha256="0" * 64, response=None,
+        )
 
     today = date(2026, 5, 1)
     assert link_state(invitation("open"), today=today) == LinkState.OPEN
@@ -77,6 +82,5 @@ def test_link_states():
     assert link_state(invitation("draft"), today=today) == LinkState.NOT_OPEN_YET
     assert link_state(invitation("draft", is_test=True), today=today) == LinkState.OPEN
     assert link_state(invitation("archived", is_test=True), today=today) == LinkState.CLOSED
-    done = invitation("closed")
-    done.disposition = "complete"
+    done = invitation("closed", disposition="complete")
     assert link_state(done, today=today) == LinkState.COMPLETE

@@ -15,7 +15,7 @@ def test_an_untouched_chain_verifies(app) -> None:
 
 def test_a_row_changed_by_hand_is_named(app) -> None:
     with app.app_context():
-        ids = [record_event(db.session, "test.event", actor="cli", summary={"i": i}).id
+        ids = [record_event(db.session, "test.event", actor="cli", summary={"i": i})
                for i in range(4)]
         db.session.commit()
         db.session.execute(
@@ -31,7 +31,7 @@ def test_a_row_changed_by_hand_is_named(app) -> None:
 
 def test_a_deleted_row_breaks_the_link_after_it(app) -> None:
     with app.app_context():
-        ids = [record_event(db.session, "test.event", actor="cli").id for _ in range(4)]
+        ids = [record_event(db.session, "test.event", actor="cli") for _ in range(4)]
         db.session.commit()
         db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": ids[1]})
         db.session.commit()

@@ -22,9 +22,9 @@ def trail(app):
         for i in range(130):
             campaign_id = north.id if i < 60 else south.id if i < 70 else None
             action = "test.north" if i < 60 else "test.south" if i < 70 else "test.other"
-            event = record_event(db.session, action, actor="cli", campaign_id=campaign_id,
+            event_id = record_event(db.session, action, actor="cli", campaign_id=campaign_id,
                                  object_type="thing", object_id=i, summary={"i": i})
-            ids["events"].append(event.id)
+            ids["events"].append(event_id)
         db.session.commit()
     make_user(app, "auditor@example.org", "auditor")
     return ids
