@@ -5,8 +5,9 @@ campaign on the bundled questionnaire with one invitation per response to drive,
 gunicorn on 127.0.0.1 with the settings of `barometre serve` (workers, threads: `survey.server`),
 and lets concurrent clients answer every page like a browser: GET the page, POST it with its
 CSRF token, follow the 303 to the next page, down to the thank-you page. Under the same server
-and load it then serves a bare Flask "hello" page, because this machine's speed varies: the
-ratio of the two request rates is the figure that travels.
+and load it also serves a bare Flask "hello" page, before and after the respondents (the mean of
+the two is the reference), because this machine's speed varies: the ratio of the two request
+rates is the figure that travels.
 
 The clients share the machine's cores with the server, so they are kept cheap: one keep-alive
 `http.client` connection per client (as a browser keeps its connection), cookies kept by hand,
@@ -359,15 +360,24 @@ def run(
                "BAROMETRE_DATABASE_URL": url or f"sqlite:///{instance}/barometre.db",
                "BAROMETRE_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
         tokens = seed(env, responses)
+
+        def hello_rate(requests_count: int) -> float:
+            with gunicorn("bench_respond:hello_app", env, workers, threads, log,
+                          chdir=Path(__file__).parent) as base:
+                hammer(base, "/", 200, clients)  # warm up both workers
+                ok, elapsed = hammer(base, "/", requests_count, clients)
+            return ok / elapsed
+
+        # The reference rate is taken before and after the respondents' run, and averaged: this
+        # machine's speed drifts within a minute, and one side alone would carry the drift.
+        hello_before = hello_rate(9 * len(tokens))
         with gunicorn("survey.wsgi:app", env, workers, threads, log) as base:
             respond(base, tokens.pop(), Load(), random.Random(0))  # warm up both workers
             respond(base, tokens.pop(), Load(), random.Random(1))
             load, seconds = drive(base, tokens, clients)
         in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2
         requests_made = len(load.latencies)
-        with gunicorn("bench_respond:hello_app", env, workers, threads, log,
-                      chdir=Path(__file__).parent) as base:
-            hello_ok, hello_seconds = hammer(base, "/", requests_made, clients)
+        hello_after = hello_rate(requests_made)
         errors = [line for line in log.read_text(errors="replace").splitlines()
                   if '"level": "error"' in line or "Traceback" in line]
     latencies = sorted(load.latencies)
@@ -382,7 +392,8 @@ def run(
         "pages_per_s": requests_made / seconds,
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
-        "hello_per_s": hello_ok / hello_seconds,
+        "hello_per_s": (hello_before + hello_after) / 2,
+        "hello_range": (hello_before, hello_after),
         "server": f"{workers}×{threads}",
     }
 
@@ -419,6 +430,8 @@ def main() -> None:
               f"{r['responses_per_s']:>9.1f}{r['pages_per_s']:>9.0f}{r['p50_ms']:>8.1f}"
               f"{r['p95_ms']:>8.1f}{r['hello_per_s']:>9.0f}"
               f"{r['pages_per_s'] / r['hello_per_s']:>7.2f}")
+        before, after = r["hello_range"]
+        print(f"{'':<11}hello before the run {before:.0f}/s, after it {after:.0f}/s")
         for failure in r["failures"][:5]:
             print(f"  failure: {failure}")
     for r in results:

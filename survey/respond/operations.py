@@ -400,6 +400,10 @@ def save_page(
     # required answer, else nowhere: the response is complete.
     missing = first_incomplete_page(questionnaire, answers) if following is None else None
     go_to = following if following is not None else missing
+    # A completing page writes the response's completion with its answers (one statement).
+    completion = {} if go_to is not None else {
+        "status": ResponseStatus.COMPLETE.value, "completed_at": now,
+    }
     if response is None:
         response_id = connection.execute(
             _INSERT_RESPONSE,
@@ -412,6 +416,7 @@ def save_page(
                 "revision": 1,
                 "started_at": now,
                 "updated_at": now,
+                **completion,
             },
         ).inserted_primary_key[0]
         started = {"invitation_id": link.invitation_id, "disposition": Disposition.PARTIAL.value}
@@ -438,11 +443,14 @@ def save_page(
                 "revision": response.revision + 1,
                 "updated_at": now,
                 "current_page": response.current_page if go_to is None else go_to,
+                **completion,
             },
         )
 
     if go_to is None:
-        return _complete(session, link, response_id, answers, questionnaire, now=now)
+        return _complete(
+            session, link, response_id, answers, questionnaire, now=now, response_written=True
+        )
     if following is None:
         return PageOutcome(Outcome.ELSEWHERE, page=go_to)
     return PageOutcome(Outcome.SAVED, page=go_to)
@@ -456,17 +464,21 @@ def _complete(
     questionnaire: Questionnaire,
     *,
     now: datetime,
+    response_written: bool = False,
 ) -> PageOutcome:
+    """Complete the response (unless `response_written`: the page's save already did), its
+    invitation, its follow-ups and its audit event."""
     connection = session.connection()
-    connection.execute(
-        _UPDATE_RESPONSE,
-        {
-            "response_id": response_id,
-            "status": ResponseStatus.COMPLETE.value,
-            "completed_at": now,
-            "updated_at": now,
-        },
-    )
+    if not response_written:
+        connection.execute(
+            _UPDATE_RESPONSE,
+            {
+                "response_id": response_id,
+                "status": ResponseStatus.COMPLETE.value,
+                "completed_at": now,
+                "updated_at": now,
+            },
+        )
     connection.execute(
         _UPDATE_INVITATION,
         {
