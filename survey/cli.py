@@ -557,7 +557,8 @@ def campaigns_launch(slug: str, until: Any) -> None:
         result = launch_campaign(
             database.session, get_campaign(database.session, slug),
             secret_key=current_app.config["SECRET_KEY"], actor="cli",
-            until=until.date() if until else None, timezone=current_app.config["TIMEZONE"])
+            until=until.date() if until else None, timezone=current_app.config["TIMEZONE"],
+            window=current_app.config["SMS_WINDOW"])
     except CampaignError as exc:
         raise BadInput(str(exc)) from exc
     database.session.commit()

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from survey.distribution.sms_window import (
+    DEFAULT_SMS_WINDOW,
+    SmsWindow,
+    SmsWindowError,
+    parse_days,
+    parse_holidays,
+    parse_hours,
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -29,6 +38,27 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def sms_window_from_environment(env: Mapping[str, str]) -> SmsWindow:
+    """The SMS sending window; an unset or blank variable keeps the French default's part."""
+
+    def read(name: str, parse: Callable[[str], Any], default: Any) -> Any:
+        raw = env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return parse(raw)
+        except SmsWindowError as exc:
+            raise ConfigurationError(f"{name} is wrong: {exc}") from None
+
+    default = DEFAULT_SMS_WINDOW
+    opens, closes = read("BAROMETRE_SMS_HOURS", parse_hours, (default.opens, default.closes))
+    days = read("BAROMETRE_SMS_DAYS", parse_days, default.days)
+    country, subdivision = read("BAROMETRE_SMS_HOLIDAYS", parse_holidays,
+                                (default.holiday_country, default.holiday_subdivision))
+    return SmsWindow(opens=opens, closes=closes, days=days, holiday_country=country,
+                     holiday_subdivision=subdivision)
 
 
 def prepare_instance_folder(path: Path) -> Path:
@@ -102,5 +132,6 @@ def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[st
         "SMTP_PASSWORD": env.get("BAROMETRE_SMTP_PASSWORD"),
         "SMTP_TLS": _flag(env.get("BAROMETRE_SMTP_TLS")),
         "TIMEZONE": env.get("BAROMETRE_TIMEZONE", "Europe/Paris"),
+        "SMS_WINDOW": sms_window_from_environment(env),
         "RETENTION_DAYS": _integer(env, "BAROMETRE_RETENTION_DAYS", 90),
     }

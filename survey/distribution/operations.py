@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from survey.audit import record_event
 from survey.campaigns.operations import CampaignError
-from survey.distribution.sms_window import next_sms_window
+from survey.distribution.sms_window import DEFAULT_SMS_WINDOW, SmsWindow
 from survey.frame.suppressions import add_suppression, contact_hash
 from survey.models import (
     Campaign,
@@ -122,13 +122,14 @@ def _address(invitation_channel: str, email: str | None, phone: str | None) -> s
 
 def launch_campaign(session: Session, campaign: Campaign, *, secret_key: str, actor: str,
                     until: date | None = None, timezone: str = "Europe/Paris",
-                    now: datetime | None = None, sms_window: bool = True) -> LaunchResult:
+                    now: datetime | None = None, sms_window: bool = True,
+                    window: SmsWindow = DEFAULT_SMS_WINDOW) -> LaunchResult:
     """Open fieldwork: one invitation Message (sequence 0) per sampled, non-test invitation.
 
     Contacts suppressed since the draw get no message and the disposition `opted_out` (they
     refused: AAPOR R). Invitations without a usable contact get `failed` (AAPOR NC). SMS due
-    outside the sending window are due at its next opening (unless `sms_window` is False,
-    for the demo's outbox where no phone rings).
+    outside the sending `window` (the configured `SMS_WINDOW`) are due at its next opening
+    (unless `sms_window` is False, for the demo's outbox where no phone rings).
     """
     if campaign.status != CampaignStatus.SAMPLED:
         raise DistributionError(
@@ -157,7 +158,7 @@ def launch_campaign(session: Session, campaign: Campaign, *, secret_key: str, ac
             no_contact.append(invitation_id)
     suppressed_now = suppressed_hashes(session, (h for _, _, h in contacts.values()))
     suppressed = [i for i, (_, _, h) in contacts.items() if h in suppressed_now]
-    sms_due = next_sms_window(now, timezone) if sms_window else now
+    sms_due = window.next_opening(now, timezone) if sms_window else now
     messages = [
         {"invitation_id": invitation_id, "campaign_id": campaign.id, "channel": channel,
          "kind": MessageKind.INVITATION.value, "sequence": 0, "to_address": address,
@@ -214,13 +215,15 @@ def close_campaign(session: Session, campaign: Campaign, *, actor: str,
 
 
 def schedule_reminders(session: Session, *, secret_key: str, now: datetime | None = None,
-                       timezone: str = "Europe/Paris", actor: str = "worker") -> int:
+                       timezone: str = "Europe/Paris", actor: str = "worker",
+                       window: SmsWindow = DEFAULT_SMS_WINDOW) -> int:
     """Queue the reminders that are due in every open campaign; returns how many.
 
     Reminder k (1, 2) of an invitation is due `reminder_days[k-1]` days after its invitation
     was sent, to customers who have not completed, not opted out, and whose contact did not
     bounce or fail, and only once the previous message went out. The wording (reminder or
     "finish your answers") is chosen when the message is sent, from the disposition then.
+    Reminders by SMS are due at the next opening of `window`.
     """
     now = now or utcnow()
     queued = 0
@@ -230,12 +233,13 @@ def schedule_reminders(session: Session, *, secret_key: str, now: datetime | Non
         days = [int(d) for d in (campaign.reminder_days or [])][:MAX_REMINDERS]
         for sequence, delay in enumerate(days, start=1):
             queued += _queue_reminders(session, campaign, sequence, delay, secret_key, now,
-                                       timezone, actor)
+                                       timezone, window, actor)
     return queued
 
 
 def _queue_reminders(session: Session, campaign: Campaign, sequence: int, delay: int,
-                     secret_key: str, now: datetime, timezone: str, actor: str) -> int:
+                     secret_key: str, now: datetime, timezone: str, window: SmsWindow,
+                     actor: str) -> int:
     first, previous, later = aliased(Message), aliased(Message), aliased(Message)
     rows = session.execute(
         select(Invitation.id, first.channel, first.to_address)
@@ -258,7 +262,7 @@ def _queue_reminders(session: Session, campaign: Campaign, sequence: int, delay:
     hashes = {i: suppression_hash(secret_key, channel, address)
               for i, channel, address in rows if address}
     suppressed_now = suppressed_hashes(session, hashes.values())
-    sms_due = next_sms_window(now, timezone)
+    sms_due = window.next_opening(now, timezone)
     reminders = [
         {"invitation_id": i, "campaign_id": campaign.id, "channel": channel,
          "kind": MessageKind.REMINDER.value, "sequence": sequence, "to_address": address,

@@ -195,7 +195,8 @@ def launch(slug: str) -> Response | tuple[str, int]:
         result = launch_campaign(db.session, campaign,
                                  secret_key=current_app.config["SECRET_KEY"],
                                  actor=actor_label(), until=form.until.data,
-                                 timezone=current_app.config.get("TIMEZONE", "Europe/Paris"))
+                                 timezone=current_app.config.get("TIMEZONE", "Europe/Paris"),
+                                 window=current_app.config["SMS_WINDOW"])
     except CampaignError as exc:
         db.session.rollback()
         return messages(slug, error=str(exc)), 400

@@ -43,7 +43,7 @@ from survey.distribution.operations import (
     suppression_hash,
 )
 from survey.distribution.rendering import Outgoing, TemplateCache, links_for, wording_for
-from survey.distribution.sms_window import in_sms_window
+from survey.distribution.sms_window import DEFAULT_SMS_WINDOW
 from survey.extensions import db
 from survey.models import (
     Campaign,
@@ -79,7 +79,8 @@ class SenderSettings:
     heartbeat_every: float = 15.0  # also while a slow batch is in hand (a thread of its own)
     reminder_every: float = 60.0
     idle_sleep: float = 2.0
-    # SMS only 9:00-20:00 on working days; False only where no phone rings (the demo's outbox).
+    # SMS only inside the configured window (`SMS_WINDOW`, by default 9:00-20:00 Monday to
+    # Saturday but French public holidays); False only where no phone rings (the demo's outbox).
     sms_window: bool = True
     # Messages per second and channel; None: as fast as the provider accepts.
     max_rate: dict[str, float | None] = field(default_factory=dict)
@@ -162,6 +163,7 @@ class Sender:
         self.sleep = sleep
         self._backends = dict(backends or {})
         self.timezone = app.config.get("TIMEZONE", "Europe/Paris")
+        self.sms_window = app.config.get("SMS_WINDOW") or DEFAULT_SMS_WINDOW
         self.secret_key = app.config["SECRET_KEY"]
         self.templates = TemplateCache()
         self.limiters = {channel: RateLimiter(self.settings.max_rate.get(channel), sleep)
@@ -237,7 +239,8 @@ class Sender:
 
     def queue_reminders(self) -> int:
         queued = schedule_reminders(self.session, secret_key=self.secret_key, now=self.clock(),
-                                    timezone=self.timezone, actor=self.actor)
+                                    timezone=self.timezone, actor=self.actor,
+                                    window=self.sms_window)
         self.session.commit()
         return queued
 
@@ -283,8 +286,8 @@ class Sender:
             if self.paused_until.get(channel, now) > now:
                 continue
             if channel == Channel.SMS and self.settings.sms_window and \
-                    not in_sms_window(now, self.timezone):
-                continue  # held until the next window: 9:00-20:00 on working days
+                    not self.sms_window.contains(now, self.timezone):
+                continue  # held until the window opens again (BAROMETRE_SMS_HOURS, _DAYS...)
             has_work = self.session.scalar(
                 select(Message.id).where(Message.state == MessageState.QUEUED,
                                          Message.channel == channel.value,
