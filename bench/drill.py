@@ -3,13 +3,18 @@
 What a centre's operator would fear in a real year, played in a few minutes on one machine:
 
 1. a fresh PostgreSQL database migrated with `barometre db upgrade`; 50,000 customers imported
-   with `barometre customers import`; a campaign created, planned and drawn (5,000 invitations)
-   with the command line; some sampled customers opt out between the draw and the launch;
+   with `barometre customers import` (about one in ten has a mobile number and no email); an
+   email and SMS campaign created, planned and drawn (5,000 invitations, about 470 of them by
+   SMS) with the command line; some sampled customers opt out between the draw and the launch;
 2. gunicorn (`barometre serve --workers 2`) and two senders (`barometre send`) as processes, the
-   fake SendGrid of the test suite answering 429 and 500 on a fraction of calls and 400 to a few
-   bad addresses; one sender is killed with `kill -9` midway and restarted;
+   fake SendGrid and fake Twilio of the test suite answering 429 and 500 on a fraction of calls
+   and 400 to a few bad addresses and numbers; one sender is killed with `kill -9` midway and
+   restarted; the SMS window is opened to the whole week (`BAROMETRE_SMS_HOURS=00:00-24:00`,
+   `BAROMETRE_SMS_DAYS=mon-sun`, `BAROMETRE_SMS_HOLIDAYS=none`) so that the drill passes at
+   any hour;
 3. SendGrid's signed event webhook posting deliveries, bounces and unsubscriptions (one post
-   twice, as providers do); a reminder wave (the 7-day delay compressed to none);
+   twice, as providers do), and Twilio's signed status callbacks (delivered, undelivered,
+   failed; one twice); a reminder wave (the 7-day delay compressed to none);
 4. 1,500 customers answering over HTTP from concurrent clients, some abandoning and resuming
    later, some double-submitting, some abandoning for good;
 5. `barometre campaigns close`, `report`, `export`, then `barometre analyze` on the export and
@@ -17,8 +22,9 @@ What a centre's operator would fear in a real year, played in a few minutes on o
 
 It then checks, prints a summary table, and exits 1 if a check fails:
 
-- invitations sent = sampled − suppressed − failed, and no customer invited twice (except the
-  batch in flight when the sender was killed, which is reported);
+- per channel (email, SMS): invitations sent = sampled − suppressed − failed, and no customer
+  invited twice (except the batch in flight when the sender was killed, which is reported);
+- the status callbacks' outcomes are on the SMS messages (undelivered, failed after sending);
 - complete responses in the database = responses the clients completed, one per invitation;
 - no reminder reached a customer who had completed, bounced or opted out before it was queued;
 - the report's numbers = `barometre analyze` on the export (same data SHA-256);
@@ -56,11 +62,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_respond import ACTION, CSRF, REVISION, Browser, free_port, page_answers  # noqa: E402
-from tests.distribution.fakes import FakeSendGrid, Reply  # noqa: E402
+from tests.distribution.fakes import FakeSendGrid, FakeTwilio, Reply  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SECRET_KEY = "drill-secret-key-that-is-long-enough-0123456789abcdef"
 SLUG = "drill-2026"
+TWILIO_ACCOUNT = "AC" + "d" * 32
+TWILIO_TOKEN = "drill-twilio-auth-token"
+TWILIO_FROM = "+33700000000"
+LINK_IN_SMS = re.compile(r"https?://\S+/r/\S+")
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -73,15 +83,18 @@ class Sizes:
     abandoners: int  # who leave for good after the first page
     opted_out_before_launch: int
     bad_addresses: int
+    sms_opted_out_before_launch: int
+    bad_phones: int
     batch_size: int
     clients: int
 
 
 FULL = Sizes(customers=50_000, margin=0.0249, invitations=5_000, respondents=1_500,
-             abandoners=100, opted_out_before_launch=40, bad_addresses=12, batch_size=250,
-             clients=16)
+             abandoners=100, opted_out_before_launch=40, bad_addresses=12,
+             sms_opted_out_before_launch=8, bad_phones=4, batch_size=250, clients=16)
 QUICK = Sizes(customers=5_000, margin=0.0787, invitations=600, respondents=150, abandoners=15,
-              opted_out_before_launch=8, bad_addresses=3, batch_size=50, clients=8)
+              opted_out_before_launch=8, bad_addresses=3, sms_opted_out_before_launch=2,
+              bad_phones=1, batch_size=50, clients=8)
 
 
 # --- the provider, with faults -----------------------------------------------------------------
@@ -101,6 +114,8 @@ class FaultySendGrid(FakeSendGrid):
         self.latency = latency
         self.bad: set[str] = set()
         self.faults: Counter[int] = Counter()
+        # A sender killed with -9 resets its connection: expected here, not worth a traceback.
+        self.httpd.handle_error = lambda request, client_address: None
 
     def next_reply(self) -> Reply:
         with self.lock:
@@ -140,6 +155,55 @@ class FaultySendGrid(FakeSendGrid):
         return found
 
 
+class FaultyTwilio(FakeTwilio):
+    """The suite's fake Twilio, answering 429 (Twilio's 20429) or 500 to a fraction of calls
+    (seeded), 400 with error 21211 to any number of `bad`, and taking `latency` seconds per SMS.
+    `accepted` lists (sid, number, personal link's path) of every 201-answered SMS, in order."""
+
+    def __init__(self, *, rate_limited: float, server_error: float, latency: float,
+                 seed: int = 2027) -> None:
+        super().__init__()
+        self.rng = random.Random(seed)
+        self.rate_limited_share = rate_limited
+        self.server_error_share = server_error
+        self.latency = latency
+        self.bad: set[str] = set()
+        self.faults: Counter[int] = Counter()
+        self.accepted: list[tuple[str, str, str]] = []
+        self.httpd.handle_error = lambda request, client_address: None  # as FaultySendGrid's
+
+    def next_reply(self) -> Reply:
+        with self.lock:
+            draw = self.rng.random()
+        if draw < self.rate_limited_share:
+            reply = self.error(429, 20429, "Too Many Requests")
+        elif draw < self.rate_limited_share + self.server_error_share:
+            reply = self.error(500, 20500, "Internal Server Error")
+        else:
+            return Reply(201, {}, None, self.latency)
+        with self.lock:
+            self.faults[reply.status] += 1
+        return reply
+
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        from urllib.parse import parse_qs
+
+        form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+        if form.get("To") in self.bad:
+            with self.lock:
+                self.requests.append({"path": path, "headers": headers, "form": form,
+                                      "status": 400})
+                self.faults[400] += 1
+            return self.error(400, 21211, "The 'To' number is not a valid phone number.")
+        reply = super().handle(path, headers, raw)
+        if reply.status == 201:
+            link = LINK_IN_SMS.search(form.get("Body", ""))
+            with self.lock:
+                self.accepted.append((reply.body["sid"], form["To"],
+                                      urlsplit(link.group(0)).path if link else ""))
+        return reply
+
+
 # --- the run's bookkeeping -----------------------------------------------------------------------
 
 
@@ -153,6 +217,10 @@ class Drill:
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)  # of the respondents, sought in the logs
+    by_channel: list[dict] = field(default_factory=list)  # the invitations' table, per channel
+    # (sid, number, link) of the SMS invitations the fake Twilio accepted, before any reminder
+    sms_invitations_accepted: list[tuple[str, str, str]] = field(default_factory=list)
+    planted_sms: dict[str, int] = field(default_factory=dict)  # status callbacks' outcomes
 
     @contextmanager
     def step(self, name: str) -> Iterator[list[str]]:
@@ -218,10 +286,13 @@ def fresh_database(admin_url: str, keep: bool) -> Iterator[str]:
 
 def application(drill: Drill):  # noqa: ANN201 - a Flask app, imported late
     from survey import create_app
+    from survey.config import sms_window_from_environment
 
+    # The drill's own reminders follow the processes' SMS window, not this shell's.
     return create_app({"INSTANCE_PATH": drill.env["BAROMETRE_INSTANCE_PATH"],
                        "SQLALCHEMY_DATABASE_URI": drill.env["BAROMETRE_DATABASE_URL"],
-                       "SECRET_KEY": SECRET_KEY})
+                       "SECRET_KEY": SECRET_KEY,
+                       "SMS_WINDOW": sms_window_from_environment(drill.env)})
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str,
@@ -345,7 +416,7 @@ def manager_session(base: str) -> Browser:
 
 
 def upload(browser: Browser, path: str, fields: list[tuple[str, str]], name: str,
-           filename: str, content: bytes) -> tuple[int, str]:
+           filename: str, content: bytes) -> tuple[int, str, str | None]:
     """A multipart form post, as the browser sends a file input."""
     boundary = f"drill{random.getrandbits(64):x}"
     parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
@@ -358,7 +429,22 @@ def upload(browser: Browser, path: str, fields: list[tuple[str, str]], name: str
                "Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items())}
     browser.connection.request("POST", path, body=body, headers=headers)
     reply = browser.connection.getresponse()
-    return reply.status, reply.read().decode("utf-8", errors="replace")
+    return reply.status, reply.read().decode("utf-8", errors="replace"), \
+        reply.getheader("Location")
+
+
+def follow_job(browser: Browser, location: str | None, timeout: float = 120) -> str:
+    """The page a redirect leads to; a background job's page is read again until the job has
+    ended (its page stops refreshing itself), at most `timeout` seconds."""
+    if not location:
+        return ""
+    path = urlsplit(location).path
+    deadline = time.monotonic() + timeout
+    while True:
+        page = browser.request("GET", path)
+        if 'http-equiv="refresh"' not in page.text or time.monotonic() > deadline:
+            return page.text
+        time.sleep(0.5)
 
 
 # --- webhooks ------------------------------------------------------------------------------------
@@ -384,6 +470,24 @@ def signed_webhook(base: str, key, events: list[dict]) -> int:  # noqa: ANN001
     return status
 
 
+def twilio_callback(base: str, params: dict[str, str]) -> int:
+    """One status callback, form-encoded and signed as Twilio signs it (X-Twilio-Signature)."""
+    import http.client
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    url = f"{base}/webhooks/twilio"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=120)
+    connection.request("POST", "/webhooks/twilio", body=urlencode(params), headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -395,9 +499,10 @@ def run(sizes: Sizes, admin_url: str, keep: bool) -> int:
     public_key = base64.b64encode(webhook_key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
     fake = FaultySendGrid(rate_limited=0.04, server_error=0.04, latency=0.15)
+    twilio = FaultyTwilio(rate_limited=0.04, server_error=0.04, latency=0.02)
     folder = Path(tempfile.mkdtemp(prefix="barometre-drill-"))
     port = free_port()
-    with fake, fresh_database(admin_url, keep) as database_url:
+    with fake, twilio, fresh_database(admin_url, keep) as database_url:
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("BAROMETRE_", "SENDGRID_", "TWILIO_"))}
         env.update({
@@ -410,29 +515,39 @@ def run(sizes: Sizes, admin_url: str, keep: bool) -> int:
             "SENDGRID_API_KEY": "SG.drill",
             "BAROMETRE_SENDGRID_HOST": fake.url,
             "SENDGRID_WEBHOOK_PUBLIC_KEY": public_key,
+            "BAROMETRE_SMS_BACKEND": "twilio",
+            "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_FROM": TWILIO_FROM,
+            "BAROMETRE_TWILIO_BASE_URL": twilio.url,
+            # SMS at any hour: the drill must pass at night, on Sundays and on holidays.
+            "BAROMETRE_SMS_HOURS": "00:00-24:00",
+            "BAROMETRE_SMS_DAYS": "mon-sun",
+            "BAROMETRE_SMS_HOLIDAYS": "none",
             # Retries after 1, 2, 4… s rather than 30, 60…: the drill's year lasts minutes.
             "BAROMETRE_SEND_BACKOFF_BASE": "1",
             "BAROMETRE_SEND_STALE_AFTER": "20",
         })
         drill = Drill(sizes, folder, env)
         print(f"drill in {folder}, database {database_url.rsplit('/', 1)[1]}, "
-              f"fake SendGrid on {fake.url}, web on :{port}")
+              f"fake SendGrid on {fake.url}, fake Twilio on {twilio.url}, web on :{port}")
         try:
-            play(drill, fake, webhook_key, port)
+            play(drill, fake, twilio, webhook_key, port)
         except Exception as error:  # noqa: BLE001 - reported as a failed check, then the table
             drill.check("the drill ran to its end", False, repr(error)[:300])
         finally:
             drill.stop_all()
         if not any(name == "the drill ran to its end" for name, _, _ in drill.checks):
             drill.check("the drill ran to its end", True, "")
-        scan_logs(drill, fake)
+        scan_logs(drill, fake, twilio)
         status = summary(drill)
     if status == 0 and not keep:
         shutil.rmtree(folder, ignore_errors=True)  # a failed drill keeps its logs to read
     return status
 
 
-def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  # noqa: ANN001
+def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key,  # noqa: ANN001
+         port: int) -> None:
     from sqlalchemy import func, select
 
     from survey.audit import record_event
@@ -460,7 +575,7 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
     with drill.step("campaign: create, plan, draw") as detail:
         drill.barometre("campaigns", "create", SLUG, "--programme", "Baromètre drill",
                         "--year", "2026", "--questionnaire", "nf-relation-client",
-                        "--channel", "email")
+                        "--channel", "email", "--channel", "sms")
         plan = json.loads(drill.barometre(
             "campaigns", "plan", SLUG, "--strata", "segment", "--margin", str(sizes.margin),
             "--response-rate", str(sizes.respondents / sizes.invitations), "--json"))
@@ -479,18 +594,32 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
                      object_id=campaign.id, summary={"reminder_days": []})
         emails = list(db.session.scalars(
             select(Customer.email).join(Invitation, Invitation.customer_id == Customer.id)
-            .where(Invitation.campaign_id == campaign.id, Customer.email.is_not(None))))
+            .where(Invitation.campaign_id == campaign.id, Invitation.channel == "email")
+            .order_by(Invitation.id)))
+        phones = list(db.session.scalars(
+            select(Customer.phone).join(Invitation, Invitation.customer_id == Customer.id)
+            .where(Invitation.campaign_id == campaign.id, Invitation.channel == "sms")
+            .order_by(Invitation.id)))
         rng.shuffle(emails)
-        # Customers who opt out between the draw and the launch (another survey's link).
+        rng.shuffle(phones)
+        # Customers who opt out between the draw and the launch (another survey's link, a STOP).
         for email in emails[:sizes.opted_out_before_launch]:
             add_suppression(db.session, "email", email, "opt_out", "drill", SECRET_KEY,
                             actor="drill")
+        for phone in phones[:sizes.sms_opted_out_before_launch]:
+            add_suppression(db.session, "phone", phone, "opt_out", "drill", SECRET_KEY,
+                            actor="drill")
         fake.bad = set(emails[sizes.opted_out_before_launch:
                               sizes.opted_out_before_launch + sizes.bad_addresses])
+        twilio.bad = set(phones[sizes.sms_opted_out_before_launch:
+                                sizes.sms_opted_out_before_launch + sizes.bad_phones])
         db.session.commit()
     drill.check("the plan drew about the expected sample",
                 abs(sampled - sizes.invitations) <= 0.1 * sizes.invitations,
                 f"{sampled} sampled for ~{sizes.invitations}")
+    drill.check("part of the sample is invited by SMS",
+                len(phones) >= 0.05 * sampled and len(emails) >= 0.8 * sampled,
+                f"{len(emails)} by email, {len(phones)} by SMS (mobile number, no email)")
 
     with drill.step("start gunicorn (2 workers) and two senders"):
         drill.start("web", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
@@ -506,17 +635,19 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
         manager = manager_session(base)
         page = manager.request("GET", "/manage/customers?lang=en")
         began = time.perf_counter()
-        status, html = upload(manager, "/manage/customers",
-                              [("csrf_token", CSRF.search(page.text).group(1)),
-                               ("accept_rejects", "y")],
-                              "file", "customers.csv", customers_file.read_bytes())
+        status, html, location = upload(manager, "/manage/customers",
+                                        [("csrf_token", CSRF.search(page.text).group(1)),
+                                         ("accept_rejects", "y")],
+                                        "file", "customers.csv", customers_file.read_bytes())
         upload_seconds = time.perf_counter() - began
+        if status == 303:  # imported in the background: its job's page tells the outcome
+            html = follow_job(manager, location)
         manager.close()
         detail.append(f"HTTP {status} in {upload_seconds:.1f} s (gunicorn's timeout: 60 s)")
-        said = re.search(r'class="(?:flash flash-|field-error)[^"]*"[^>]*>([^<]+)', html)
+        said = re.search(r'class="(?:flash[^"]*|field-error)"[^>]*>([^<]+)', html)
         detail.append(said.group(1).strip()[:100] if said else "")
     drill.check("the web import of the whole base answers within the server's timeout",
-                status == 200 and upload_seconds < 60 and said is not None
+                status in (200, 303) and upload_seconds < 60 and said is not None
                 and "imported" in said.group(1),
                 f"HTTP {status} after {upload_seconds:.1f} s")
 
@@ -525,12 +656,13 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
         began = time.perf_counter()
         drill.barometre("campaigns", "launch", SLUG)
         killed_at = sampled * 0.4
-        wait_until(lambda: len(fake.accepted) >= killed_at, 300, "40 % of the sample sent",
-                   every=0.05)
+        wait_until(lambda: len(fake.accepted) + len(twilio.accepted) >= killed_at, 300,
+                   "40 % of the sample sent", every=0.05)
         victim = drill.processes["sender-a"]
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait()
-        detail.append(f"sender A killed after {len(fake.accepted)} accepted")
+        detail.append(f"sender A killed after {len(fake.accepted)} emails and "
+                      f"{len(twilio.accepted)} SMS accepted")
         drill.check("/healthz stays 200 with one sender killed", healthz(base)[0] == 200, "")
         drill.start("sender-a", "send", "--worker-id", "drill-a",
                     "--batch-size", str(sizes.batch_size))
@@ -544,17 +676,31 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
 
         wait_until(queue_empty, 300, "every invitation sent or given up")
         seconds = time.perf_counter() - began
-        detail.append(f"{len(fake.accepted)} accepted by the provider in {seconds:.1f} s, "
-                      f"faults {dict(fake.faults)}")
+        detail.append(f"{len(fake.accepted)} emails and {len(twilio.accepted)} SMS accepted "
+                      f"in {seconds:.1f} s, faults SendGrid {dict(fake.faults)}, "
+                      f"Twilio {dict(twilio.faults)}")
 
     links = fake.links()
+    # Every SMS accepted so far is an invitation: reminders are queued later, by the drill.
+    drill.sms_invitations_accepted = list(twilio.accepted)
     with app.app_context():
         invitation_of = dict(db.session.execute(
             select(Message.id, Message.invitation_id).where(Message.sequence == 0)).all())
+        sms_message_of = {number: (message_id, invitation_id, sid)
+                          for message_id, invitation_id, number, sid in db.session.execute(
+                              select(Message.id, Message.invitation_id, Message.to_address,
+                                     Message.provider_id)
+                              .where(Message.sequence == 0, Message.channel == "sms"))}
     by_invitation: dict[int, tuple[int, str, str]] = {}
     for message_id, (link, address) in links.items():
         if message_id in invitation_of:
             by_invitation.setdefault(invitation_of[message_id], (message_id, link, address))
+    sms_sid: dict[int, str] = {}  # invitation → the SMS id the sender recorded
+    for _, number, link in drill.sms_invitations_accepted:
+        if number in sms_message_of:
+            message_id, invitation_id, sid = sms_message_of[number]
+            by_invitation.setdefault(invitation_id, (message_id, link, number))
+            sms_sid[invitation_id] = sid
     invitations = sorted(by_invitation)
     rng.shuffle(invitations)
 
@@ -562,9 +708,17 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
     respondents = invitations[:sizes.respondents]
     leavers = invitations[sizes.respondents:sizes.respondents + sizes.abandoners]
     others = invitations[sizes.respondents + sizes.abandoners:]
-    bounced = others[:len(others) // 50]
-    unsubscribed = others[len(others) // 50: len(others) // 50 + len(others) // 100]
-    delivered = [i for i in invitations if i not in set(bounced) | set(unsubscribed)]
+    email_others = [i for i in others if i not in sms_sid]
+    sms_others = [i for i in others if i in sms_sid]
+    bounced = email_others[:len(email_others) // 50]
+    unsubscribed = email_others[len(email_others) // 50:
+                                len(email_others) // 50 + len(email_others) // 100]
+    delivered = [i for i in invitations
+                 if i not in sms_sid and i not in set(bounced) | set(unsubscribed)]
+    undelivered_sms = sms_others[:max(1, len(sms_others) // 25)]
+    failed_sms = sms_others[len(undelivered_sms):len(undelivered_sms)
+                            + max(1, len(sms_others) // 50)]
+    drill.planted_sms = {"undelivered": len(undelivered_sms), "failed": len(failed_sms)}
 
     # The provider's events arrive while the first customers answer, as in a real launch.
     events = []
@@ -587,6 +741,26 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
 
     webhooks = threading.Thread(target=post_events)
 
+    # Twilio calls back once per SMS and status; error 30003: unreachable handset, 30008: unknown.
+    outcome_of = {**dict.fromkeys(undelivered_sms, ("undelivered", "30003")),
+                  **dict.fromkeys(failed_sms, ("failed", "30008"))}
+    callbacks = []
+    for invitation_id, sid in sms_sid.items():
+        status, error_code = outcome_of.get(invitation_id, ("delivered", ""))
+        params = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status,
+                  "SmsStatus": status, "AccountSid": TWILIO_ACCOUNT, "From": TWILIO_FROM,
+                  "To": by_invitation[invitation_id][2], "ApiVersion": "2010-04-01"}
+        if error_code:
+            params["ErrorCode"] = error_code
+        callbacks.append(params)
+    callback_statuses: list[int] = []
+
+    def post_callbacks() -> None:
+        for params in callbacks + callbacks[:1]:  # the first one twice, as Twilio may retry
+            callback_statuses.append(twilio_callback(base, params))
+
+    status_callbacks = threading.Thread(target=post_callbacks)
+
     # Respondents in two waves around the reminders; some leave and come back in the second.
     resumers = set(respondents[: sizes.respondents // 10])
     doubles = set(respondents[sizes.respondents // 10: sizes.respondents // 10
@@ -596,16 +770,23 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
     first_wave += [(by_invitation[i][1], 1, False) for i in leavers]
     crowd = Crowd()
     with drill.step(f"first wave: {len(first_wave)} customers answering concurrently, "
-                    f"{len(events)} webhook events") as detail:
+                    f"{len(events)} webhook events, {len(callbacks)} SMS status callbacks") \
+            as detail:
         began = time.perf_counter()
         webhooks.start()
+        status_callbacks.start()
         crowd_answers(base, first_wave, sizes.clients, crowd, seed=1)
         detail.append(f"{len(crowd.completed)} complete, {len(crowd.abandoned)} left, "
                       f"{crowd.pages / (time.perf_counter() - began):.0f} pages posted/s")
         webhooks.join()
+        status_callbacks.join()
         detail.append(f"webhooks: {len(statuses)} signed posts (one twice) in "
-                      f"{webhook_seconds[0] if webhook_seconds else float('nan'):.1f} s")
+                      f"{webhook_seconds[0] if webhook_seconds else float('nan'):.1f} s, "
+                      f"{len(callback_statuses)} SMS status callbacks (one twice)")
     drill.check("webhooks accepted", set(statuses) == {200}, str(dict(Counter(statuses))))
+    drill.check("Twilio status callbacks accepted (signed)",
+                callbacks and set(callback_statuses) == {204},
+                str(dict(Counter(callback_statuses))))
 
     with drill.step("reminders (the 7-day delay compressed to none)") as detail:
         with app.app_context():
@@ -614,7 +795,8 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
             record_event(db.session, "drill.reminders", actor="drill", object_type="campaign",
                          object_id=campaign.id, summary={"reminder_days": [0]})
             db.session.commit()
-            queued = schedule_reminders(db.session, secret_key=SECRET_KEY, actor="drill")
+            queued = schedule_reminders(db.session, secret_key=SECRET_KEY, actor="drill",
+                                        window=app.config["SMS_WINDOW"])
             db.session.commit()
         wait_until(queue_empty, 300, "every reminder sent")
         detail.append(f"{queued} reminders queued and sent")
@@ -652,16 +834,20 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
         generated = manager.request("POST", reports, [
             ("csrf_token", CSRF.search(page.text).group(1)), ("lang", "fr")])
         report_seconds = time.perf_counter() - began
+        # Generated in the request (302 to the reports) or in the background (303 to its job).
+        outcome = follow_job(manager, generated.location)
         manager.close()
-        detail.append(f"HTTP {generated.status} in {report_seconds:.1f} s")
+        said = re.search(r"Report \d+ generated|Rapport \d+ généré", outcome)
+        detail.append(f"HTTP {generated.status} in {report_seconds:.1f} s; "
+                      f"{said.group(0) if said else 'no report announced'}")
     drill.check("the web report generation answers within the server's timeout",
-                generated.status in (302, 303) and report_seconds < 60,
+                generated.status in (302, 303) and report_seconds < 60 and said is not None,
                 f"HTTP {generated.status} after {report_seconds:.1f} s")
 
     # --- the checks ---
     with app.app_context():
         campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
-        check_invitations(drill, db.session, campaign, fake)
+        check_invitations(drill, db.session, campaign, fake, twilio)
         complete = db.session.execute(
             select(Response.invitation_id).join(Invitation)
             .where(Invitation.campaign_id == campaign.id, Response.status == "complete")
@@ -682,49 +868,87 @@ def play(drill: Drill, fake: FaultySendGrid, webhook_key, port: int) -> None:  #
     drill.tokens = [link.rsplit("/", 1)[1] for link in crowd.completed]
 
 
-def check_invitations(drill: Drill, session, campaign, fake: FaultySendGrid) -> None:  # noqa: ANN001
+def check_invitations(drill: Drill, session, campaign, fake: FaultySendGrid,  # noqa: ANN001
+                      twilio: FaultyTwilio) -> None:
+    """Per channel: sent = sampled − suppressed − failed, the provider's record agreeing, and
+    no customer invited twice outside the batch in flight when the sender was killed."""
     from sqlalchemy import func, select
 
-    from survey.models import Invitation, Message
+    from survey.models import Invitation, Message, Response
 
-    sampled = session.scalar(select(func.count()).select_from(Invitation).where(
-        Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False)))
-    first = select(Message).where(Message.campaign_id == campaign.id, Message.sequence == 0)
-    messages = session.scalars(first).all()
-    with_message = {m.invitation_id for m in messages}
-    no_message = session.execute(
-        select(Invitation.disposition, func.count()).where(
-            Invitation.campaign_id == campaign.id, Invitation.id.not_in(with_message))
-        .group_by(Invitation.disposition)).all()
-    without = dict(no_message)
-    sent = sum(1 for m in messages if m.sent_at is not None)
-    failed = sum(1 for m in messages if m.state == "failed") + without.get("failed", 0)
-    suppressed = without.get("opted_out", 0) + sum(
-        1 for m in messages if m.state == "cancelled" and "opted out" in (m.last_error or ""))
-    left = sum(1 for m in messages if m.state in ("queued", "sending"))
-    drill.check("invitations sent = sampled − suppressed − failed",
-                sent == sampled - suppressed - failed and left == 0,
-                f"{sent} = {sampled} − {suppressed} − {failed}; {left} left in the queue")
-    drill.check("suppressed and failed as planted",
-                suppressed == drill.sizes.opted_out_before_launch
-                and failed >= drill.sizes.bad_addresses,
-                f"{suppressed} suppressed (planted {drill.sizes.opted_out_before_launch}), "
-                f"{failed} failed ({drill.sizes.bad_addresses} bad addresses)")
-    # The provider's own record: how many times each invitation message was accepted.
-    ids = {m.id for m in messages}
-    accepted = Counter({k: v for k, v in fake.accepted_counts().items() if k and int(k) in ids})
-    twice = {int(k) for k, count in accepted.items() if count > 1}
-    in_flight = {m.id for m in messages if m.possibly_duplicated}
-    addresses = Counter(address for message_id, address in fake.accepted
-                        if message_id and int(message_id) in ids)
-    # Each repeat of an address must be a repeat of the same message, never a second one.
-    same_message = sum(accepted.values()) - len(accepted) == \
-        sum(addresses.values()) - len(addresses)
-    drill.check("no customer invited twice (in-flight batch aside)",
-                twice <= in_flight and same_message,
-                f"{len(twice)} sent twice, all from the batch in flight when the sender "
-                f"was killed ({len(in_flight)} messages re-queued)" if twice <= in_flight else
-                f"{len(twice - in_flight)} sent twice outside any in-flight batch")
+    invitations = session.execute(select(Invitation.id, Invitation.channel,
+                                         Invitation.disposition).where(
+        Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False))).all()
+    first = {m.invitation_id: m for m in session.scalars(
+        select(Message).where(Message.campaign_id == campaign.id, Message.sequence == 0))}
+    complete = set(session.scalars(
+        select(Response.invitation_id).join(Invitation)
+        .where(Invitation.campaign_id == campaign.id, Response.status == "complete")))
+    reminders = dict(session.execute(
+        select(Message.channel, func.count()).where(
+            Message.campaign_id == campaign.id, Message.sequence > 0,
+            Message.sent_at.is_not(None)).group_by(Message.channel)).all())
+    # What each provider accepted, per invitation message: message id (SendGrid's custom
+    # argument) or number (Twilio; one customer per number), counted once per acceptance.
+    accepted = {
+        "email": Counter(int(message_id) for message_id, _ in fake.accepted
+                         if message_id and int(message_id) in {m.id for m in first.values()}),
+        "sms": Counter(number for _, number, _ in drill.sms_invitations_accepted),
+    }
+    planted = {"email": (drill.sizes.opted_out_before_launch, drill.sizes.bad_addresses),
+               "sms": (drill.sizes.sms_opted_out_before_launch, drill.sizes.bad_phones)}
+    faults = {"email": fake.faults, "sms": twilio.faults}
+    for channel in ("email", "sms"):
+        mine = [(i, disposition) for i, c, disposition in invitations if c == channel]
+        messages = [first[i] for i, _ in mine if i in first]
+        without = Counter(disposition for i, disposition in mine if i not in first)
+        sent = sum(1 for m in messages if m.sent_at is not None)
+        failed = sum(1 for m in messages if m.state == "failed" and m.sent_at is None) \
+            + without.get("failed", 0)
+        suppressed = without.get("opted_out", 0) + sum(
+            1 for m in messages if m.state == "cancelled" and "opted out" in (m.last_error or ""))
+        left = sum(1 for m in messages if m.state in ("queued", "sending"))
+        key = (lambda m: m.id) if channel == "email" else (lambda m: m.to_address)
+        in_flight = {key(m) for m in messages if m.possibly_duplicated}
+        twice = {k for k, count in accepted[channel].items() if count > 1}
+        row = {
+            "channel": channel, "sampled": len(mine), "suppressed": suppressed,
+            "failed": failed, "sent": sent, "left": left,
+            "provider accepted": len(accepted[channel]),
+            "sent twice": len(twice), "in flight": len(in_flight),
+            "delivered": sum(1 for m in messages if m.state == "delivered"),
+            "bounced": sum(1 for m in messages if m.state == "bounced"),
+            "failed after sending": sum(1 for m in messages
+                                        if m.state == "failed" and m.sent_at is not None),
+            "reminders": reminders.get(channel, 0),
+            "complete": sum(1 for i, _ in mine if i in complete),
+            "faults": ", ".join(f"{status}×{count}"
+                                for status, count in sorted(faults[channel].items())),
+        }
+        drill.by_channel.append(row)
+        drill.check(f"{channel}: invitations sent = sampled − suppressed − failed",
+                    sent == len(mine) - suppressed - failed and left == 0
+                    and sent == len(accepted[channel]) and sent > 0,
+                    f"{sent} = {len(mine)} − {suppressed} − {failed}; {left} left in the "
+                    f"queue; the provider accepted {len(accepted[channel])}")
+        opted_out_planted, bad_planted = planted[channel]
+        drill.check(f"{channel}: suppressed and failed as planted",
+                    suppressed == opted_out_planted and failed >= bad_planted,
+                    f"{suppressed} suppressed (planted {opted_out_planted}), {failed} failed "
+                    f"({bad_planted} bad {'addresses' if channel == 'email' else 'numbers'})")
+        drill.check(f"{channel}: no customer invited twice (in-flight batch aside)",
+                    twice <= in_flight,
+                    f"{len(twice)} sent twice, all from the batch in flight when the sender "
+                    f"was killed ({len(in_flight)} messages re-queued)" if twice <= in_flight
+                    else f"{len(twice - in_flight)} sent twice outside any in-flight batch")
+    sms = drill.by_channel[-1]
+    drill.check("SMS status callbacks applied to the messages",
+                sms["bounced"] == drill.planted_sms.get("undelivered")
+                and sms["failed after sending"] == drill.planted_sms.get("failed")
+                and sms["delivered"] > 0,
+                f"{sms['delivered']} delivered, {sms['bounced']} undelivered (planted "
+                f"{drill.planted_sms.get('undelivered')}), {sms['failed after sending']} failed "
+                f"after sending (planted {drill.planted_sms.get('failed')})")
 
 
 def check_reminders(drill: Drill, session, campaign) -> None:  # noqa: ANN001
@@ -767,15 +991,16 @@ def check_report(drill: Drill, report_file: Path, report_line: str, export_lines
                 f"n = {n}" if not mismatched else "; ".join(mismatched[:3]))
 
 
-def scan_logs(drill: Drill, fake: FaultySendGrid) -> None:
-    """The structured logs: JSON lines, and no token or address in any of them."""
+def scan_logs(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio) -> None:
+    """The structured logs: JSON lines, and no token, address or phone number in any of them."""
     text = "\n".join(path.read_text(errors="replace") for path in drill.folder.glob("*.log"))
     tokens = drill.tokens
     addresses = {address for _, address in fake.accepted}
+    addresses |= {number for _, number, _ in twilio.accepted} | twilio.bad
     leaked = [t for t in tokens if t in text] + [a for a in addresses if a in text]
     batches = sum(1 for line in text.splitlines() if '"event": "send.batch"' in line)
     requests = sum(1 for line in text.splitlines() if '"event": "request"' in line)
-    drill.check("logs: one JSON line per request and batch, no token, no address",
+    drill.check("logs: one JSON line per request and batch, no token, address or number",
                 not leaked and batches > 0 and requests > 0,
                 f"{requests} request lines, {batches} batch lines, {len(leaked)} leaks")
 
@@ -802,6 +1027,14 @@ def summary(drill: Drill) -> int:
     for name, seconds, detail in drill.steps:
         print(f"{name:<{width}}{seconds:>8.1f} s  {detail}")
     print(f"{'total':<{width}}{total:>8.1f} s")
+    if drill.by_channel:
+        print("\n== drill: invitations by channel (sent = sampled − suppressed − failed)")
+        columns = [name for name in drill.by_channel[0] if name != "left"]
+        widths = {name: max(len(name), *(len(str(row[name])) for row in drill.by_channel))
+                  for name in columns}
+        print("  ".join(f"{name:>{widths[name]}}" for name in columns))
+        for row in drill.by_channel:
+            print("  ".join(f"{row[name]!s:>{widths[name]}}" for name in columns))
     print("\n== drill: checks")
     for name, ok, detail in drill.checks:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
