@@ -1,11 +1,16 @@
-"""A centre manager's whole year in the browser, from the home page, without the command line.
+"""A centre manager's whole year in the browser, on the demo, from the home page, without the
+command line.
 
-Headless Chromium drives a real server: sign in, create the campaign (and preview the
-questionnaire in both languages), import the customer file, plan with the expected precision,
-draw, preview the messages, launch, let the sender deliver, answer as three customers through
-their links, follow fieldwork and the follow-ups, close, generate the report and export the data.
+The demo (`seed_demo`, with a smaller customer base) holds last year's closed campaign and this
+year's open one. Headless Chromium drives a real server: the demo's account signs in, sees the
+demo's campaigns, creates next year's wave of the same programme (and previews the questionnaire
+in both languages), imports this year's export of the customer base, plans with the expected
+precision, draws, previews the messages, launches, lets the sender deliver, answers as three
+customers through their links, follows fieldwork and the follow-ups, closes, generates the
+report (with the demo's earlier years as its trend) and exports the data.
 Each step is photographed into `test-output/journey/` and checked with axe-core (WCAG 2.1 AA);
-any violation fails the test.
+any violation fails the test. Every wait is bounded (Playwright's timeouts, below, and
+`AXE_SECONDS` for axe-core), so that a stuck browser fails the test instead of hanging it.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from survey import PROJECT_ROOT
-from survey.auth.operations import create_user
+from survey.demo import DEMO_ADMIN, DEMO_PROGRAMME, DEMO_SEED, seed_demo
 from survey.extensions import db
 from survey.frame.synthetic import synthetic_customer_csv
+from survey.models import Campaign, Message
 from tests.browser.test_respond_accessibility import (
     CHROMIUM,
     assert_accessible,
@@ -33,18 +40,27 @@ from tests.respond.helpers import PAGES
 pytestmark = [pytest.mark.browser]
 
 SHOTS = PROJECT_ROOT / "test-output" / "journey"
-EMAIL = "manager@centre.example"
-PASSWORD = "a-long-password-for-the-manager"
-SLUG = "barometre-2026"
+DEMO_CUSTOMERS = 1200  # the demo's 6,000 would only make the test slower
+NEW_CUSTOMERS = 200  # this year's export of the base: the demo's customers, updated, and these
+ACTION_MS = 30_000  # clicks, fills, waits for an element
+NAVIGATION_MS = 60_000  # page loads (the report carries its charts' library: 4 MB)
+JOB_MS = 120_000  # an import or a report, when they run in the background
 
 
 @pytest.fixture
-def server(app) -> Iterator[str]:
+def demo(app) -> dict[str, object]:
+    """The demo seeded into the test database: its admin's password and its campaigns' year."""
+    with app.app_context():
+        lines = seed_demo(customers=DEMO_CUSTOMERS)
+        years = sorted(db.session.scalars(select(Campaign.year)))
+    password = next(line.rsplit(": ", 1)[1] for line in lines if "password" in line)
+    return {"password": password, "year": years[-1]}
+
+
+@pytest.fixture
+def server(app, demo) -> Iterator[str]:
     # The real protection a browser meets: CSRF tokens in every form.
     app.config["WTF_CSRF_ENABLED"] = True
-    with app.app_context():
-        create_user(db.session, EMAIL, "manager", PASSWORD, actor="test")
-        db.session.commit()
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -72,9 +88,11 @@ class Journey:
         self.page.get_by_role("link", name=link_text, exact=True).first.click()
 
 
-def outbox_links(instance: Path) -> list[str]:
+def outbox_links(instance: Path, message_ids: list[int]) -> list[str]:
+    """The personal links of these email messages, as the outbox wrote them (one file each)."""
     links = []
-    for message in sorted((instance / "outbox").glob("*-email.eml")):
+    for message_id in message_ids:
+        message = instance / "outbox" / f"{message_id:08d}-email.eml"
         found = re.search(r"/r/[A-Za-z0-9_\-]+", message.read_text(encoding="utf-8",
                                                                      errors="replace"))
         if found:
@@ -82,26 +100,44 @@ def outbox_links(instance: Path) -> list[str]:
     return links
 
 
+def wait_for_text(page, pattern: str) -> None:
+    """Wait, at most JOB_MS, for text that an import or a report shows when done: on the same
+    page, or on a background job's page that reloads itself until the work has ended."""
+    page.get_by_text(re.compile(pattern)).first.wait_for(timeout=JOB_MS)
+    page.wait_for_load_state("load", timeout=NAVIGATION_MS)
+
+
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed")
-def test_a_manager_runs_the_whole_campaign_from_the_browser(app, server, browser, tmp_path):  # noqa: F811
+def test_a_manager_runs_the_whole_year_on_the_demo(app, demo, server, browser, tmp_path):  # noqa: F811
+    year = demo["year"] + 1  # next year's wave, after the demo's two
+    slug = f"barometre-{year}"
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
     page = context.new_page()
     journey = Journey(page)
 
-    # Home, then sign in.
+    # Home, then sign in with the demo's account.
     page.goto(f"{server}/?lang=en")
     journey.check("home")
     journey.follow("Log in")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
+    page.fill("#email", DEMO_ADMIN)
+    page.fill("#password", demo["password"])
     journey.check("login")
     page.click("button[type=submit]")
+    # The demo's campaigns: last year's closed one (with its report), this year's open one.
+    for demo_year in (year - 2, year - 1):
+        assert page.get_by_role("link", name=f"barometre-{demo_year}", exact=True).count() == 1
     journey.check("home-signed-in")
+    journey.follow(f"barometre-{year - 1}")
+    journey.check("demo-campaign-open")
+    page.goto(f"{server}/")
 
-    # A campaign of a programme, its questionnaire chosen from the library and previewed.
+    # Next year's campaign of the same programme, its questionnaire previewed.
     journey.follow("Manage campaigns")
-    page.fill("#slug", SLUG)
-    page.fill("#programme", "Baromètre satisfaction Service Client")
+    page.fill("#slug", slug)
+    page.fill("#programme", DEMO_PROGRAMME)
+    page.fill("#year", str(year))
     page.select_option("#questionnaire", "nf-relation-client")
     journey.check("campaigns")
     # The questionnaire's pages in both languages, before choosing it.
@@ -109,24 +145,28 @@ def test_a_manager_runs_the_whole_campaign_from_the_browser(app, server, browser
     assert "/manage/questionnaires/nf-relation-client" in page.url
     journey.check("questionnaire-preview")
     page.go_back()
-    page.fill("#slug", SLUG)
-    page.fill("#programme", "Baromètre satisfaction Service Client")
+    page.fill("#slug", slug)
+    page.fill("#programme", DEMO_PROGRAMME)
+    page.fill("#year", str(year))
+    page.check('input[name="channels"][value="sms"]')
     page.get_by_role("button", name="Create the campaign").click()
-    assert page.url.endswith(f"/manage/campaigns/{SLUG}")
+    assert page.url.endswith(f"/manage/campaigns/{slug}")
     journey.check("campaign-created")
 
-    # The customer base.
+    # This year's export of the customer base: the demo's customers, updated, and new ones.
     customers = tmp_path / "clients.csv"
-    customers.write_bytes(synthetic_customer_csv(800))
+    customers.write_bytes(synthetic_customer_csv(DEMO_CUSTOMERS + NEW_CUSTOMERS,
+                                                 seed=DEMO_SEED + 1))
     journey.follow("Import or update the customer base")
+    assert str(DEMO_CUSTOMERS) in page.content().replace(",", "").replace("\u202f", "")
     page.set_input_files("#file", str(customers))
     journey.check("customers")
     page.get_by_role("button", name="Import").click()
-    assert "800" in page.content()
+    wait_for_text(page, rf"Customers imported: {NEW_CUSTOMERS} created, \d+ updated")
     journey.check("customers-imported")
 
     # Plan, then draw.
-    page.goto(f"{server}/manage/campaigns/{SLUG}")
+    page.goto(f"{server}/manage/campaigns/{slug}")
     journey.follow("Plan the sample")
     page.fill("#strata", "segment")
     page.fill("#margin", "0.1")
@@ -140,7 +180,7 @@ def test_a_manager_runs_the_whole_campaign_from_the_browser(app, server, browser
     journey.check("drawn")
 
     # Preview the messages, then launch.
-    page.goto(f"{server}/manage/campaigns/{SLUG}")
+    page.goto(f"{server}/manage/campaigns/{slug}")
     journey.follow("Launch")
     journey.check("messages")
     page.get_by_role("button", name="Launch the campaign").click()
@@ -153,9 +193,14 @@ def test_a_manager_runs_the_whole_campaign_from_the_browser(app, server, browser
         stats = Sender(app, worker_id="journey", settings=SenderSettings(idle_sleep=0,
                                                                          sms_window=False)
                        ).run(once=True)
-    assert stats.sent > 0
-    links = outbox_links(Path(app.instance_path))
-    assert len(links) == stats.sent
+        # The demo's own campaign may get reminders in the same run: only this one's links.
+        invited = list(db.session.scalars(
+            select(Message.id).join(Campaign, Message.campaign_id == Campaign.id)
+            .where(Campaign.slug == slug, Message.channel == "email", Message.sequence == 0,
+                   Message.sent_at.is_not(None)).order_by(Message.id)))
+    assert stats.sent >= len(invited) > 3
+    links = outbox_links(Path(app.instance_path), invited)
+    assert len(links) == len(invited)
     customer = context.new_page()
     for link in links[:3]:
         customer.goto(f"{server}{link}")
@@ -166,11 +211,11 @@ def test_a_manager_runs_the_whole_campaign_from_the_browser(app, server, browser
     customer.close()
 
     # Fieldwork and follow-ups.
-    page.goto(f"{server}/manage/campaigns/{SLUG}")
+    page.goto(f"{server}/manage/campaigns/{slug}")
     journey.check("campaign-open")
     journey.follow("Follow fieldwork")
     journey.check("fieldwork")
-    page.goto(f"{server}/manage/campaigns/{SLUG}/follow-ups")
+    page.goto(f"{server}/manage/campaigns/{slug}/follow-ups")
     journey.check("follow-ups")
     # Each of the three asked to be called back: the manager takes the first one.
     page.locator("table a").first.click()
@@ -181,25 +226,27 @@ def test_a_manager_runs_the_whole_campaign_from_the_browser(app, server, browser
     journey.check("follow-up-saved")
 
     # The same pages in French.
-    page.goto(f"{server}/manage/campaigns/{SLUG}?lang=fr")
+    page.goto(f"{server}/manage/campaigns/{slug}?lang=fr")
     assert "Étape suivante" in page.content() or "Prochaine étape" in page.content()
     journey.check("campaign-fr")
-    page.goto(f"{server}/manage/campaigns/{SLUG}/status?lang=en")
+    page.goto(f"{server}/manage/campaigns/{slug}/status?lang=en")
 
     # Close, report, export.
     page.get_by_role("button", name="Close fieldwork").click()
     journey.check("closed")
-    page.goto(f"{server}/manage/campaigns/{SLUG}")
+    page.goto(f"{server}/manage/campaigns/{slug}")
     journey.follow("Report")
     journey.check("reports")
     page.get_by_role("button", name="Generate the report").click()
+    wait_for_text(page, r"Report \d+ generated")
     journey.check("report-generated")
+    page.goto(f"{server}/manage/campaigns/{slug}/reports")
     page.get_by_role("link", name="Read", exact=True).first.click()
     page.wait_for_load_state("load")  # the report carries its charts' library: 4 MB
     assert page.locator("h1").count() == 1
     journey.check("report")
     page.go_back()
-    with page.expect_download() as download:
+    with page.expect_download(timeout=NAVIGATION_MS) as download:
         page.get_by_role("link", name="CSV", exact=True).click()
     saved = tmp_path / "export.csv"
     download.value.save_as(saved)

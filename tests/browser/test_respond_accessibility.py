@@ -57,11 +57,24 @@ def browser():
         chromium.close()
 
 
+# page.evaluate has no timeout of its own: axe-core's run is raced against this bound, so that
+# a page that never lets axe finish fails the test instead of hanging it.
+AXE_SECONDS = 60
+
+
 def assert_accessible(page, what: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options=AXE_OPTIONS)
-    violations = results.response["violations"]
+    page.evaluate(Axe().axe_script)
+    response = page.evaluate(
+        """([options, seconds]) => Promise.race([
+            axe.run(document, options),
+            new Promise((_, reject) => setTimeout(
+                () => reject(new Error(`axe-core took more than ${seconds} s`)), seconds * 1000)),
+        ])""",
+        [AXE_OPTIONS, AXE_SECONDS],
+    )
+    violations = response["violations"]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(node["target"]) for node in v["nodes"][:5])
