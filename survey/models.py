@@ -125,6 +125,23 @@ class FollowUpStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class JobKind(enum.StrEnum):
+    """What a background job does; each kind has its task in `survey.jobs.tasks`."""
+
+    CUSTOMER_IMPORT = "customer_import"
+    REPORT = "report"
+
+
+class JobState(enum.StrEnum):
+    """The stored lifecycle of a job; `survey.jobs.operations.job_state` adds what a stale
+    heartbeat means (a job whose process died is failed, not running forever)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class User(db.Model):
     __tablename__ = "user"
     __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
@@ -487,3 +504,44 @@ class WorkerHeartbeat(db.Model):
 
     worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(db.Model):
+    """A long operation (customer import, report generation) run in the background.
+
+    The request that starts it returns at once; the job's thread commits its progress in short
+    transactions of its own so that the job's page can show it, and beats a heartbeat so that a
+    job whose process died is seen as failed. Parameters, result and error hold no personal data
+    beyond the masked rejects an import already records.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint(_in("kind", JobKind), name="kind"),
+        CheckConstraint(_in("state", JobState), name="state"),
+        CheckConstraint("done >= 0 AND (total IS NULL OR total >= 0)", name="progress"),
+        CheckConstraint(
+            "(state IN ('succeeded', 'failed')) = (finished_at IS NOT NULL)",
+            name="finished_at_iff_finished",
+        ),
+        Index("ix_job_kind_state", "kind", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # Null for an import: the customer base is shared by every campaign.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    state: Mapped[str] = mapped_column(String(10), default=JobState.QUEUED.value)
+    stage: Mapped[str | None] = mapped_column(String(30))  # a key of the task's stages
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int | None] = mapped_column(Integer)  # None while unknown
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign | None] = relationship()

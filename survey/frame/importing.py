@@ -51,7 +51,7 @@ from survey.frame.contacts import (
     normalise_email,
     normalise_phone,
 )
-from survey.frame.reading import FileFormatError, Table, header_key, read_table
+from survey.frame.reading import XLSX_MAGIC, FileFormatError, Table, header_key, read_table
 from survey.models import Customer, CustomerImport, utcnow
 
 FIELDS = ("external_id", "email", "phone", "name", "language", "last_contact_on")
@@ -86,6 +86,11 @@ LANGUAGES = {
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
 _FRENCH_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: .*)?")
+
+
+#: What `import_customers` does in turn, as reported to its `on_stage` callback: check every
+#: row of the file, compare the valid ones with the base, write (unless refused or a dry run).
+IMPORT_STAGES = ("checking", "comparing", "writing")
 
 
 class CustomerFileError(ValueError):
@@ -305,10 +310,21 @@ def _language(raw: str) -> str | None:
 _LANGUAGE_OF = {"": "fr", "fr": "fr", "en": "en", "FR": "fr", "EN": "en"}
 
 
-def validate_rows(table: Table, mapping: ColumnMapping, today: date) -> _Validation:
+#: How often `validate_rows` reports the rows it has checked: rarely enough that the report
+#: costs nothing next to the rows' checks, often enough for a progress bar (a second or less).
+ROWS_PER_PROGRESS = 10_000
+
+
+def validate_rows(
+    table: Table,
+    mapping: ColumnMapping,
+    today: date,
+    on_rows: Callable[[int], None] | None = None,
+) -> _Validation:
     """Check and normalise every row, in one pass; the valid rows and one `Reject` per problem.
 
-    Duplicates are decided here too, in file order: the first valid row wins.
+    Duplicates are decided here too, in file order: the first valid row wins. `on_rows`, when
+    given, is called with the number of rows read so far every `ROWS_PER_PROGRESS` rows.
     """
     width = len(table.headers)
     position = {header: index for index, header in enumerate(table.headers)}
@@ -325,8 +341,12 @@ def validate_rows(table: Table, mapping: ColumnMapping, today: date) -> _Validat
     rejects: list[Reject] = []
     total = 0
 
+    next_report = ROWS_PER_PROGRESS if on_rows is not None else -1
     for line, cells in table.rows:
         total += 1
+        if total == next_report:
+            on_rows(total)  # type: ignore[misc]  # set whenever next_report can be reached
+            next_report += ROWS_PER_PROGRESS
         if len(cells) != width:
             if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
                 cells = cells[:width]  # trailing separators, as some exports write
@@ -459,6 +479,8 @@ def import_customers(
     accept_rejects: bool = False,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Validate the file and, unless refused or a dry run, create and update its customers.
 
@@ -466,13 +488,20 @@ def import_customers(
     as a whole cannot be read or mapped. Writes nothing when `dry_run`, or when rows are
     rejected and `accept_rejects` is false; otherwise writes everything in the caller's
     transaction, which commits once.
+
+    Three optional callbacks follow the work: `progress` receives sentences for a person
+    (the command line prints them), `on_rows` the number of rows checked so far (see
+    `validate_rows`), `on_stage` each of `IMPORT_STAGES` as it begins (a background job shows
+    them).
     """
     say = progress or (lambda message: None)
+    stage = on_stage or (lambda name: None)
     sha256 = hashlib.sha256(data).hexdigest()
     try:
+        stage("checking")
         table = read_table(data, filename)
         mapping = default_mapping(table.headers, columns, attributes)
-        validation = validate_rows(table, mapping, today or date.today())
+        validation = validate_rows(table, mapping, today or date.today(), on_rows)
     except FileFormatError as exc:
         raise CustomerFileError(f"{filename}: {exc}") from exc
     file_format, encoding, delimiter = table.file_format, table.encoding, table.delimiter
@@ -480,6 +509,7 @@ def import_customers(
     if validation.rows_total == 0:
         raise CustomerFileError(f"{filename}: the file has a header line but no customer rows")
     say(f"read and checked {validation.rows_total} rows")
+    stage("comparing")
     if session.get_bind().dialect.name == "postgresql":
         # One import at a time: the base an import checks against is the one it writes to.
         session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
@@ -509,6 +539,7 @@ def import_customers(
         return report
 
     say("writing")
+    stage("writing")
     customer_import = CustomerImport(
         filename=report.filename,
         sha256=sha256,
@@ -624,6 +655,38 @@ def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[st
                  touches)
     say("recorded which customers the import touched")
     session.expire_all()
+
+
+def check_customer_file(
+    data: bytes,
+    filename: str,
+    columns: Mapping[str, str] | None = None,
+    attributes: Sequence[str] | None = None,
+) -> ColumnMapping:
+    """Read the file's header and map its columns, without checking rows.
+
+    What a web page asks before it queues the import in the background, so that a file that is
+    not a table, or lacks the columns it needs, is refused at once next to the field. Raises
+    `CustomerFileError` with the reason.
+    """
+    try:
+        table = read_table(data, filename)
+    except FileFormatError as exc:
+        raise CustomerFileError(f"{filename}: {exc}") from exc
+    return default_mapping(table.headers, columns, attributes)
+
+
+def estimated_rows(data: bytes) -> int | None:
+    """The number of data rows of a CSV file, counted as its lines less the header, or None
+    when it cannot be told cheaply (XLSX, a file without line feeds).
+
+    For a progress bar only: blank lines and quoted line breaks make it a little off, which the
+    final count corrects.
+    """
+    if data.startswith(XLSX_MAGIC):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return lines - 1 if lines > 1 else None
 
 
 def last_import(session: Session) -> CustomerImport | None:

@@ -15,11 +15,15 @@ from survey.extensions import db
 from survey.frame.forms import DrawForm, ImportForm, PlanForm
 from survey.frame.importing import (
     CustomerFileError,
+    check_customer_file,
     customer_count,
-    import_customers,
     last_import,
 )
 from survey.frame.sampling import SamplingError, draw_sample, known_variables, plan_campaign
+from survey.jobs.operations import JobError, active_jobs, queue_job
+from survey.jobs.runner import runner_for
+from survey.jobs.tasks import customer_import_work
+from survey.models import JobKind
 
 blueprint = Blueprint("frame", __name__, url_prefix="/manage")
 
@@ -30,13 +34,15 @@ REJECTS_SHOWN = 1000
 
 @blueprint.route("/customers", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
-def customers() -> str:
+def customers() -> str | Response:
+    """The import form; a valid file is imported in the background, followed on its job's page."""
     form = ImportForm()
-    report = None
+    runner = runner_for(current_app)
     if form.validate_on_submit():
         upload = form.file.data
         # Processed in memory: the upload is never written under a name the user chose.
         data = upload.read(MAX_UPLOAD_BYTES + 1)
+        filename = upload.filename or "upload"
         if len(data) > MAX_UPLOAD_BYTES:
             form.file.errors.append(
                 _("The file is larger than %(size)d MB: import it with the command line.",
@@ -44,31 +50,36 @@ def customers() -> str:
             )
         else:
             try:
-                report = import_customers(
-                    db.session,
-                    data,
-                    upload.filename or "upload",
-                    actor=actor_label(),
-                    actor_id=current_user.id,
-                    dry_run=form.dry_run.data,
-                    accept_rejects=form.accept_rejects.data,
-                )
+                check_customer_file(data, filename)
+                job = queue_job(
+                    db.session, JobKind.CUSTOMER_IMPORT, actor=actor_label(),
+                    user_id=current_user.id, exclusive=True,
+                    parameters={"dry_run": form.dry_run.data,
+                                "accept_rejects": form.accept_rejects.data},
+                    is_running_here=runner.is_running_here, stale_after=runner.stale_after,
+                )  # fmt: skip
             except CustomerFileError as exc:
+                db.session.rollback()
                 form.file.errors.append(str(exc))
+            except JobError:
+                db.session.rollback()
+                form.file.errors.append(_("Another import is in progress: wait for it to "
+                                          "finish, then import this file."))
             else:
-                if report.imported:
-                    db.session.commit()
-                    flash(_("Customers imported: %(created)d created, %(updated)d updated.",
-                            created=report.rows_created, updated=report.rows_updated), "success")
-                else:
-                    db.session.rollback()
+                db.session.commit()
+                runner.submit(job.id, customer_import_work(
+                    data, filename, actor=actor_label(), actor_id=current_user.id,
+                    dry_run=form.dry_run.data, accept_rejects=form.accept_rejects.data,
+                ))  # fmt: skip
+                return redirect(url_for("jobs.job", job_id=job.id), 303)
     return render_template(
         "frame/customers.html",
         form=form,
-        report=report,
         last=last_import(db.session),
         count=customer_count(db.session),
         rejects_shown=REJECTS_SHOWN,
+        running=active_jobs(db.session, JobKind.CUSTOMER_IMPORT, stale_after=runner.stale_after,
+                            is_running_here=runner.is_running_here),
     )
 
 

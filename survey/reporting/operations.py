@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -138,6 +139,27 @@ class GeneratedReport:
     html: str
 
 
+#: What generating a report does in turn, as reported to its `progress` callback.
+REPORT_STAGES = ("loading", "estimating", "charts", "rendering", "saving")
+
+
+def check_report_language(lang: str) -> str:
+    if lang not in ("fr", "en"):
+        raise ReportError(f"the report is written in 'fr' or 'en', not {lang!r}")
+    return lang
+
+
+def report_html(
+    inputs: ReportInputs, lang: str, progress: Callable[[str], None] | None = None
+) -> str:
+    """Compute and render the report of `inputs`: no database, so a job may run it outside any
+    transaction. Raises `ReportError` when the data cannot be analysed."""
+    try:
+        return build_report_html(inputs, lang, progress)
+    except AnalysisInputError as error:
+        raise ReportError(f"campaign {inputs.campaign.slug!r}: {error}") from error
+
+
 def generate_report(
     session: Session,
     campaign: Campaign,
@@ -146,15 +168,36 @@ def generate_report(
     instance_path: str | Path,
     actor: str,
     actor_id: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> GeneratedReport:
-    """Build the report, store it under ``<instance>/reports/<id>.html`` with a Report row."""
-    if lang not in ("fr", "en"):
-        raise ReportError(f"the report is written in 'fr' or 'en', not {lang!r}")
+    """Build the report, store it under ``<instance>/reports/<id>.html`` with a Report row.
+
+    `progress`, when given, receives each of `REPORT_STAGES` as it begins.
+    """
+    say = progress or (lambda stage: None)
+    check_report_language(lang)
+    say("loading")
     inputs = report_inputs(session, campaign)
-    try:
-        html = build_report_html(inputs, lang)
-    except AnalysisInputError as error:
-        raise ReportError(f"campaign {campaign.slug!r}: {error}") from error
+    html = report_html(inputs, lang, say)
+    say("saving")
+    return store_report(
+        session, campaign, inputs, html, lang=lang, instance_path=instance_path, actor=actor,
+        actor_id=actor_id,
+    )  # fmt: skip
+
+
+def store_report(
+    session: Session,
+    campaign: Campaign,
+    inputs: ReportInputs,
+    html: str,
+    *,
+    lang: str,
+    instance_path: str | Path,
+    actor: str,
+    actor_id: int | None = None,
+) -> GeneratedReport:
+    """Write the rendered report's file and its Report row, and record the event."""
     content = html.encode("utf-8")
     report = Report(
         campaign_id=campaign.id,

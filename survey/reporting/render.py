@@ -8,7 +8,7 @@ report can be built without a web request or a database.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -76,8 +76,12 @@ def indicator_scale(kind: str) -> float:
     return 100.0 if kind == "proportion" else 1.0
 
 
-def render_report(data: Mapping[str, Any], lang: str) -> str:
-    """The HTML document of `compute_report`'s result, in `lang`."""
+def render_report(
+    data: Mapping[str, Any], lang: str, progress: Callable[[str], None] | None = None
+) -> str:
+    """The HTML document of `compute_report`'s result, in `lang`; `progress` receives "charts"
+    and "rendering" as each begins."""
+    say = progress or (lambda stage: None)
     t = translator(lang)
     numbers = Numbers(lang)
     questionnaire = data["annex"]["questionnaire"]
@@ -103,12 +107,14 @@ def render_report(data: Mapping[str, Any], lang: str) -> str:
         text = t(key)
         return variable if text == key else text
 
+    say("charts")
     built = {
         "distribution": _distribution_charts(data, t, lang),
         "domains": _domain_charts(data, t, labels, scaled, variable_label),
         "trend": _trend_chart(data, t, labels, scaled),
         "drivers": _drivers_chart(data, t),
     }
+    say("rendering")
     template = environment().get_template("report/report.html")
     return template.render(
         lang=lang,
@@ -232,7 +238,14 @@ def _drivers_chart(data, t) -> Markup | None:
     )  # fmt: skip
 
 
-def build_report_html(inputs: Any, lang: str) -> str:
-    """Compute and render: the report of `inputs` (a `ReportInputs`) in `lang`."""
+def build_report_html(
+    inputs: Any, lang: str, progress: Callable[[str], None] | None = None
+) -> str:
+    """Compute and render: the report of `inputs` (a `ReportInputs`) in `lang`.
+
+    `progress` receives "estimating", then `render_report`'s "charts" and "rendering".
+    """
+    if progress is not None:
+        progress("estimating")
     data = compute_report(inputs)
-    return render_report(data, lang)
+    return render_report(data, lang, progress)

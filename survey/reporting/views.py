@@ -30,7 +30,10 @@ from wtforms.validators import Length, Optional
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
 from survey.extensions import db
-from survey.models import Campaign, FollowUp, Report, User
+from survey.jobs.operations import active_jobs, queue_job
+from survey.jobs.runner import runner_for
+from survey.jobs.tasks import report_work
+from survey.models import Campaign, FollowUp, JobKind, Report, User
 from survey.reporting.dataset import load_questionnaire
 from survey.reporting.exports import EXPORT_FORMATS
 from survey.reporting.fieldwork import (
@@ -43,7 +46,6 @@ from survey.reporting.fieldwork import (
 from survey.reporting.operations import (
     ReportError,
     export_campaign,
-    generate_report,
     stored_report_path,
 )
 
@@ -90,28 +92,31 @@ def _campaign(slug: str) -> Campaign:
 def reports(slug: str) -> str | WerkzeugResponse:
     campaign = _campaign(slug)
     form = GenerateForm()
+    runner = runner_for(current_app)
     if form.validate_on_submit():
         if current_user.role not in MANAGERS:
             abort(403)
-        try:
-            generated = generate_report(
-                db.session, campaign, lang=form.lang.data or "fr",
-                instance_path=current_app.instance_path, actor=actor_label(),
-                actor_id=current_user.id,
-            )  # fmt: skip
-        except ReportError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Report %(id)s generated.", id=generated.report.id), "status")
-            return redirect(url_for(".reports", slug=slug))
+        # Generated in the background: a large campaign takes longer than a proxy waits.
+        lang = form.lang.data or "fr"
+        job = queue_job(
+            db.session, JobKind.REPORT, actor=actor_label(), user_id=current_user.id,
+            campaign_id=campaign.id, parameters={"lang": lang},
+            is_running_here=runner.is_running_here, stale_after=runner.stale_after,
+        )  # fmt: skip
+        db.session.commit()
+        runner.submit(job.id, report_work(
+            campaign.id, lang=lang, instance_path=current_app.instance_path,
+            actor=actor_label(), actor_id=current_user.id,
+        ))  # fmt: skip
+        return redirect(url_for("jobs.job", job_id=job.id), 303)
     stored = db.session.scalars(
         select(Report).where(Report.campaign_id == campaign.id).order_by(Report.id.desc())
     ).all()
+    running = active_jobs(db.session, JobKind.REPORT, campaign_id=campaign.id,
+                          is_running_here=runner.is_running_here, stale_after=runner.stale_after)
     return render_template(
         "reporting/reports.html", campaign=campaign, reports=stored, form=form,
-        formats=EXPORT_FORMATS,
+        formats=EXPORT_FORMATS, running=running,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from survey.auth.operations import create_user
 from survey.extensions import db
 from survey.models import Campaign, Customer, Invitation
+from tests.conftest import wait_for_jobs
 from tests.frame.conftest import HEADER, csv_bytes
 from tests.survey.factories import make_campaign, make_customer
 
@@ -23,9 +24,15 @@ def log_in(app, client, role: str) -> None:
 
 
 def upload(client, data: bytes, **fields):
+    """Post the file; a valid one is imported in the background: wait, then show its job page."""
     form = {"file": (io.BytesIO(data), "base.csv"), **fields}
-    return client.post("/manage/customers?lang=en", data=form,
-                       content_type="multipart/form-data")
+    posted = client.post("/manage/customers?lang=en", data=form,
+                         content_type="multipart/form-data")
+    if posted.status_code != 303:
+        return posted
+    assert "/manage/jobs/" in posted.headers["Location"]
+    wait_for_jobs(client.application)
+    return client.get(posted.headers["Location"] + "?lang=en")
 
 
 def test_a_manager_imports_a_file_and_sees_its_report(app, client) -> None:

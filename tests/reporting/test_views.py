@@ -12,6 +12,7 @@ from survey.campaigns.operations import create_campaign
 from survey.extensions import db
 from survey.models import AuditEvent, FollowUp, Report
 from survey.reporting.synthetic import seed_synthetic_responses
+from tests.conftest import wait_for_jobs
 
 PASSWORD = "a-long-password-123"
 
@@ -36,10 +37,18 @@ def login(client, role):
     assert response.status_code in (302, 303)
 
 
+def generate(client, slug, lang):
+    """Ask for a report: it is generated in the background; wait for its job to end."""
+    response = client.post(f"/manage/campaigns/{slug}/reports", data={"lang": lang})
+    assert response.status_code == 303 and "/manage/jobs/" in response.headers["Location"]
+    wait_for_jobs(client.application)
+    return client.get(response.headers["Location"] + "?lang=en")
+
+
 def test_generate_then_serve_the_stored_report_unchanged(app, client, campaign_slug):
     login(client, "manager")
-    response = client.post(f"/manage/campaigns/{campaign_slug}/reports", data={"lang": "en"})
-    assert response.status_code == 302
+    job_page = generate(client, campaign_slug, "en")
+    assert "Report 1 generated." in job_page.text and "Read the report" in job_page.text
     with app.app_context():
         report = db.session.scalars(select(Report)).one()
         stored = Path(app.instance_path) / "reports" / f"{report.id}.html"
@@ -58,7 +67,7 @@ def test_generate_then_serve_the_stored_report_unchanged(app, client, campaign_s
 
 def test_a_changed_report_file_is_not_served(app, client, campaign_slug):
     login(client, "manager")
-    client.post(f"/manage/campaigns/{campaign_slug}/reports", data={"lang": "fr"})
+    generate(client, campaign_slug, "fr")
     with app.app_context():
         report = db.session.scalars(select(Report)).one()
     path = f"{app.instance_path}/reports/{report.id}.html"

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from survey import create_app
 from survey.extensions import db
-from survey.models import Campaign, Customer, FollowUp, Report
+from survey.jobs.operations import finish_job, mark_running, queue_job
+from survey.models import Campaign, Customer, FollowUp, JobKind, Report
 from tests.conftest import empty_all_tables
 from tests.trust.helpers import make_user
 
@@ -30,6 +31,7 @@ class Seeded:
     follow_up_id: int  # a follow-up of the open campaign
     token: str  # the test link's token (open campaign)
     outbox_file: str
+    report_job_id: int  # a finished report job of the open campaign
     users: dict[str, int] = field(default_factory=dict)
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
@@ -61,10 +63,16 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         follow_up_id = db.session.scalars(select(FollowUp.id).where(
             FollowUp.campaign_id == open_campaign.id).order_by(FollowUp.id)).first()
         customers = db.session.execute(select(Customer.email, Customer.phone, Customer.name)).all()
+        job = queue_job(db.session, JobKind.REPORT, actor="test", user_id=None,
+                        campaign_id=open_campaign.id, parameters={"lang": "fr"})
+        mark_running(db.session, job.id)
+        finish_job(db.session, job.id, result={"report_id": report_id, "lang": "fr"})
+        db.session.commit()
         seeded = Seeded(
             app=app, open_slug=open_campaign.slug, closed_slug=closed.slug, report_id=report_id,
             follow_up_id=follow_up_id, token=token,
             outbox_file=sorted(p.name for p in (instance / "outbox").iterdir())[0],
+            report_job_id=job.id,
             emails={c.email for c in customers if c.email},
             phones={c.phone for c in customers if c.phone},
             names={c.name for c in customers if c.name},

@@ -68,6 +68,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "reporting.dashboard": READER,
     "reporting.follow_ups": MANAGER,
     "reporting.follow_up": MANAGER,
+    # Background jobs: a report's job is read like the reports (an import's, like the customer
+    # base, by managers only: tests/jobs/test_jobs.py)
+    "jobs.job": READER,
     # Respondents: the token is the credential, whoever is logged in
     "respond.resume": PUBLIC,  # a first visit shows the first page
     "respond.page": PUBLIC,
@@ -82,6 +85,7 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "wording": "invitation", "language": "fr", "name": seeded.outbox_file,
         "key": "nf-relation-client", "token": seeded.token, "page_index": 0,
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
+        "job_id": seeded.report_job_id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {missing}; add one to the test"

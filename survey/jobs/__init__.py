@@ -1,0 +1,1 @@
+"""Long operations (customer import, report generation) run in the background with progress."""

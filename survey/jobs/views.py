@@ -1,0 +1,96 @@
+"""A job's page: its progress while it runs (refreshing itself, no script needed), then its
+result or its error, and what to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, render_template
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from survey.auth.roles import MANAGERS, READERS, roles_required
+from survey.extensions import db
+from survey.jobs.operations import job_state
+from survey.jobs.runner import runner_for
+from survey.models import Job, JobKind
+from survey.reporting.operations import REPORT_STAGES
+
+blueprint = Blueprint("jobs", __name__, url_prefix="/manage/jobs")
+
+#: Who may follow a job: whoever may open the page it was started from.
+ROLES = {JobKind.CUSTOMER_IMPORT.value: MANAGERS, JobKind.REPORT.value: READERS}
+
+#: Seconds between two reloads of a running job's page.
+REFRESH_SECONDS = 2
+
+TITLES = {
+    JobKind.CUSTOMER_IMPORT.value: _l("Import of the customer file"),
+    JobKind.REPORT.value: _l("Generation of the report"),
+}
+STAGES = {
+    # customer import (`survey.frame.importing.IMPORT_STAGES`)
+    "checking": _l("Checking the rows of the file"),
+    "comparing": _l("Comparing with the customer base"),
+    "writing": _l("Writing the customers"),
+    # report (`survey.reporting.operations.REPORT_STAGES`)
+    "loading": _l("Loading the answers"),
+    "estimating": _l("Estimating the indicators"),
+    "charts": _l("Drawing the charts"),
+    "rendering": _l("Writing the report"),
+    "saving": _l("Saving the report"),
+}
+
+
+@dataclass(frozen=True)
+class ProgressBar:
+    """A `<progress>` element's value and maximum (None: indeterminate) and its words."""
+
+    value: int | None
+    maximum: int | None
+    text: str
+
+
+def progress_bar(job: Job) -> ProgressBar:
+    """What a queued or running job has done, as a bar and as a sentence saying the same."""
+    stage = str(STAGES.get(job.stage or "", ""))
+    if job.stage is None:
+        return ProgressBar(None, None, _("Waiting to start."))
+    if job.kind == JobKind.REPORT.value and job.stage in REPORT_STAGES:
+        step = REPORT_STAGES.index(job.stage)
+        return ProgressBar(step, len(REPORT_STAGES), _(
+            "Step %(step)d of %(steps)d: %(stage)s.", step=step + 1, steps=len(REPORT_STAGES),
+            stage=stage,
+        ))  # fmt: skip
+    if job.stage == "checking" and job.total:
+        done = min(job.done, job.total)
+        return ProgressBar(done, job.total, _(
+            "%(stage)s: %(done)s of about %(total)s rows (%(percent)d %%).", stage=stage,
+            done=format_decimal(done), total=format_decimal(job.total),
+            percent=100 * done // job.total,
+        ))  # fmt: skip
+    if job.stage == "checking":
+        return ProgressBar(None, None, _("%(stage)s: %(done)s rows.", stage=stage,
+                                         done=format_decimal(job.done)))  # fmt: skip
+    return ProgressBar(None, None, _("%(stage)s…", stage=stage))
+
+
+@blueprint.route("/<int:job_id>")
+@roles_required(*READERS)
+def job(job_id: int) -> tuple[str, int, dict[str, str]]:
+    item = db.session.get(Job, job_id)
+    if item is None:
+        abort(404)
+    if current_user.role not in ROLES[item.kind]:
+        abort(403)
+    runner = runner_for(current_app)
+    status = job_state(item, stale_after=runner.stale_after,
+                       running_here=runner.is_running_here(item.id))  # fmt: skip
+    page = render_template(
+        "jobs/job.html", job=item, status=status, title=TITLES[item.kind],
+        bar=progress_bar(item), refresh=REFRESH_SECONDS, rejects_shown=1000,
+    )  # fmt: skip
+    # A running job's page is read again and again: never from a cache.
+    return page, 200, {"Cache-Control": "no-store"}
