@@ -152,8 +152,10 @@ def finish_job(
     result: dict[str, Any] | None = None,
     error: str | None = None,
     summary: dict[str, Any] | None = None,
+    stage: str | None = None,
 ) -> Job:
-    """Record the end of a job: succeeded with `result`, or failed with `error`.
+    """Record the end of a job: succeeded with `result`, or failed with `error`; `stage` is
+    the last one it reached (on failure: where it failed).
 
     `summary` adds to the audit event what the result says without personal data (ids,
     counts); the result itself may hold masked rejects, which stay out of the trail.
@@ -168,6 +170,8 @@ def finish_job(
     job.error = error
     job.finished_at = now
     job.heartbeat_at = now
+    if stage is not None:
+        job.stage = stage
     if state is JobState.SUCCEEDED and job.total is not None:
         job.done = job.total
     record_event(

@@ -112,10 +112,10 @@ def run_job(app: Flask, job_id: int, work: Work, interval: float = PROGRESS_INTE
             else:
                 log.exception("job %s failed", job_id)
                 message = f"unexpected error ({type(error).__name__}); the server log has details"
-            _finish(session, job_id, error=message)
+            _finish(session, job_id, error=message, stage=progress.snapshot[0])
         else:
             ticker.stop()
-            _finish(session, job_id, result=result, summary=summary)
+            _finish(session, job_id, result=result, summary=summary, stage=progress.snapshot[0])
         finally:
             db.session.remove()
 
