@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -90,7 +90,10 @@ def job(job_id: int) -> tuple[str, int, dict[str, str]]:
                        running_here=runner.is_running_here(item.id))  # fmt: skip
     page = render_template(
         "jobs/job.html", job=item, status=status, title=TITLES[item.kind],
-        bar=progress_bar(item), refresh=REFRESH_SECONDS, rejects_shown=1000,
+        bar=progress_bar(item), rejects_shown=1000,
+        # Reloading by itself lets the page follow the job without a script; a person whose
+        # screen reader restarts at every reload turns it off (WCAG 2.2.1, RGAA 13.1).
+        refresh=None if request.args.get("refresh") == "off" else REFRESH_SECONDS,
     )  # fmt: skip
     # A running job's page is read again and again: never from a cache.
     return page, 200, {"Cache-Control": "no-store"}

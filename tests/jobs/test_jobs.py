@@ -320,3 +320,16 @@ def test_import_jobs_are_for_managers_and_report_jobs_for_readers(app, client) -
     assert client.get(f"/manage/jobs/{ids[1]}").status_code == 200
     assert client.get("/manage/jobs/999999").status_code == 404
     assert client.post(f"/manage/campaigns/{slug}/reports", data={"lang": "fr"}).status_code == 403
+
+
+def test_a_person_can_stop_the_page_refreshing_itself(app, client) -> None:
+    log_in(app, client, "manager")
+    with app.app_context():
+        job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
+        db.session.commit()
+        job_id = job.id
+    page = client.get(f"/manage/jobs/{job_id}?lang=en")
+    assert 'http-equiv="refresh"' in page.text
+    assert f'href="/manage/jobs/{job_id}?refresh=off">Stop refreshing' in page.text
+    still = client.get(f"/manage/jobs/{job_id}?lang=en&refresh=off")
+    assert 'http-equiv="refresh"' not in still.text and "Show the progress now" in still.text
