@@ -41,7 +41,7 @@ def post_file(client, data: bytes, **fields):
 
 
 def page_until(client, url: str, text: str, timeout: float = 10):
-    """The job's page, read again (as its refresh would) until it shows `text`."""
+    """The job's page, read again (as its script does) until it shows `text`."""
     deadline = time.monotonic() + timeout
     while True:
         page = client.get(url)
@@ -67,7 +67,7 @@ def campaign_with_answers(app, respondents: int = 60) -> str:
 
 def test_an_import_shows_its_progress_while_it_runs_then_its_result(app, client) -> None:
     """The job waits on an event half-way, as a large file would keep it busy: its page shows
-    the rows checked, refreshes itself, and a second import is refused meanwhile."""
+    the rows checked, follows the job, and a second import is refused meanwhile."""
     log_in(app, client, "manager")
     release = threading.Event()
     with app.app_context():
@@ -92,7 +92,9 @@ def test_an_import_shows_its_progress_while_it_runs_then_its_result(app, client)
         assert "Checking the rows of the file: 500 of about 1,000 rows (50 %)." in page.text
         assert re.search(r'<progress id="job-progress"[^>]*max="1000" value="500"', page.text)
         assert '<div role="status">' in page.text
-        assert '<meta http-equiv="refresh" content="2">' in page.text
+        # It follows the job by a script reading it again, never by reloading itself.
+        assert 'data-job-running' in page.text and "/static/jobs/job.js" in page.text
+        assert 'http-equiv="refresh"' not in page.text
         assert page.headers["Cache-Control"] == "no-store"
         # Meanwhile a second import is refused with a reason, and nothing else is queued.
         refused = post_file(client, GOOD)
@@ -322,14 +324,12 @@ def test_import_jobs_are_for_managers_and_report_jobs_for_readers(app, client) -
     assert client.post(f"/manage/campaigns/{slug}/reports", data={"lang": "fr"}).status_code == 403
 
 
-def test_a_person_can_stop_the_page_refreshing_itself(app, client) -> None:
+def test_a_running_job_page_works_without_script(app, client) -> None:
     log_in(app, client, "manager")
     with app.app_context():
         job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
         db.session.commit()
         job_id = job.id
     page = client.get(f"/manage/jobs/{job_id}?lang=en")
-    assert 'http-equiv="refresh"' in page.text
-    assert f'href="/manage/jobs/{job_id}?refresh=off">Stop refreshing' in page.text
-    still = client.get(f"/manage/jobs/{job_id}?lang=en&refresh=off")
-    assert 'http-equiv="refresh"' not in still.text and "Show the progress now" in still.text
+    assert 'http-equiv="refresh"' not in page.text
+    assert f'href="/manage/jobs/{job_id}">Show the progress now' in page.text
