@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,21 @@ QUICK = Sizes(customers=5_000, margin=0.0787, invitations=600, respondents=150, 
 # --- the provider, with faults -----------------------------------------------------------------
 
 
+def set_up_faults(
+    fake: Any, rate_limited: float, server_error: float, latency: float, seed: int
+) -> None:
+    """The fault plan of a faulty fake provider: seeded shares of 429 and 500, numbers or
+    addresses refused with 400 (`bad`), the latency of a distant provider, faults counted."""
+    fake.rng = random.Random(seed)
+    fake.rate_limited_share = rate_limited
+    fake.server_error_share = server_error
+    fake.latency = latency
+    fake.bad = set()
+    fake.faults = Counter()
+    # A sender killed with -9 resets its connection: expected here, not worth a traceback.
+    fake.httpd.handle_error = lambda request, client_address: None
+
+
 class FaultySendGrid(FakeSendGrid):
     """The suite's fake SendGrid, answering 429 or 500 to a fraction of calls (seeded), 400 to
     any request holding one of `bad` addresses (the backend splits the batch until the culprit
@@ -108,14 +124,7 @@ class FaultySendGrid(FakeSendGrid):
     def __init__(self, *, rate_limited: float, server_error: float, latency: float,
                  seed: int = 2026) -> None:
         super().__init__()
-        self.rng = random.Random(seed)
-        self.rate_limited_share = rate_limited
-        self.server_error_share = server_error
-        self.latency = latency
-        self.bad: set[str] = set()
-        self.faults: Counter[int] = Counter()
-        # A sender killed with -9 resets its connection: expected here, not worth a traceback.
-        self.httpd.handle_error = lambda request, client_address: None
+        set_up_faults(self, rate_limited, server_error, latency, seed)
 
     def next_reply(self) -> Reply:
         with self.lock:
@@ -163,14 +172,8 @@ class FaultyTwilio(FakeTwilio):
     def __init__(self, *, rate_limited: float, server_error: float, latency: float,
                  seed: int = 2027) -> None:
         super().__init__()
-        self.rng = random.Random(seed)
-        self.rate_limited_share = rate_limited
-        self.server_error_share = server_error
-        self.latency = latency
-        self.bad: set[str] = set()
-        self.faults: Counter[int] = Counter()
+        set_up_faults(self, rate_limited, server_error, latency, seed)
         self.accepted: list[tuple[str, str, str]] = []
-        self.httpd.handle_error = lambda request, client_address: None  # as FaultySendGrid's
 
     def next_reply(self) -> Reply:
         with self.lock:

@@ -8,13 +8,16 @@ per run by the real Alembic migration; each test then starts from empty tables.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from survey import create_app
 from survey.database import upgrade_database
@@ -110,3 +113,23 @@ def runner(app: Flask):
             return CliRunner().invoke(main, args, input=input, obj={"app": app})
 
     return BoundRunner()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` served by a threaded werkzeug server on a free port of 127.0.0.1; its base URL."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The test's application served over real HTTP (for browsers and concurrent clients)."""
+    with serving(app) as base:
+        yield base

@@ -114,6 +114,10 @@ def run_job(app: Flask, job_id: int, work: Work, interval: float = PROGRESS_INTE
                 message = f"unexpected error ({type(error).__name__}); the server log has details"
             _finish(session, job_id, error=message, stage=progress.snapshot[0])
         else:
+            # The work committed its data; a transaction it began afterwards (an expired
+            # attribute read) only read, and on SQLite it would hold the write lock that the
+            # ticker needs to write its last progress and stop.
+            session.rollback()
             ticker.stop()
             _finish(session, job_id, result=result, summary=summary, stage=progress.snapshot[0])
         finally:

@@ -96,10 +96,12 @@ def report_work(
             session, campaign, inputs, html, lang=lang, instance_path=instance_path,
             actor=actor, actor_id=actor_id,
         )  # fmt: skip
-        session.commit()
+        # Read before the commit, which expires the report: reading it after would begin
+        # another transaction, on SQLite the write lock the progress ticker waits for.
         report = generated.report
         result = {"report_id": report.id, "lang": lang,
                   "respondents": report.parameters.get("respondents")}  # fmt: skip
-        return result, {"report_id": report.id}
+        session.commit()
+        return result, {"report_id": result["report_id"]}
 
     return work

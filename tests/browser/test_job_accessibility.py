@@ -9,13 +9,10 @@ page follows it in place with a small script, never by reloading itself (axe-cor
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from survey.auth.operations import create_user
 from survey.campaigns.operations import create_campaign
@@ -33,15 +30,6 @@ pytestmark = [pytest.mark.browser]
 EMAIL = "manager@jobs.example"
 PASSWORD = "a-long-password-for-the-manager"
 
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join()
 
 
 def job_pages(app) -> dict[str, str]:
@@ -94,6 +82,14 @@ def job_pages(app) -> dict[str, str]:
     return {name: f"/manage/jobs/{job_id}" for name, job_id in pages.items()}
 
 
+def log_in(page, server: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
 @pytest.mark.parametrize("width", [1280, 320])
 def test_every_state_of_a_job_page_has_no_axe_violation(app, server, browser, width):  # noqa: F811
@@ -101,11 +97,7 @@ def test_every_state_of_a_job_page_has_no_axe_violation(app, server, browser, wi
     context = browser.new_context(viewport={"width": width, "height": 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto(f"{server}/login")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
+    log_in(page, server)
     for name, path in pages.items():
         for lang in ("en", "fr"):
             page.goto(f"{server}{path}?lang={lang}")
@@ -127,11 +119,7 @@ def test_a_running_job_page_follows_the_job_in_place(app, server, browser):  # n
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto(f"{server}/login")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
+    log_in(page, server)
     page.goto(f"{server}{path}?lang=en")
     status = page.locator("[data-job-running] [role=status]")
     assert "40,000 of about 120,000 rows" in status.inner_text()

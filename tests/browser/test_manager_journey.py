@@ -16,13 +16,11 @@ any violation fails the test. Every wait is bounded (Playwright's timeouts, belo
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from survey import PROJECT_ROOT
 from survey.demo import DEMO_ADMIN, DEMO_PROGRAMME, DEMO_SEED, seed_demo
@@ -35,6 +33,7 @@ from tests.browser.test_respond_accessibility import (
     browser,  # noqa: F401 - the module's Chromium, shared
     fill,
 )
+from tests.conftest import serving
 from tests.respond.helpers import PAGES
 
 pytestmark = [pytest.mark.browser]
@@ -61,12 +60,8 @@ def demo(app) -> dict[str, object]:
 def server(app, demo) -> Iterator[str]:
     # The real protection a browser meets: CSRF tokens in every form.
     app.config["WTF_CSRF_ENABLED"] = True
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join()
+    with serving(app) as base:
+        yield base
 
 
 class Journey:

@@ -8,12 +8,9 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
-from werkzeug.serving import make_server
 
 from survey.extensions import db
 from survey.models import AuditEvent, FollowUp, Invitation, Response
@@ -24,16 +21,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
 
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    """The application served by a threaded werkzeug server on a free port of 127.0.0.1."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join()
 
 
 def post_at_once(url: str, body: bytes, clients: int) -> list[int]:
