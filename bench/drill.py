@@ -438,14 +438,14 @@ def upload(browser: Browser, path: str, fields: list[tuple[str, str]], name: str
 
 def follow_job(browser: Browser, location: str | None, timeout: float = 120) -> str:
     """The page a redirect leads to; a background job's page is read again until the job has
-    ended (its page stops refreshing itself), at most `timeout` seconds."""
+    ended (its page no longer shows a running job), at most `timeout` seconds."""
     if not location:
         return ""
     path = urlsplit(location).path
     deadline = time.monotonic() + timeout
     while True:
         page = browser.request("GET", path)
-        if 'http-equiv="refresh"' not in page.text or time.monotonic() > deadline:
+        if "data-job-running" not in page.text or time.monotonic() > deadline:
             return page.text
         time.sleep(0.5)
 

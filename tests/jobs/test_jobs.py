@@ -108,7 +108,7 @@ def test_an_import_shows_its_progress_while_it_runs_then_its_result(app, client)
     wait_for_jobs(app)
     page = client.get(url)
     assert "Customers imported: 2 created, 0 updated." in page.text
-    assert 'http-equiv="refresh"' not in page.text
+    assert 'data-job-running' not in page.text
     assert 'href="/manage/campaigns"' in page.text  # what comes next: a campaign's sample
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Customer)) == 2
@@ -186,7 +186,7 @@ def test_a_failing_job_is_shown_failed_with_its_message(app, client) -> None:
     page = client.get(location + "?lang=en")
     assert "Failed" in page.text and 'role="alert"' in page.text
     assert "The work stopped with this error: campaign &#39;barometre-2026&#39;" in page.text
-    assert "No report was stored." in page.text and 'http-equiv="refresh"' not in page.text
+    assert "No report was stored." in page.text and 'data-job-running' not in page.text
     with app.app_context():
         job = db.session.scalars(select(Job)).one()
         assert job.state == JobState.FAILED and "barometre-2026" in job.error
@@ -224,7 +224,7 @@ def test_a_running_job_whose_heartbeat_stopped_is_shown_interrupted(app, client)
     page = client.get(f"/manage/jobs/{dead}?lang=en")
     assert "The import was interrupted before it finished" in page.text
     assert "Nothing was changed: start it again." in page.text
-    assert 'http-equiv="refresh"' not in page.text
+    assert 'data-job-running' not in page.text
     assert client.get("/manage/customers?lang=en").text.count("An import is in progress") == 0
     assert post_file(client, GOOD).status_code == 303
     wait_for_jobs(app)
