@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from survey.config import config_from_environment
-from survey.extensions import babel, csrf, db, login_manager
+from survey.extensions import READ_ONLY_OPTION, babel, csrf, db, login_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
@@ -192,6 +192,6 @@ def _begin_immediate(connection: Any) -> None:
     (`survey.database.read_only_connection`) begins none: each of its statements reads on its own.
     """
     if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(
-        "barometre_read_only"
+        READ_ONLY_OPTION
     ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -15,12 +15,10 @@ from flask import Flask
 from sqlalchemy import Connection
 
 from survey import PROJECT_ROOT
-from survey.extensions import db
+from survey.extensions import READ_ONLY_OPTION, db
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
-READ_ONLY = "barometre_read_only"
-"""The execution option of a reader's connection, which begins no transaction."""
 
 
 def alembic_config() -> Config:
@@ -66,7 +64,7 @@ def read_only_connection() -> Iterator[Connection]:
     Each statement sees the data as it is when it runs. It is not for writing: on both databases
     a statement would be committed on its own.
     """
-    options: dict[str, Any] = {READ_ONLY: True}
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
     if db.engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     with db.engine.connect().execution_options(**options) as connection:

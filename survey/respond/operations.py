@@ -37,7 +37,7 @@ from questionnaires import (
     next_page_index,
     visible_questions,
 )
-from questionnaires.questions import CallbackQuestion, NpsQuestion
+from questionnaires.questions import CallbackQuestion, NpsQuestion, Question
 from survey.audit import record_event
 from survey.models import (
     Campaign,
@@ -288,7 +288,12 @@ def first_incomplete_page(
 ) -> int | None:
     """The first page (before page `before`, if given) with a shown required question that has
     no answer; None when every such question is answered."""
-    visible = questionnaire.visible_by_page(answers)
+    return _first_incomplete(questionnaire.visible_by_page(answers), answers, before)
+
+
+def _first_incomplete(
+    visible: list[list[Question]], answers: Mapping[str, Any], before: int | None
+) -> int | None:
     for page_index, questions in enumerate(visible[:before]):
         for question in questions:
             if question.required and question.code not in answers:
@@ -324,9 +329,8 @@ def page_is_reachable(
     required questions are answered (so no one completes by skipping pages)."""
     if not 0 <= page_index < len(questionnaire.pages):
         return False
-    if not visible_questions(questionnaire, page_index, answers):
-        return False
-    return first_incomplete_page(questionnaire, answers, before=page_index) is None
+    visible = questionnaire.visible_by_page(answers)
+    return bool(visible[page_index]) and _first_incomplete(visible, answers, page_index) is None
 
 
 # --- saving ----------------------------------------------------------------------------------

@@ -65,6 +65,14 @@ def campaign_with_answers(app, respondents: int = 60) -> str:
 # --- the import ------------------------------------------------------------------------------
 
 
+
+def queued_import(app) -> int:
+    """A queued customer import, as the customers page starts one; its id."""
+    with app.app_context():
+        job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
+        db.session.commit()
+        return job.id
+
 def test_an_import_shows_its_progress_while_it_runs_then_its_result(app, client) -> None:
     """The job waits on an event half-way, as a large file would keep it busy: its page shows
     the rows checked, follows the job, and a second import is refused meanwhile."""
@@ -195,10 +203,7 @@ def test_a_failing_job_is_shown_failed_with_its_message(app, client) -> None:
 
 def test_an_unexpected_error_is_reported_without_its_internals(app, client) -> None:
     log_in(app, client, "manager")
-    with app.app_context():
-        job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
-        db.session.commit()
-        job_id = job.id
+    job_id = queued_import(app)
 
     def broken(session, progress):
         raise KeyError("internal detail")
@@ -326,10 +331,7 @@ def test_import_jobs_are_for_managers_and_report_jobs_for_readers(app, client) -
 
 def test_a_running_job_page_works_without_script(app, client) -> None:
     log_in(app, client, "manager")
-    with app.app_context():
-        job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
-        db.session.commit()
-        job_id = job.id
+    job_id = queued_import(app)
     page = client.get(f"/manage/jobs/{job_id}?lang=en")
     assert 'http-equiv="refresh"' not in page.text
     assert f'href="/manage/jobs/{job_id}">Show the progress now' in page.text
