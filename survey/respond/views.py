@@ -11,9 +11,7 @@ anything about other invitations. Bad tokens are counted per address (`throttle`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,28 +26,15 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.wrappers import Response as HttpResponse
 
 from questionnaires import Questionnaire
-from questionnaires.questions import (
-    CallbackQuestion,
-    MultipleChoiceQuestion,
-    NpsQuestion,
-    Question,
-    RatingQuestion,
-    TextQuestion,
-)
 from survey.database import read_only_connection
 from survey.extensions import csrf, db
 from survey.respond import operations, privacy_notice
-from survey.respond.forms import (
-    form_values,
-    link_csrf_token,
-    link_csrf_token_matches,
-    page_form_class,
-)
+from survey.respond.forms import link_csrf_token_matches
 from survey.respond.operations import LinkState, Outcome
+from survey.respond.pages import PageView, render_page, render_thanks
 from survey.respond.throttle import link_throttle
 
 blueprint = Blueprint("respond", __name__, url_prefix="/r")
@@ -264,22 +249,7 @@ def thanks(token: str) -> Any:
     if link.disposition != "complete":
         return redirect(url_for(".resume", token=token), 303)
     questionnaire = operations.link_questionnaire(db.session, link)
-    lang = _language(questionnaire)
-    answers = link.response.answers if link.response is not None else {}
-    callback = any(
-        isinstance(question, CallbackQuestion)
-        and isinstance(answers.get(question.code), dict)
-        and answers[question.code].get("requested")
-        for _page, question in questionnaire.questions()
-    )
-    return render_template(
-        "respond/thanks.html",
-        questionnaire_title=questionnaire.text("title", lang),
-        thank_you=questionnaire.text("thank_you", lang),
-        callback=callback,
-        is_test=link.is_test,
-        privacy=privacy_notice(current_app.config, lang),
-    )
+    return render_thanks(link, questionnaire, _language(questionnaire))
 
 
 @blueprint.after_request
@@ -293,84 +263,6 @@ def _private(response: HttpResponse) -> HttpResponse:
 # --- rendering -------------------------------------------------------------------------------
 
 
-@dataclass
-class Item:
-    """One question as the template draws it."""
-
-    question: Question
-    kind: str  # scale, radios, checkboxes, text, callback
-    field: Any
-    hint: str | None = None
-    channel_field: Any = None
-    consent_field: Any = None
-
-
-def _kind(question: Question) -> str:
-    if isinstance(question, RatingQuestion | NpsQuestion):
-        return "scale"
-    if isinstance(question, MultipleChoiceQuestion):
-        return "checkboxes"
-    if isinstance(question, TextQuestion):
-        return "text"
-    if isinstance(question, CallbackQuestion):
-        return "callback"
-    return "radios"
-
-
-# A group's options as markup: (value, the option unchecked, the option checked), by form class
-# and field name. The form classes live as long as the process (`page_form_class`) and their
-# fields' ids, names, values and labels never change, so nothing invalidates an entry; writing
-# the options out once spares escaping every id, value and label of every page shown (most of a
-# page's rendering).
-_option_markup: dict[tuple[type, str], list[tuple[str, Markup, Markup]]] = {}
-
-_OPTION = Markup(
-    '<div class="option"><input id="{id}" name="{name}" type="{type}" value="{value}"{checked}>'
-    ' <label for="{id}">{label}</label></div>'
-)
-
-
-def _markup_of(field: Any) -> list[tuple[str, Markup, Markup]]:
-    input_type = "checkbox" if field.type == "CheckboxGroupField" else "radio"
-    options = []
-    # WTForms gives (value, label) pairs or, once normalised, `SelectChoice` tuples.
-    for index, choice in enumerate(field.choices):
-        value, label = (
-            (str(choice.value), choice.label) if hasattr(choice, "value") else
-            (str(choice[0]), choice[1])
-        )
-        markup = {
-            "id": f"{field.id}-{index}", "name": field.name, "type": input_type,
-            "value": value, "label": label,
-        }
-        options.append((
-            value,
-            _OPTION.format(**markup, checked=""),
-            _OPTION.format(**markup, checked=Markup(" checked")),
-        ))
-    return options
-
-
-def _options(form_class: type, field: Any) -> Markup:
-    """The inputs of a radio or checkbox group, those of the field's data checked."""
-    key = (form_class, field.name)
-    options = _option_markup.get(key)
-    if options is None:
-        options = _option_markup.setdefault(key, _markup_of(field))
-    data = field.data
-    chosen = {str(value) for value in data} if isinstance(data, list | tuple) else {str(data)}
-    return Markup("\n    ").join(
-        checked if value in chosen else unchecked for value, unchecked, checked in options
-    )
-
-
-def _anchor(field: Any) -> str:
-    """Where an error summary's link lands: a group's first option, or the field itself."""
-    if field.type in ("RadioField", "CheckboxGroupField"):
-        return f"{field.id}-0"
-    return field.id
-
-
 def _render_page(
     token: str,
     link: operations.Link,
@@ -382,76 +274,5 @@ def _render_page(
     notice: str | None = None,
     status: int = 200,
 ) -> Any:
-    lang = _language(questionnaire)
-    response = link.response
-    answers = response.answers if response is not None else {}
-    revision = response.revision if response is not None else 0
-    # Which questions each page shows, worked out once: the step, the previous page and the
-    # button's label all follow from it (as `previous_page_index` and `is_last_page` would).
-    visible_by_page = questionnaire.visible_by_page(answers)
-    questions = visible_by_page[page_index]
-    form_class = page_form_class(questionnaire, page_index, lang)
-    if submitted:
-        form = form_class(formdata=request.form)  # what the respondent entered
-    else:
-        form = form_class(formdata=None, data=form_values(questions, answers))
-
-    items = []
-    for question in questions:
-        item = Item(
-            question=question,
-            kind=_kind(question),
-            field=form[question.code],
-            hint=question.help[lang] if question.help else None,
-        )
-        if isinstance(question, CallbackQuestion):
-            item.channel_field = form[question.channel_field]
-            item.consent_field = form[question.consent_field]
-        items.append(item)
-
-    errors = errors or {}
-    error_links = []
-    for item in items:
-        for field in (item.field, item.channel_field, item.consent_field):
-            if field is not None and field.name in errors:
-                error_links.append((errors[field.name], _anchor(field)))
-    shown_names = {
-        field.name
-        for item in items
-        for field in (item.field, item.channel_field, item.consent_field)
-        if field is not None
-    }
-    for name, message in errors.items():
-        if name not in shown_names:  # unknown (tampered) fields, an expired CSRF token
-            error_links.append((message, "submit"))
-
-    visible_pages = [index for index, shown_here in enumerate(visible_by_page) if shown_here]
-    step = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
-    page_title = questionnaire.pages[page_index].title
-    previous = max((index for index in visible_pages if index < page_index), default=None)
-    last = not any(index > page_index for index in visible_pages)
-    html = render_template(
-        "respond/page.html",
-        token=token,
-        form=form,
-        items=items,
-        errors=errors,
-        error_links=error_links,
-        notice=notice,
-        page_index=page_index,
-        page_title=page_title[lang] if page_title else None,
-        questionnaire_title=questionnaire.text("title", lang),
-        introduction=questionnaire.text("introduction", lang) if step == 1 else None,
-        step=step,
-        steps=max(len(visible_pages), step),
-        previous=previous,
-        last=last,
-        revision=revision,
-        is_test=link.is_test,
-        privacy=privacy_notice(current_app.config, lang),
-        options=partial(_options, form_class),
-        link_csrf=link_csrf_token(current_app.config["SECRET_KEY"], token),
-        # Translated once rather than for each question (a translation is looked up per call).
-        required_text=_("(required)"),
-    )
-    return html, status
+    view = PageView.of(token, link, questionnaire, page_index, _language(questionnaire))
+    return render_page(view, submitted=submitted, errors=errors, notice=notice), status
