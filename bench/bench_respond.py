@@ -5,9 +5,10 @@ campaign on the bundled questionnaire with one invitation per response to drive,
 gunicorn on 127.0.0.1 with the settings of `barometre serve` (workers, threads: `survey.server`),
 and lets concurrent clients answer every page like a browser: GET the page, POST it with its
 CSRF token, follow the 303 to the next page, down to the thank-you page. Under the same server
-and load it also serves a bare Flask "hello" page, before and after the respondents (the mean of
-the two is the reference), because this machine's speed varies: the ratio of the two request
-rates is the figure that travels.
+and load it also serves a bare Flask "hello" page, in rounds alternating with the respondents'
+(hello, respondents, hello, …, hello; the mean of the hello rounds is the reference), because
+this machine's speed drifts within a minute: the ratio of the two request rates is the figure
+that travels.
 
 The clients share the machine's cores with the server, so they are kept cheap: one keep-alive
 `http.client` connection per client (as a browser keeps its connection), cookies kept by hand,
@@ -56,7 +57,8 @@ SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789abcdef"
 ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 REVISION = re.compile(r'name="_revision" value="(\d+)"')
-FIELD = re.compile(r'name="([a-z_]+)"')
+CHOICE = re.compile(r'name="([a-z_]+)" type="(?:radio|checkbox)" value="([^"]*)"')
+TEXT = re.compile(r'<textarea [^>]*name="([a-z_]+)"')
 
 # A bare Flask application for the reference rate (served by the same gunicorn settings).
 hello_app = Flask("hello")
@@ -70,10 +72,8 @@ def hello() -> str:
 # --- answers ---------------------------------------------------------------------------------
 
 
-def answer_for(name: str, html: str, rng: random.Random) -> list[str]:
-    """A plausible answer to the field `name` as shown in `html` (only shown fields are sent)."""
-    values = re.findall(rf'name="{name}" type="(?:radio|checkbox)" value="([^"]+)"', html)
-    values = values or re.findall(rf'name="{name}"[^>]*value="([^"]+)"', html)
+def answer_for(name: str, values: list[str], rng: random.Random) -> list[str]:
+    """A plausible answer to the field `name` whose options are `values` (none for text)."""
     if name == "channels_used":
         return rng.sample(["phone", "email", "letter", "chat"], rng.randint(1, 3))
     if name == "comment":
@@ -90,12 +90,18 @@ def answer_for(name: str, html: str, rng: random.Random) -> list[str]:
 
 
 def page_answers(html: str, rng: random.Random) -> list[tuple[str, str]]:
-    names = dict.fromkeys(n for n in FIELD.findall(html) if n not in ("csrf_token", "_revision"))
+    """Answers to the fields the page shows, read in two passes over it (the client shares the
+    machine's cores with the server, so it reads as little as a browser would)."""
+    options: dict[str, list[str]] = {}
+    for name, value in CHOICE.findall(html):
+        options.setdefault(name, []).append(value)
+    for name in TEXT.findall(html):
+        options[name] = []
     pairs: list[tuple[str, str]] = []
-    for name in names:
+    for name, values in options.items():
         if name.startswith("callback_") and ("callback", "yes") not in pairs:
             continue
-        pairs.extend((name, value) for value in answer_for(name, html, rng))
+        pairs.extend((name, value) for value in answer_for(name, values, rng))
     return pairs
 
 
@@ -194,8 +200,9 @@ def respond(base: str, token: str, load: Load, rng: random.Random) -> None:
         browser.close()
 
 
-def drive(base: str, tokens: list[str], clients: int) -> tuple[Load, float]:
-    load = Load()
+def drive(base: str, tokens: list[str], clients: int, load: Load) -> float:
+    """Answer the invitations of `tokens` with `clients` concurrent clients, into `load`; the
+    seconds it took."""
     work: queue.Queue[str] = queue.Queue()
     for token in tokens:
         work.put(token)
@@ -218,7 +225,11 @@ def drive(base: str, tokens: list[str], clients: int) -> tuple[Load, float]:
         thread.start()
     for thread in threads:
         thread.join()
-    return load, time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def rate_of(successes: int, seconds: float) -> float:
+    return successes / seconds
 
 
 def hammer(base: str, path: str, requests_count: int, clients: int) -> tuple[int, float]:
@@ -351,7 +362,8 @@ def complete_in_database(url: str) -> int:
 
 
 def run(
-    database: str, url: str, responses: int, clients: int, workers: int, threads: int | None
+    database: str, url: str, responses: int, clients: int, workers: int, threads: int | None,
+    rounds: int,
 ) -> dict:
     threads = threads or gunicorn_threads(url or "sqlite")
     with tempfile.TemporaryDirectory(prefix="bench-respond-") as instance:
@@ -361,23 +373,29 @@ def run(
                "BAROMETRE_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
         tokens = seed(env, responses)
 
-        def hello_rate(requests_count: int) -> float:
-            with gunicorn("bench_respond:hello_app", env, workers, threads, log,
-                          chdir=Path(__file__).parent) as base:
-                hammer(base, "/", 200, clients)  # warm up both workers
-                ok, elapsed = hammer(base, "/", requests_count, clients)
-            return ok / elapsed
-
-        # The reference rate is taken before and after the respondents' run, and averaged: this
-        # machine's speed drifts within a minute, and one side alone would carry the drift.
-        hello_before = hello_rate(9 * len(tokens))
-        with gunicorn("survey.wsgi:app", env, workers, threads, log) as base:
-            respond(base, tokens.pop(), Load(), random.Random(0))  # warm up both workers
+        # This machine's speed drifts within a minute, so the reference is taken in rounds that
+        # alternate with the respondents' (hello, respondents, hello, …, hello), both servers up
+        # (an idle one costs nothing): each respondents' round lies between two hello rounds.
+        with (
+            gunicorn("bench_respond:hello_app", env, workers, threads, log,
+                     chdir=Path(__file__).parent) as hello_base,
+            gunicorn("survey.wsgi:app", env, workers, threads, log) as base,
+        ):
+            hammer(hello_base, "/", 200, clients)  # warm up both workers of each server
+            respond(base, tokens.pop(), Load(), random.Random(0))
             respond(base, tokens.pop(), Load(), random.Random(1))
-            load, seconds = drive(base, tokens, clients)
+            load, seconds = Load(), 0.0
+            hello_rates = []
+            size = -(-len(tokens) // rounds)
+            chunks = [tokens[start:start + size] for start in range(0, len(tokens), size)]
+            # A round of hello requests as many as a respondents' round makes (about 9 a response).
+            hello_requests = 9 * size
+            for chunk in chunks:
+                hello_rates.append(rate_of(*hammer(hello_base, "/", hello_requests, clients)))
+                seconds += drive(base, chunk, clients, load)
+            hello_rates.append(rate_of(*hammer(hello_base, "/", hello_requests, clients)))
         in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2
         requests_made = len(load.latencies)
-        hello_after = hello_rate(requests_made)
         errors = [line for line in log.read_text(errors="replace").splitlines()
                   if '"level": "error"' in line or "Traceback" in line]
     latencies = sorted(load.latencies)
@@ -392,8 +410,8 @@ def run(
         "pages_per_s": requests_made / seconds,
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
-        "hello_per_s": (hello_before + hello_after) / 2,
-        "hello_range": (hello_before, hello_after),
+        "hello_per_s": statistics.fmean(hello_rates),
+        "hello_rates": hello_rates,
         "server": f"{workers}×{threads}",
     }
 
@@ -409,11 +427,13 @@ def main() -> None:
     parser.add_argument("--postgres-url",
                         default=os.environ.get("BAROMETRE_BENCH_POSTGRES_URL",
                                                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="respondents' rounds, each between two rounds of hello")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     responses = 60 if args.quick else args.responses
 
-    server = (args.clients, args.workers, args.threads)
+    server = (args.clients, args.workers, args.threads, args.rounds)
     results = [run("sqlite", "", responses + 2, *server)]
     if not args.no_postgres:
         with postgres_database(args.postgres_url) as url:
@@ -430,8 +450,8 @@ def main() -> None:
               f"{r['responses_per_s']:>9.1f}{r['pages_per_s']:>9.0f}{r['p50_ms']:>8.1f}"
               f"{r['p95_ms']:>8.1f}{r['hello_per_s']:>9.0f}"
               f"{r['pages_per_s'] / r['hello_per_s']:>7.2f}")
-        before, after = r["hello_range"]
-        print(f"{'':<11}hello before the run {before:.0f}/s, after it {after:.0f}/s")
+        rates = ", ".join(f"{rate:.0f}" for rate in r["hello_rates"])
+        print(f"{'':<11}hello rounds around the respondents' rounds: {rates} /s")
         for failure in r["failures"][:5]:
             print(f"  failure: {failure}")
     for r in results:
