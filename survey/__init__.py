@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from survey.config import config_from_environment
-from survey.extensions import READ_ONLY_OPTION, babel, csrf, db, login_manager
+from survey.extensions import AUTOCOMMIT_OPTION, babel, csrf, db, login_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
@@ -189,9 +189,9 @@ def _begin_immediate(connection: Any) -> None:
     fails with "database is locked" when another writer got in between, whatever the busy
     timeout. Beginning every transaction IMMEDIATE makes writers queue instead, so that no
     answer is lost under concurrent respondents. A reader's connection
-    (`survey.database.read_only_connection`) begins none: each of its statements reads on its own.
+    (`survey.database.autocommit_connection`) begins none: each of its statements runs on its own.
     """
     if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(
-        READ_ONLY_OPTION
+        AUTOCOMMIT_OPTION
     ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,5 +1,5 @@
 """Creating and migrating the database with Alembic (the application never calls create_all),
-and connections for pages that only read."""
+and connections whose statements each run on their own."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import Connection
 
 from survey import PROJECT_ROOT
-from survey.extensions import READ_ONLY_OPTION, db
+from survey.extensions import AUTOCOMMIT_OPTION, db
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -48,23 +48,24 @@ def is_current(app: Flask) -> bool:
     return current_revision(app) == head_revision()
 
 
-# --- reading without a transaction ----------------------------------------------------------
+# --- statements without a transaction --------------------------------------------------------
 
 
 @contextmanager
-def read_only_connection() -> Iterator[Connection]:
-    """A connection of the application's engine for statements that only read, outside the ORM.
+def autocommit_connection() -> Iterator[Connection]:
+    """A connection of the application's engine whose statements each run, and commit, on their
+    own, outside the ORM.
 
-    Pages that only show what is stored (most of a respondent's requests) need no more:
+    Pages that only show what is stored (most of a respondent's requests) need no more, nor does
+    a write that is whole in one statement (stamping a link's first opening):
     - on SQLite every other transaction begins IMMEDIATE and holds the database's only write lock
-      (`survey._begin_immediate`); a reader begins none, so it never queues behind a writer, nor
-      makes writers queue behind it;
-    - on PostgreSQL it runs in autocommit, sparing the BEGIN and ROLLBACK round trips around a
-      page's single query.
-    Each statement sees the data as it is when it runs. It is not for writing: on both databases
-    a statement would be committed on its own.
+      (`survey._begin_immediate`); a reader here begins none, so it never queues behind a writer,
+      nor makes writers queue behind it, and a single write holds the lock for itself only;
+    - on PostgreSQL it runs in autocommit, sparing the BEGIN and COMMIT (or ROLLBACK) round
+      trips around a single statement.
+    Each statement sees the data as it is when it runs: never for two statements that must agree.
     """
-    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    options: dict[str, Any] = {AUTOCOMMIT_OPTION: True}
     if db.engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     with db.engine.connect().execution_options(**options) as connection:

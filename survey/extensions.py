@@ -7,9 +7,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-# The execution option of a reader's connection, which begins no transaction: set by
-# `survey.database.read_only_connection`, read where SQLite transactions begin (`survey`).
-READ_ONLY_OPTION = "barometre_read_only"
+# The execution option of a connection that begins no transaction (each statement commits on its
+# own): set by `survey.database.autocommit_connection`, read where SQLite transactions begin
+# (`survey`).
+AUTOCOMMIT_OPTION = "barometre_autocommit"
 
 # Constraint names are fixed so that Alembic revisions can name them on every database.
 NAMING_CONVENTION = {

@@ -195,8 +195,8 @@ def _saved_response(values: Sequence[Any]) -> SavedResponse | None:
 def read_link(connection: Connection, token: str) -> Link | None:
     """The link carrying `token` (None for an unknown one), in one query that locks nothing.
 
-    `connection` may be a reader's (`survey.database.read_only_connection`): a page that only
-    shows what is stored needs no transaction."""
+    `connection` may be one without a transaction (`survey.database.autocommit_connection`): a
+    page that only shows what is stored needs none."""
     if not token_looks_valid(token):
         return None
     row = connection.execute(_link_statement(False), {"token_hash": hash_token(token)}).first()
@@ -560,11 +560,13 @@ def follow_ups_for(
 
 
 def record_first_open(
-    session: Session, invitation_id: int, *, now: datetime | None = None
+    connection: Connection, invitation_id: int, *, now: datetime | None = None
 ) -> bool:
     """Stamp the first time the link was opened (for fieldwork figures); True when this call
-    stamped it. An earlier stamp is never replaced, even by a concurrent first opening."""
-    result = session.connection().execute(
+    stamped it. An earlier stamp is never replaced, even by a concurrent first opening: the
+    statement is whole on its own, so it may run without a transaction
+    (`survey.database.autocommit_connection`)."""
+    result = connection.execute(
         _UPDATE_INVITATION.where(_INVITATION.c.first_opened_at.is_(None)),
         {"invitation_id": invitation_id, "first_opened_at": now or utcnow()},
     )

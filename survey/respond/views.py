@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as HttpResponse
 
 from questionnaires import Questionnaire
-from survey.database import read_only_connection
+from survey.database import autocommit_connection
 from survey.extensions import csrf, db
 from survey.respond import operations, privacy_notice
 from survey.respond.forms import link_csrf_token_matches
@@ -76,7 +76,7 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
     """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
     link. One query reads what a page needs, two when saving one.
 
-    Without `for_update` the link is read outside any transaction (`read_only_connection`):
+    Without `for_update` the link is read outside any transaction (`autocommit_connection`):
     showing a page takes no lock, so respondents reading pages never queue behind those saving
     one. With it, the link is locked in the session's transaction (`operations.lock_link`)."""
     address = request.remote_addr or "unknown"
@@ -94,7 +94,7 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
     if for_update:
         link = operations.lock_link(db.session, token)
     else:
-        with read_only_connection() as connection:
+        with autocommit_connection() as connection:
             link = operations.read_link(connection, token)
     if link is None:
         link_throttle().record_failure(address)
@@ -168,9 +168,9 @@ def resume(token: str) -> Any:
     link, questionnaire = _open(token)
     page_index = operations.resume_page(questionnaire, link.response)
     if link.first_opened_at is None:
-        # The first opening is stamped in a short write transaction of its own.
-        operations.record_first_open(db.session, link.invitation_id)
-        db.session.commit()
+        # The first opening is stamped by one statement of its own.
+        with autocommit_connection() as connection:
+            operations.record_first_open(connection, link.invitation_id)
     return _render_page(token, link, questionnaire, page_index)
 
 
