@@ -72,13 +72,16 @@ def _refused(error: LinkRefused) -> Any:
     return error.page
 
 
-def _link(token: str, *, for_update: bool = False) -> operations.Link:
-    """The link, or a refusal: 429 when this address guessed too often, 404 for an unknown
-    link. One query reads what a page needs, two when saving one.
+def _link(token: str, *, for_update: bool = False) -> tuple[operations.Link, Questionnaire]:
+    """The link and its questionnaire, or a refusal: 429 when this address guessed too often,
+    404 for an unknown link. One query reads what a page needs, two when saving one (and one
+    more, once per process, for the questionnaire's definition).
 
-    Without `for_update` the link is read outside any transaction (`autocommit_connection`):
+    Without `for_update` both are read outside any transaction (`autocommit_connection`):
     showing a page takes no lock, so respondents reading pages never queue behind those saving
-    one. With it, the link is locked in the session's transaction (`operations.lock_link`)."""
+    one, and a page that then writes one statement on its own (`resume`) holds no lock that
+    statement would wait for. With it, the link is locked in the session's transaction
+    (`operations.lock_link`)."""
     address = request.remote_addr or "unknown"
     retry_after = link_throttle().retry_after(address)
     if retry_after is not None:
@@ -93,10 +96,12 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
         )
     if for_update:
         link = operations.lock_link(db.session, token)
+        questionnaire = link and operations.link_questionnaire(db.session, link)
     else:
         with autocommit_connection() as connection:
             link = operations.read_link(connection, token)
-    if link is None:
+            questionnaire = link and operations.link_questionnaire(connection, link)
+    if link is None or questionnaire is None:
         link_throttle().record_failure(address)
         raise LinkRefused(
             _message_page(
@@ -109,7 +114,7 @@ def _link(token: str, *, for_update: bool = False) -> operations.Link:
         )
     # The locale selector reads this before the browser's preference (survey.select_locale).
     g.invitation_language = link.language
-    return link
+    return link, questionnaire
 
 
 def _today() -> Any:
@@ -146,13 +151,13 @@ def _message_page(
 
 
 def _open(token: str) -> tuple[operations.Link, Questionnaire]:
-    link = _link(token)
+    link, questionnaire = _link(token)
     state = operations.link_state(link, today=_today())
     if state == LinkState.COMPLETE:
         raise LinkRefused(redirect(url_for(".thanks", token=token), 303))
     if state != LinkState.OPEN:
         raise LinkRefused(_state_page(state))
-    return link, operations.link_questionnaire(db.session, link)
+    return link, questionnaire
 
 
 def _language(questionnaire: Questionnaire) -> str:
@@ -195,8 +200,7 @@ def _save(token: str, page_index: int) -> Any:
     # The link is locked before anything is read (`lock_link`); `save_page` checks its state
     # itself (a complete response goes to the thank-you page, a closed campaign answers the
     # closed page).
-    link = _link(token, for_update=True)
-    questionnaire = operations.link_questionnaire(db.session, link)
+    link, questionnaire = _link(token, for_update=True)
     result = operations.save_page(
         db.session,
         link,
@@ -245,10 +249,9 @@ def _forged(token: str, page_index: int) -> Any:
 
 @blueprint.get("/<token>/thanks")
 def thanks(token: str) -> Any:
-    link = _link(token)
+    link, questionnaire = _link(token)
     if link.disposition != "complete":
         return redirect(url_for(".resume", token=token), 303)
-    questionnaire = operations.link_questionnaire(db.session, link)
     return render_thanks(link, questionnaire, _language(questionnaire))
 
 

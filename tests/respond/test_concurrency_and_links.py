@@ -229,6 +229,21 @@ def test_first_opening_is_stamped_once(app, client):
         assert db.session.get(Invitation, invitation_id).first_opened_at == first
 
 
+def test_first_opening_in_a_fresh_process_is_stamped(app, client, monkeypatch):
+    """A worker's first page reads the questionnaire's definition: it must do so without
+    holding a lock that the stamp of the first opening, a statement of its own, then waits for
+    (on SQLite it waited out the busy timeout and failed)."""
+    from survey.respond import operations
+
+    monkeypatch.setattr(operations, "_questionnaires", {})
+    with app.app_context():
+        invitation, link = make_link(open_campaign())
+        invitation_id = invitation.id
+    assert client.get(link).status_code == 200
+    with app.app_context():
+        assert db.session.get(Invitation, invitation_id).first_opened_at is not None
+
+
 def test_a_page_is_shown_while_another_request_holds_the_write_lock(app, client):
     """Showing a page reads without locking: it answers while a save (here, a transaction that
     locked the invitation, and on SQLite the whole database) is still under way. Were the page
