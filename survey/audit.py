@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
 from survey.models import AuditEvent, utcnow
@@ -39,7 +39,7 @@ def _content_digest(fields: Mapping[str, Any], prev_hash: str) -> str:
 
 
 def record_event(
-    session: Session,
+    session: Session | Connection,
     action: str,
     *,
     actor: str,
@@ -50,14 +50,14 @@ def record_event(
     summary: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> int:
-    """Append one event to the chain, in the session's transaction, and return its id; the
-    caller commits with its own change.
+    """Append one event to the chain, in the transaction of the session (or of the connection),
+    and return its id; the caller commits with its own change.
 
     Written with two plain statements rather than through the ORM: a respondent's answers
     append two events, and a flush of one object costs more than both statements.
     The summary must not hold personal data (emails, phones, names): the trail outlives purges.
     """
-    connection = session.connection()
+    connection = session if isinstance(session, Connection) else session.connection()
     if connection.dialect.name == "postgresql":
         # One appender at a time, so that two events never claim the same predecessor.
         connection.execute(text("SELECT pg_advisory_xact_lock(7262)"))

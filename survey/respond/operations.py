@@ -1,7 +1,8 @@
 """Answering a survey through a personal link: finding the invitation, saving pages, completing.
 
-The respondent's pages call these functions; each takes the SQLAlchemy session, flushes, and
-leaves the commit to the request. Every answer is kept once:
+The respondent's pages call these functions; those that write take a connection in a
+transaction (Core statements, no ORM: a page is saved in a few milliseconds) and leave the
+commit to the request. Every answer is kept once:
 
 - there is one `Response` row per invitation (a unique constraint), created by the first saved
   page and updated by each later one;
@@ -205,13 +206,12 @@ def read_link(connection: Connection, token: str) -> Link | None:
     return Link(*row[: len(_LINK_COLUMNS)], response=_saved_response(row[len(_LINK_COLUMNS):]))
 
 
-def lock_link(session: Session, token: str) -> Link | None:
-    """The link carrying `token`, its invitation locked until the session's transaction ends,
+def lock_link(connection: Connection, token: str) -> Link | None:
+    """The link carrying `token`, its invitation locked until the connection's transaction ends,
     as saving a page needs (see the module's docstring): two queries on PostgreSQL, one on
     SQLite, whose transactions hold the database's write lock from their first statement."""
     if not token_looks_valid(token):
         return None
-    connection = session.connection()
     if connection.dialect.name == "sqlite":
         return read_link(connection, token)
     row = connection.execute(_link_statement(True), {"token_hash": hash_token(token)}).first()
@@ -356,7 +356,7 @@ class PageOutcome:
 
 
 def save_page(
-    session: Session,
+    connection: Connection,
     link: Link,
     page_index: int,
     form_data: Mapping[str, Sequence[str]] | Any,
@@ -368,7 +368,8 @@ def save_page(
 ) -> PageOutcome:
     """Save one submitted page of the link's questionnaire and say where to go next.
 
-    `link` was read with `lock_link` in this transaction, which it writes to; `form_data` is the
+    `link` was read with `lock_link` in the connection's transaction, which it writes to;
+    `form_data` is the
     submitted form (`request.form`); `shown_revision` the response revision the page was shown
     with (None when unknown). The caller commits.
     """
@@ -379,7 +380,7 @@ def save_page(
     if state != LinkState.OPEN:
         return PageOutcome(Outcome.CLOSED, state=state)
 
-    questionnaire = link_questionnaire(session, link)
+    questionnaire = link_questionnaire(connection, link)
     response = link.response
     if response is not None and response.status == ResponseStatus.COMPLETE:
         return PageOutcome(Outcome.ALREADY_COMPLETE)
@@ -394,11 +395,10 @@ def save_page(
         return PageOutcome(Outcome.INVALID, page=page_index, errors=errors)
 
     following = next_page_index(questionnaire, page_index, answers)
-    connection = session.connection()
     if answers == stored and response is not None:
         # A double click, a retry or a second tab sending what is already saved: nothing to do.
         if following is None and first_incomplete_page(questionnaire, answers) is None:
-            return _complete(session, link, response.id, answers, questionnaire, now=now)
+            return _complete(connection, link, response.id, answers, questionnaire, now=now)
         return PageOutcome(Outcome.REPLAYED, page=following)
     if shown_revision is not None and response is not None and shown_revision < response.revision:
         return PageOutcome(Outcome.STALE, page=page_index)
@@ -431,7 +431,7 @@ def save_page(
             started["first_opened_at"] = now
         connection.execute(_UPDATE_INVITATION, started)
         record_event(
-            session,
+            connection,
             "response.start",
             actor=ACTOR,
             object_type="response",
@@ -456,7 +456,8 @@ def save_page(
 
     if go_to is None:
         return _complete(
-            session, link, response_id, answers, questionnaire, now=now, response_written=True
+            connection, link, response_id, answers, questionnaire, now=now,
+            response_written=True,
         )
     if following is None:
         return PageOutcome(Outcome.ELSEWHERE, page=go_to)
@@ -464,7 +465,7 @@ def save_page(
 
 
 def _complete(
-    session: Session,
+    connection: Connection,
     link: Link,
     response_id: int,
     answers: Mapping[str, Any],
@@ -475,7 +476,6 @@ def _complete(
 ) -> PageOutcome:
     """Complete the response (unless `response_written`: the page's save already did), its
     invitation, its follow-ups and its audit event."""
-    connection = session.connection()
     if not response_written:
         connection.execute(
             _UPDATE_RESPONSE,
@@ -512,7 +512,7 @@ def _complete(
             ],
         )
     record_event(
-        session,
+        connection,
         "response.complete",
         actor=ACTOR,
         object_type="response",

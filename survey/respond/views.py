@@ -11,7 +11,9 @@ anything about other invitations. Bad tokens are counted per address (`throttle`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import Connection
 from werkzeug.wrappers import Response as HttpResponse
 
 from questionnaires import Questionnaire
@@ -49,9 +52,10 @@ Page = str | HttpResponse | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 class LinkRefused(Exception):
-    """The request cannot go on; `page` is what to answer instead."""
+    """The request cannot go on; `page` draws what to answer instead, once the request's
+    transaction, if any, has ended (a page never renders while holding a lock)."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Callable[[], Any]) -> None:
         self.page = page
 
 
@@ -69,24 +73,27 @@ def _anonymous() -> None:
 
 @blueprint.errorhandler(LinkRefused)
 def _refused(error: LinkRefused) -> Any:
-    return error.page
+    return error.page()
 
 
-def _link(token: str, *, for_update: bool = False) -> tuple[operations.Link, Questionnaire]:
+def _link(
+    token: str, *, locked_in: Connection | None = None
+) -> tuple[operations.Link, Questionnaire]:
     """The link and its questionnaire, or a refusal: 429 when this address guessed too often,
     404 for an unknown link. One query reads what a page needs, two when saving one (and one
     more, once per process, for the questionnaire's definition).
 
-    Without `for_update` both are read outside any transaction (`autocommit_connection`):
-    showing a page takes no lock, so respondents reading pages never queue behind those saving
-    one, and a page that then writes one statement on its own (`resume`) holds no lock that
-    statement would wait for. With it, the link is locked in the session's transaction
+    By default both are read outside any transaction (`autocommit_connection`): showing a page
+    takes no lock, so respondents reading pages never queue behind those saving one, and a page
+    that then writes one statement on its own (`resume`) holds no lock that statement would wait
+    for. With `locked_in`, the link is locked in that connection's transaction
     (`operations.lock_link`)."""
     address = request.remote_addr or "unknown"
     retry_after = link_throttle().retry_after(address)
     if retry_after is not None:
         raise LinkRefused(
-            _message_page(
+            partial(
+                _message_page,
                 _("Too many attempts"),
                 _("Too many invalid links were opened from your connection. "
                   "Please wait a few minutes, then open the link from your message again."),
@@ -94,9 +101,9 @@ def _link(token: str, *, for_update: bool = False) -> tuple[operations.Link, Que
                 {"Retry-After": str(retry_after)},
             )
         )
-    if for_update:
-        link = operations.lock_link(db.session, token)
-        questionnaire = link and operations.link_questionnaire(db.session, link)
+    if locked_in is not None:
+        link = operations.lock_link(locked_in, token)
+        questionnaire = link and operations.link_questionnaire(locked_in, link)
     else:
         with autocommit_connection() as connection:
             link = operations.read_link(connection, token)
@@ -104,7 +111,8 @@ def _link(token: str, *, for_update: bool = False) -> tuple[operations.Link, Que
     if link is None or questionnaire is None:
         link_throttle().record_failure(address)
         raise LinkRefused(
-            _message_page(
+            partial(
+                _message_page,
                 _("This link does not work"),
                 _("We could not find a survey for this link. Please check that you copied the "
                   "whole link from your message; if it still does not work, the survey may "
@@ -139,8 +147,6 @@ def _state_page(state: LinkState) -> Any:
 def _message_page(
     title: str, message: str, status: int = 200, headers: dict[str, str] | None = None
 ) -> Any:
-    # A page must not keep a transaction (on SQLite, the write lock) while its template renders.
-    db.session.rollback()
     html = render_template(
         "respond/message.html",
         title=title,
@@ -154,9 +160,9 @@ def _open(token: str) -> tuple[operations.Link, Questionnaire]:
     link, questionnaire = _link(token)
     state = operations.link_state(link, today=_today())
     if state == LinkState.COMPLETE:
-        raise LinkRefused(redirect(url_for(".thanks", token=token), 303))
+        raise LinkRefused(partial(redirect, url_for(".thanks", token=token), 303))
     if state != LinkState.OPEN:
-        raise LinkRefused(_state_page(state))
+        raise LinkRefused(partial(_state_page, state))
     return link, questionnaire
 
 
@@ -192,6 +198,12 @@ def page(token: str, page_index: int) -> Any:
     return _save(token, page_index)
 
 
+# The outcomes whose transaction commits (the others wrote nothing).
+_WRITTEN = frozenset({
+    Outcome.SAVED, Outcome.REPLAYED, Outcome.ELSEWHERE, Outcome.COMPLETE, Outcome.ALREADY_COMPLETE,
+})
+
+
 def _save(token: str, page_index: int) -> Any:
     if current_app.config.get("WTF_CSRF_ENABLED", True) and not link_csrf_token_matches(
         current_app.config["SECRET_KEY"], token, request.form.get("csrf_token")
@@ -199,24 +211,24 @@ def _save(token: str, page_index: int) -> Any:
         return _forged(token, page_index)
     # The link is locked before anything is read (`lock_link`); `save_page` checks its state
     # itself (a complete response goes to the thank-you page, a closed campaign answers the
-    # closed page).
-    link, questionnaire = _link(token, for_update=True)
-    result = operations.save_page(
-        db.session,
-        link,
-        page_index,
-        request.form,
-        lang=_language(questionnaire),
-        shown_revision=request.form.get("_revision", type=int),
-        today=_today(),
-    )
+    # closed page). The transaction ends before any page is drawn.
+    with db.engine.connect() as connection, connection.begin() as transaction:
+        link, questionnaire = _link(token, locked_in=connection)
+        result = operations.save_page(
+            connection,
+            link,
+            page_index,
+            request.form,
+            lang=_language(questionnaire),
+            shown_revision=request.form.get("_revision", type=int),
+            today=_today(),
+        )
+        if result.outcome not in _WRITTEN:
+            transaction.rollback()  # nothing was written
     if result.outcome in (Outcome.SAVED, Outcome.REPLAYED, Outcome.ELSEWHERE):
-        db.session.commit()
         return redirect(url_for(".page", token=token, page_index=result.page), 303)
     if result.outcome in (Outcome.COMPLETE, Outcome.ALREADY_COMPLETE):
-        db.session.commit()
         return redirect(url_for(".thanks", token=token), 303)
-    db.session.rollback()
     if result.outcome == Outcome.CLOSED:
         return _state_page(result.state or LinkState.CLOSED)
     # Nothing was written: the link read under the lock holds the answers as saved.
