@@ -103,11 +103,13 @@ def _link(
         )
     if locked_in is not None:
         link = operations.lock_link(locked_in, token)
-        questionnaire = link and operations.link_questionnaire(locked_in, link)
+        questionnaire = None if link is None else operations.link_questionnaire(locked_in, link)
     else:
         with autocommit_connection() as connection:
             link = operations.read_link(connection, token)
-            questionnaire = link and operations.link_questionnaire(connection, link)
+            questionnaire = (
+                None if link is None else operations.link_questionnaire(connection, link)
+            )
     if link is None or questionnaire is None:
         link_throttle().record_failure(address)
         raise LinkRefused(
