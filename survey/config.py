@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from survey.distribution.sms_window import (
     DEFAULT_SMS_WINDOW,
@@ -38,6 +39,23 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _timezone(env: Mapping[str, str]) -> str:
+    """The IANA time zone of the centre (SMS window, fieldwork dates), checked at start: a
+    misspelt zone would otherwise fail at the first page or message that needs it."""
+    raw = env.get("BAROMETRE_TIMEZONE")
+    if raw is None or raw.strip() == "":
+        return "Europe/Paris"
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"BAROMETRE_TIMEZONE is wrong: {raw!r} is not a time zone of the IANA database "
+            "(for example Europe/Paris, America/Martinique, Indian/Reunion)"
+        ) from None
+    return name
 
 
 def sms_window_from_environment(env: Mapping[str, str]) -> SmsWindow:
@@ -131,7 +149,7 @@ def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[st
         "SMTP_USER": env.get("BAROMETRE_SMTP_USER"),
         "SMTP_PASSWORD": env.get("BAROMETRE_SMTP_PASSWORD"),
         "SMTP_TLS": _flag(env.get("BAROMETRE_SMTP_TLS")),
-        "TIMEZONE": env.get("BAROMETRE_TIMEZONE", "Europe/Paris"),
+        "TIMEZONE": _timezone(env),
         "SMS_WINDOW": sms_window_from_environment(env),
         "RETENTION_DAYS": _integer(env, "BAROMETRE_RETENTION_DAYS", 90),
     }

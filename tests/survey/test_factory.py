@@ -1,4 +1,5 @@
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -76,6 +77,19 @@ def test_unwritable_instance_folder_on_a_read_only_filesystem_is_refused() -> No
     # /proc refuses new entries even to root: the case a permission test cannot show as root.
     with pytest.raises(ConfigurationError, match="instance folder /proc/.*"):
         create_app({"INSTANCE_PATH": "/proc/barometre-instance"})
+
+
+@pytest.mark.parametrize("zone", ["Europe/Pariss", "CET+1", "../etc/passwd", "Paris"])
+def test_an_unknown_time_zone_is_refused_by_name(tmp_path: Path, zone: str) -> None:
+    environ = {"BAROMETRE_INSTANCE_PATH": str(tmp_path), "BAROMETRE_TIMEZONE": zone}
+    expected = "^BAROMETRE_TIMEZONE is wrong: " + re.escape(repr(zone))
+    with pytest.raises(ConfigurationError, match=expected):
+        config_from_environment(environ)
+
+
+def test_a_blank_time_zone_keeps_the_default(tmp_path: Path) -> None:
+    environ = {"BAROMETRE_INSTANCE_PATH": str(tmp_path), "BAROMETRE_TIMEZONE": " "}
+    assert config_from_environment(environ)["TIMEZONE"] == "Europe/Paris"
 
 
 def test_pages_carry_security_headers(client) -> None:
