@@ -369,9 +369,8 @@ def save_page(
     """Save one submitted page of the link's questionnaire and say where to go next.
 
     `link` was read with `lock_link` in the connection's transaction, which it writes to;
-    `form_data` is the
-    submitted form (`request.form`); `shown_revision` the response revision the page was shown
-    with (None when unknown). The caller commits.
+    `form_data` is the submitted form (`request.form`); `shown_revision` the response revision
+    the page was shown with (None when unknown). The caller commits.
     """
     now = now or utcnow()
     state = link_state(link, today=today)
