@@ -228,10 +228,6 @@ def drive(base: str, tokens: list[str], clients: int, load: Load) -> float:
     return time.perf_counter() - started
 
 
-def rate_of(successes: int, seconds: float) -> float:
-    return successes / seconds
-
-
 def hammer(base: str, path: str, requests_count: int, clients: int) -> tuple[int, float]:
     """GET `path` `requests_count` times from `clients` threads; (successes, seconds)."""
     remaining = iter(range(requests_count))
@@ -385,15 +381,18 @@ def run(
             respond(base, tokens.pop(), Load(), random.Random(0))
             respond(base, tokens.pop(), Load(), random.Random(1))
             load, seconds = Load(), 0.0
-            hello_rates = []
             size = -(-len(tokens) // rounds)
             chunks = [tokens[start:start + size] for start in range(0, len(tokens), size)]
-            # A round of hello requests as many as a respondents' round makes (about 9 a response).
-            hello_requests = 9 * size
+
+            def hello_round() -> float:
+                # As many requests as a respondents' round makes (about 9 a response).
+                ok, elapsed = hammer(hello_base, "/", 9 * size, clients)
+                return ok / elapsed
+
+            hello_rates = [hello_round()]
             for chunk in chunks:
-                hello_rates.append(rate_of(*hammer(hello_base, "/", hello_requests, clients)))
                 seconds += drive(base, chunk, clients, load)
-            hello_rates.append(rate_of(*hammer(hello_base, "/", hello_requests, clients)))
+                hello_rates.append(hello_round())
         in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2
         requests_made = len(load.latencies)
         errors = [line for line in log.read_text(errors="replace").splitlines()

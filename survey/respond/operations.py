@@ -133,6 +133,11 @@ class Link:
     questionnaire_sha256: str
     response: SavedResponse | None
 
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The answers saved so far (none before the first saved page)."""
+        return self.response.answers if self.response is not None else {}
+
 
 _INVITATION = Invitation.__table__
 _CAMPAIGN = Campaign.__table__
@@ -383,7 +388,7 @@ def save_page(
     response = link.response
     if response is not None and response.status == ResponseStatus.COMPLETE:
         return PageOutcome(Outcome.ALREADY_COMPLETE)
-    stored: dict[str, Any] = dict(response.answers) if response is not None else {}
+    stored: dict[str, Any] = dict(link.answers)
     if not page_is_reachable(questionnaire, page_index, stored):
         return PageOutcome(Outcome.ELSEWHERE, page=resume_page(questionnaire, response))
 

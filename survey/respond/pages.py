@@ -18,7 +18,7 @@ both ways give the same markup, byte for byte.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,10 +159,9 @@ class PageView:
         cls, token: str, link: operations.Link, questionnaire: Questionnaire, page_index: int,
         lang: str,
     ) -> PageView:
-        answers = link.response.answers if link.response is not None else {}
         # Which questions each page shows, worked out once: the step, the previous page and the
         # button's label all follow from it (as `previous_page_index` and `is_last_page` would).
-        visible_by_page = questionnaire.visible_by_page(answers)
+        visible_by_page = questionnaire.visible_by_page(link.answers)
         visible_pages = [index for index, shown_here in enumerate(visible_by_page) if shown_here]
         step = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
         return cls(
@@ -177,10 +176,6 @@ class PageView:
             previous=max((index for index in visible_pages if index < page_index), default=None),
             last=not any(index > page_index for index in visible_pages),
         )
-
-    @property
-    def answers(self) -> Mapping[str, Any]:
-        return self.link.response.answers if self.link.response is not None else {}
 
     @property
     def revision(self) -> int:
@@ -221,11 +216,13 @@ def render_page(
     skeletons = current_app.extensions.setdefault("respond.skeletons", {})
     key = view.skeleton_key()
     skeleton = skeletons.get(key)
+    if key not in skeletons:
+        # None when the definition's own text holds a marker: such a page is always drawn in
+        # full, and the skeleton is not tried again.
+        skeletons.setdefault(key, Skeleton.parse(_render_skeleton(view)))
+    skeleton = skeletons[key]
     if skeleton is None:
-        skeleton = Skeleton.parse(_render_skeleton(view))
-        if skeleton is None:  # a marker in the definition's own text: never shortened
-            return _render_in_full(view, submitted=False, errors={}, notice=None)
-        skeleton = skeletons.setdefault(key, skeleton)
+        return _render_in_full(view, submitted=False, errors={}, notice=None)
     return skeleton.fill(_slot_values(view))
 
 
@@ -236,7 +233,7 @@ def _render_in_full(
     if submitted:
         form = form_class(formdata=request.form)  # what the respondent entered
     else:
-        form = form_class(formdata=None, data=form_values(view.questions, view.answers))
+        form = form_class(formdata=None, data=form_values(view.questions, view.link.answers))
     items = _items(view, form)
 
     error_links = []
@@ -375,7 +372,7 @@ class Skeleton:
 
 def _slot_values(view: PageView) -> Callable[[str], str]:
     form_class = view.form_class()
-    data = form_values(view.questions, view.answers)
+    data = form_values(view.questions, view.link.answers)
     fixed = {
         "action": escape(view.action()),
         "previous": escape(view.previous_url() or ""),
@@ -403,7 +400,7 @@ def _slot_values(view: PageView) -> Callable[[str], str]:
 def render_thanks(link: operations.Link, questionnaire: Questionnaire, lang: str) -> str:
     """The thank-you page: the same for every respondent of a questionnaire in a language who did,
     or did not, ask to be called back, so rendered once for each."""
-    answers = link.response.answers if link.response is not None else {}
+    answers = link.answers
     callback = any(
         isinstance(question, CallbackQuestion)
         and isinstance(answers.get(question.code), dict)

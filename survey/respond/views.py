@@ -191,8 +191,7 @@ def resume(token: str) -> Any:
 def page(token: str, page_index: int) -> Any:
     if request.method == "GET":
         link, questionnaire = _open(token)
-        answers = link.response.answers if link.response is not None else {}
-        if not operations.page_is_reachable(questionnaire, page_index, answers):
+        if not operations.page_is_reachable(questionnaire, page_index, link.answers):
             resume_at = operations.resume_page(questionnaire, link.response)
             return redirect(url_for(".page", token=token, page_index=resume_at), 303)
         return _render_page(token, link, questionnaire, page_index)
@@ -250,7 +249,7 @@ def _forged(token: str, page_index: int) -> Any:
     entered, so that submitting it again is one click."""
     link, questionnaire = _open(token)
     if not operations.page_is_reachable(
-        questionnaire, page_index, link.response.answers if link.response is not None else {}
+        questionnaire, page_index, link.answers
     ):
         return redirect(url_for(".resume", token=token), 303)
     message = _("This page had expired, so your answers were not saved yet. "

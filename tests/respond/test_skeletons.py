@@ -70,9 +70,18 @@ def test_skeleton_keeps_respondent_values_out_and_fills_them_escaped(app):
     assert f'action="/r/{TOKEN}/3"' in html
 
 
-def test_definition_text_holding_a_marker_is_never_cut():
+def test_definition_text_holding_a_marker_is_never_cut(app):
     assert Skeleton.parse("<p>\x00options:q1\x00</p>") == Skeleton(("<p>", "</p>"), ("options:q1",))
     assert Skeleton.parse("<p>a \x00 stray marker</p>") is None
+
+    title = {"fr": "Baromètre \x00 2026", "en": "Barometer \x00 2026"}
+    questionnaire = QUESTIONNAIRE.model_copy(update={"title": title})
+    with app.test_request_context():
+        view = PageView.of(TOKEN, link_with(STORED), questionnaire, 0, "fr")
+        in_full = render_page(view, use_skeleton=False)
+        assert render_page(view) == in_full
+        assert app.extensions["respond.skeletons"][view.skeleton_key()] is None
+        assert render_page(view) == in_full  # drawn in full again, from the cached refusal
 
 
 @pytest.mark.parametrize("callback", [False, True])
