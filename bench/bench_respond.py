@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import queue
 import random
@@ -169,11 +170,18 @@ class Load:
         return reply
 
 
-def respond(base: str, token: str, load: Load, rng: random.Random) -> None:
-    """Answer every page of one invitation like a browser; count it when thanked."""
+def respond(
+    base: str, token: str, load: Load, rng: random.Random, record: dict | None = None
+) -> None:
+    """Answer every page of one invitation like a browser; count it when thanked.
+
+    With `record`, keep what the server sent, for the floor (`respond_floor`): each page's markup
+    under `pages` (its index, `resume` or `thanks`) and where each saved page led under `next`."""
     browser = Browser(base)
     try:
         reply = load.timed(lambda: browser.request("GET", f"/r/{token}"))
+        if record is not None:
+            record.update(token=token, pages={"resume": reply.text}, next={})
         for _ in range(20):  # more than any questionnaire's pages
             if reply.status != 200:
                 load.failures.append(f"{reply.path}: {reply.status}")
@@ -195,6 +203,9 @@ def respond(base: str, token: str, load: Load, rng: random.Random) -> None:
                 return
             location = urlsplit(posted.location).path
             reply = load.timed(lambda: browser.request("GET", location))  # noqa: B023
+            if record is not None:
+                record["next"][action.rsplit("/", 1)[1]] = location
+                record["pages"][location.rsplit("/", 1)[1]] = reply.text
         load.failures.append(f"{token}: too many pages")
     finally:
         browser.close()
@@ -359,41 +370,67 @@ def complete_in_database(url: str) -> int:
 
 def run(
     database: str, url: str, responses: int, clients: int, workers: int, threads: int | None,
-    rounds: int,
+    rounds: int, floors: tuple[str, ...] = (),
 ) -> dict:
+    """Drive `responses` complete responses (2 of them warm-up) through the application, then as
+    many through each floor driver of `floors` (`respond_floor`), each between hello rounds."""
     threads = threads or gunicorn_threads(url or "sqlite")
     with tempfile.TemporaryDirectory(prefix="bench-respond-") as instance:
         log = Path(instance) / "server.log"
         env = {**os.environ, "BAROMETRE_INSTANCE_PATH": instance,
                "BAROMETRE_DATABASE_URL": url or f"sqlite:///{instance}/barometre.db",
                "BAROMETRE_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
-        tokens = seed(env, responses)
+        tokens = seed(env, responses * (1 + len(floors)) + (1 if floors else 0))
+        floor_tokens, tokens = tokens[responses:], tokens[:responses]
 
         # This machine's speed drifts within a minute, so the reference is taken in rounds that
-        # alternate with the respondents' (hello, respondents, hello, …, hello), both servers up
-        # (an idle one costs nothing): each respondents' round lies between two hello rounds.
-        with (
-            gunicorn("bench_respond:hello_app", env, workers, threads, log,
-                     chdir=Path(__file__).parent) as hello_base,
-            gunicorn("survey.wsgi:app", env, workers, threads, log) as base,
-        ):
-            hammer(hello_base, "/", 200, clients)  # warm up both workers of each server
-            respond(base, tokens.pop(), Load(), random.Random(0))
-            respond(base, tokens.pop(), Load(), random.Random(1))
-            load, seconds = Load(), 0.0
-            size = -(-len(tokens) // rounds)
-            chunks = [tokens[start:start + size] for start in range(0, len(tokens), size)]
+        # alternate with the respondents' (hello, respondents, hello, …, hello), the hello
+        # server up all along (an idle one costs nothing): each respondents' round lies between
+        # two hello rounds.
+        with gunicorn("bench_respond:hello_app", env, workers, threads, log,
+                      chdir=Path(__file__).parent) as hello_base:
+            hammer(hello_base, "/", 200, clients)  # warm up both workers
 
-            def hello_round() -> float:
-                # As many requests as a respondents' round makes (about 9 a response).
-                ok, elapsed = hammer(hello_base, "/", 9 * size, clients)
-                return ok / elapsed
+            def alternate(base: str, tokens: list[str]) -> tuple[Load, float, list[float]]:
+                respond(base, tokens.pop(), Load(), random.Random(0))  # warm up both workers
+                respond(base, tokens.pop(), Load(), random.Random(1))
+                load, seconds = Load(), 0.0
+                size = -(-len(tokens) // rounds)
 
-            hello_rates = [hello_round()]
-            for chunk in chunks:
-                seconds += drive(base, chunk, clients, load)
-                hello_rates.append(hello_round())
-        in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2
+                def hello_round() -> float:
+                    # As many requests as a respondents' round makes (about 9 a response).
+                    ok, elapsed = hammer(hello_base, "/", 9 * size, clients)
+                    return ok / elapsed
+
+                hello_rates = [hello_round()]
+                for start in range(0, len(tokens), size):
+                    seconds += drive(base, tokens[start:start + size], clients, load)
+                    hello_rates.append(hello_round())
+                return load, seconds, hello_rates
+
+            recorded: dict = {}
+            with gunicorn("survey.wsgi:app", env, workers, threads, log) as base:
+                load, seconds, hello_rates = alternate(base, tokens)
+                if floors:
+                    respond(base, floor_tokens.pop(), Load(), random.Random(2), recorded)
+            floor_results = []
+            for number, driver in enumerate(floors):
+                pages = Path(instance) / "floor-pages.json"
+                pages.write_text(json.dumps(recorded), encoding="utf-8")
+                floor_env = {**env, "BENCH_FLOOR_PAGES": str(pages), "BENCH_FLOOR_DRIVER": driver}
+                with gunicorn("respond_floor:app", floor_env, workers, threads, log,
+                              chdir=Path(__file__).parent) as floor_base:
+                    chunk = floor_tokens[number * responses:(number + 1) * responses]
+                    floor_load, floor_seconds, floor_hello = alternate(floor_base, chunk)
+                floor_results.append({
+                    "driver": driver,
+                    "pages_per_s": len(floor_load.latencies) / floor_seconds,
+                    "hello_per_s": statistics.fmean(floor_hello),
+                    "failures": floor_load.failures,
+                })
+        in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2 - (
+            1 if floors else 0
+        )
         requests_made = len(load.latencies)
         errors = [line for line in log.read_text(errors="replace").splitlines()
                   if '"level": "error"' in line or "Traceback" in line]
@@ -412,6 +449,7 @@ def run(
         "hello_per_s": statistics.fmean(hello_rates),
         "hello_rates": hello_rates,
         "server": f"{workers}×{threads}",
+        "floors": floor_results,
     }
 
 
@@ -429,15 +467,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3,
                         help="respondents' rounds, each between two rounds of hello")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--floor", action="store_true",
+                        help="also serve the floor (bench/respond_floor.py): the same statements "
+                             "and markup, nothing else, through SQLAlchemy and through psycopg")
     args = parser.parse_args()
     responses = 60 if args.quick else args.responses
 
     server = (args.clients, args.workers, args.threads, args.rounds)
-    results = [run("sqlite", "", responses + 2, *server)]
+    results = [run("sqlite", "", responses + 2, *server,
+                   floors=("sqlalchemy",) if args.floor else ())]
     if not args.no_postgres:
         with postgres_database(args.postgres_url) as url:
             if url:
-                results.append(run("postgresql", url, responses + 2, *server))
+                results.append(run("postgresql", url, responses + 2, *server,
+                                   floors=("sqlalchemy", "psycopg") if args.floor else ()))
 
     print("\nrespondent pages under gunicorn (gthread, workers × threads as shown), "
           f"{args.clients} concurrent clients, {os.cpu_count()} CPUs")
@@ -453,6 +496,19 @@ def main() -> None:
         print(f"{'':<11}hello rounds around the respondents' rounds: {rates} /s")
         for failure in r["failures"][:5]:
             print(f"  failure: {failure}")
+    if args.floor:
+        print("\nthe floor: the same requests, statements and markup, nothing else "
+              "(bench/respond_floor.py)")
+        print(f"{'database':<11}{'driver':<12}{'pages/s':>9}{'hello/s':>9}{'ratio':>7}"
+              f"{'application':>13}")
+        for r in results:
+            for floor in r["floors"]:
+                print(f"{r['database']:<11}{floor['driver']:<12}{floor['pages_per_s']:>9.0f}"
+                      f"{floor['hello_per_s']:>9.0f}"
+                      f"{floor['pages_per_s'] / floor['hello_per_s']:>7.2f}"
+                      f"{r['pages_per_s'] / r['hello_per_s']:>13.2f}")
+                for failure in floor["failures"][:5]:
+                    print(f"  failure: {failure}")
     for r in results:
         checks = {
             "≥ 40 responses/s": r["responses_per_s"] >= 40,
