@@ -418,10 +418,10 @@ def run(
                 load, seconds, hello_rates = alternate(base, tokens)
                 if floors:
                     respond(base, floor_tokens.pop(), Load(), random.Random(2), recorded)
+            pages = Path(instance) / "floor-pages.json"
+            pages.write_text(json.dumps(recorded), encoding="utf-8")
             floor_results = []
             for number, driver in enumerate(floors):
-                pages = Path(instance) / "floor-pages.json"
-                pages.write_text(json.dumps(recorded), encoding="utf-8")
                 floor_env = {**env, "BENCH_FLOOR_PAGES": str(pages), "BENCH_FLOOR_DRIVER": driver}
                 with gunicorn("respond_floor:app", floor_env, workers, threads, log,
                               chdir=Path(__file__).parent) as floor_base:
