@@ -21,8 +21,8 @@ benchmark's target the stack itself leaves to the pages' own work.
 - `sqlalchemy`: `survey.respond.operations`' own statements where it has them, through
   SQLAlchemy Core, with the application's engine events, each statement on its own
   (`survey.database.autocommit_connection`);
-- `psycopg`: the same SQL, compiled once, through psycopg directly (PostgreSQL only): what
-  SQLAlchemy itself costs.
+- `psycopg`: the same statements through psycopg directly, as plain SQL (the link's read
+  compiled once from SQLAlchemy's), PostgreSQL only: what SQLAlchemy itself costs.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class SqlalchemyStatements:
 
 
 class PsycopgStatements:
-    """The same SQL through psycopg, one connection per server thread."""
+    """The same statements through psycopg, one connection per server thread."""
 
     def __init__(self, url: str) -> None:
         import psycopg
