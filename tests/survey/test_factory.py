@@ -102,6 +102,21 @@ def test_pages_carry_security_headers(client) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+def test_a_view_keeps_its_own_security_header_once(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}"})
+
+    @app.get("/framed")
+    def framed() -> tuple[str, dict[str, str]]:
+        # Header names are case-insensitive: a view's spelling is still its own.
+        return "framed", {"x-frame-options": "SAMEORIGIN"}
+
+    response = app.test_client().get("/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert len(response.headers.getlist("Content-Security-Policy")) == 1
+
+
 def test_language_follows_the_browser_then_the_switcher(client) -> None:
     french = client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert 'lang="fr"' in french.text and "Se connecter" in french.text
