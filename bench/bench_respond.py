@@ -418,20 +418,25 @@ def run(
                 load, seconds, hello_rates = alternate(base, tokens)
                 if floors:
                     respond(base, floor_tokens.pop(), Load(), random.Random(2), recorded)
-            pages = Path(instance) / "floor-pages.json"
-            pages.write_text(json.dumps(recorded), encoding="utf-8")
             floor_results = []
+            if floors:
+                pages = Path(instance) / "floor-pages.json"
+                pages.write_text(json.dumps(recorded), encoding="utf-8")
             for number, driver in enumerate(floors):
                 floor_env = {**env, "BENCH_FLOOR_PAGES": str(pages), "BENCH_FLOOR_DRIVER": driver}
-                with gunicorn("respond_floor:app", floor_env, workers, threads, log,
+                # A log of its own: the application's failures are read from its log.
+                floor_log = Path(instance) / f"floor-{driver}.log"
+                with gunicorn("respond_floor:app", floor_env, workers, threads, floor_log,
                               chdir=Path(__file__).parent) as floor_base:
                     chunk = floor_tokens[number * responses:(number + 1) * responses]
                     floor_load, floor_seconds, floor_hello = alternate(floor_base, chunk)
+                tracebacks = floor_log.read_text(errors="replace").count("Traceback")
                 floor_results.append({
                     "driver": driver,
                     "pages_per_s": len(floor_load.latencies) / floor_seconds,
                     "hello_per_s": statistics.fmean(floor_hello),
-                    "failures": floor_load.failures,
+                    "failures": floor_load.failures
+                    + ([f"{tracebacks} tracebacks in {floor_log.name}"] if tracebacks else []),
                 })
         in_database = complete_in_database(env["BAROMETRE_DATABASE_URL"]) - 2 - (
             1 if floors else 0

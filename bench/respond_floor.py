@@ -1,4 +1,4 @@
-"""The floor under the respondent pages, for `bench_respond.py --floor`.
+"""The floor under the respondent pages, served by `bench_respond.py` (unless `--no-floor`).
 
 A WSGI application that answers the same URLs as the respondent pages with the markup the real
 pages sent (recorded by the benchmark, the link's token swapped), and runs on each request only
@@ -17,12 +17,13 @@ session. Under the same server, clients and load, its request rate is the most a
 on this stack could reach on this machine, so its ratio to the hello page says how much of the
 benchmark's target the stack itself leaves to the pages' own work.
 
-`BENCH_FLOOR_DRIVER` chooses how the statements run:
-- `sqlalchemy`: `survey.respond.operations`' own statements where it has them, through
-  SQLAlchemy Core, with the application's engine events, each statement on its own
-  (`survey.database.autocommit_connection`);
-- `psycopg`: the same statements through psycopg directly, as plain SQL (the link's read
-  compiled once from SQLAlchemy's), PostgreSQL only: what SQLAlchemy itself costs.
+The statements are `survey.respond.operations`' own where it has them (the link's read, the
+first opening's stamp), each run on its own, without a transaction. `BENCH_FLOOR_DRIVER` chooses
+how:
+- `sqlalchemy`: through SQLAlchemy Core, with the application's engine events, as
+  `survey.database.autocommit_connection` runs them;
+- `psycopg`: the same statements, compiled once to SQL by SQLAlchemy, through psycopg directly
+  (PostgreSQL only): what SQLAlchemy itself costs.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, request
-from sqlalchemy import Connection, bindparam, create_engine, insert, update
+from sqlalchemy import bindparam, create_engine, insert, update
 
 from survey.extensions import AUTOCOMMIT_OPTION
-from survey.models import Response
+from survey.models import Response, utcnow
 from survey.respond import operations
 from survey.tokens import hash_token
 
@@ -51,6 +52,7 @@ INSERT_RESPONSE = insert(RESPONSE)
 UPDATE_RESPONSE = update(RESPONSE).where(
     RESPONSE.c.id == bindparam("response_id"), RESPONSE.c.revision == bindparam("read_revision")
 )
+READ_LINK = operations._link_statement(False)
 
 app = Flask("respond_floor")
 
@@ -68,7 +70,7 @@ def answers_of(form: Any) -> dict[str, list[str]]:
 
 
 class SqlalchemyStatements:
-    """The statements through SQLAlchemy Core."""
+    """Each statement through SQLAlchemy Core, on a connection without a transaction."""
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
@@ -76,127 +78,97 @@ class SqlalchemyStatements:
         if self.engine.dialect.name == "postgresql":
             self.options["isolation_level"] = "AUTOCOMMIT"
 
-    def _autocommit(self) -> Connection:
-        return self.engine.connect().execution_options(**self.options)
-
-    def read(self, token: str) -> int:
-        with self._autocommit() as connection:
-            link = operations.read_link(connection, token)
-        return link.invitation_id
-
-    def stamp_first_opening(self, invitation_id: int) -> None:
-        with self._autocommit() as connection:
-            operations.record_first_open(connection, invitation_id)
-
-    def save(self, token: str, page_index: int, answers: dict[str, list[str]]) -> None:
-        now = datetime.now(UTC)
-        with self._autocommit() as connection:
-            link = operations.read_link(connection, token)
-            if link.response is None:
-                connection.execute(INSERT_RESPONSE, {
-                    "invitation_id": link.invitation_id,
-                    "questionnaire_version_id": link.questionnaire_version_id,
-                    "answers": answers, "current_page": page_index + 1, "status": "partial",
-                    "language": "fr", "revision": 1, "started_at": now, "updated_at": now,
-                })
-            else:
-                connection.execute(UPDATE_RESPONSE, {
-                    "response_id": link.response.id, "read_revision": link.response.revision,
-                    "answers": answers,
-                    "revision": link.response.revision + 1, "current_page": page_index + 1,
-                    "updated_at": now,
-                })
+    def run(self, statement: Any, parameters: dict[str, Any]) -> list[Any]:
+        with self.engine.connect().execution_options(**self.options) as connection:
+            result = connection.execute(statement, parameters)
+            return result.all() if result.returns_rows else []
 
 
 class PsycopgStatements:
-    """The same statements through psycopg, one connection per server thread."""
+    """Each statement compiled once to PostgreSQL's SQL, run through psycopg in autocommit, one
+    connection per server thread. Parameters are adapted as the columns' SQLAlchemy types
+    would: JSON documents, and timestamps stored in UTC without their zone."""
 
     def __init__(self, url: str) -> None:
         import psycopg
         from psycopg.types.json import Jsonb
         from sqlalchemy.dialects import postgresql
 
-        dialect = postgresql.dialect(paramstyle="pyformat")
-
-        def sql(statement: Any) -> str:
-            return str(statement.compile(dialect=dialect))
-
         self.psycopg, self.jsonb = psycopg, Jsonb
+        self.dialect = postgresql.dialect(paramstyle="pyformat")
         self.dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
         self.local = threading.local()
-        self.read_sql = sql(operations._link_statement(False))
-        self.first_open_sql = (
-            "UPDATE invitation SET first_opened_at = %(now)s "
-            "WHERE id = %(invitation_id)s AND first_opened_at IS NULL"
-        )
-        self.insert_sql = (
-            "INSERT INTO response (invitation_id, questionnaire_version_id, answers, current_page,"
-            " status, language, revision, started_at, updated_at) VALUES (%(invitation_id)s,"
-            " %(version_id)s, %(answers)s, %(page)s, 'partial', 'fr', 1, %(now)s, %(now)s)"
-        )
-        self.update_sql = (
-            "UPDATE response SET answers = %(answers)s, revision = %(revision)s,"
-            " current_page = %(page)s, updated_at = %(now)s"
-            " WHERE id = %(response_id)s AND revision = %(read_revision)s"
-        )
+        self.compiled: dict[tuple[Any, frozenset[str]], str] = {}
 
-    def _connection(self) -> Any:
+    def _sql(self, statement: Any, keys: frozenset[str]) -> str:
+        sql = self.compiled.get((statement, keys))
+        if sql is None:
+            table = getattr(statement, "table", None)  # an insert or update sets these columns
+            columns = [key for key in keys if table is not None and key in table.c]
+            sql = str(statement.compile(dialect=self.dialect, column_keys=columns))
+            self.compiled[(statement, keys)] = sql
+        return sql
+
+    def _adapt(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return self.jsonb(value)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def run(self, statement: Any, parameters: dict[str, Any]) -> list[Any]:
         connection = getattr(self.local, "connection", None)
         if connection is None:
             connection = self.local.connection = self.psycopg.connect(self.dsn, autocommit=True)
-        return connection
-
-    def _read(self, token: str) -> Any:
-        return self._connection().execute(
-            self.read_sql, {"token_hash": hash_token(token)}
-        ).fetchone()
-
-    def read(self, token: str) -> int:
-        return self._read(token)[0]
-
-    def stamp_first_opening(self, invitation_id: int) -> None:
-        self._connection().execute(
-            self.first_open_sql, {"invitation_id": invitation_id, "now": datetime.now(UTC)}
+        cursor = connection.execute(
+            self._sql(statement, frozenset(parameters)),
+            {key: self._adapt(value) for key, value in parameters.items()},
         )
-
-    def save(self, token: str, page_index: int, answers: dict[str, list[str]]) -> None:
-        # The link's columns, then the response's (`operations._link_statement`).
-        link = self._read(token)
-        invitation_id, version_id, response_id, revision = link[0], link[8], link[10], link[12]
-        values = {"answers": self.jsonb(answers), "page": page_index + 1, "now": datetime.now(UTC)}
-        if response_id is None:
-            self._connection().execute(self.insert_sql, {
-                **values, "invitation_id": invitation_id, "version_id": version_id,
-            })
-        else:
-            self._connection().execute(self.update_sql, {
-                **values, "response_id": response_id, "read_revision": revision,
-                "revision": revision + 1,
-            })
+        return cursor.fetchall() if cursor.description is not None else []
 
 
 statements = (PsycopgStatements if DRIVER == "psycopg" else SqlalchemyStatements)(DATABASE_URL)
 
 
+def read(token: str) -> operations.Link:
+    (row,) = statements.run(READ_LINK, {"token_hash": hash_token(token)})
+    return operations._link_of(row)
+
+
 @app.get("/r/<token>")
 def resume(token: str) -> str:
-    statements.stamp_first_opening(statements.read(token))
+    link = read(token)
+    statements.run(operations._STAMP_FIRST_OPENING,
+                   {"invitation_id": link.invitation_id, "first_opened_at": utcnow()})
     return recorded("resume", token)
 
 
 @app.get("/r/<token>/<int:page_index>")
 def page(token: str, page_index: int) -> str:
-    statements.read(token)
+    read(token)
     return recorded(str(page_index), token)
 
 
 @app.post("/r/<token>/<int:page_index>")
 def save(token: str, page_index: int) -> Any:
-    statements.save(token, page_index, answers_of(request.form))
+    link, now = read(token), utcnow()
+    values = {"answers": answers_of(request.form), "current_page": page_index + 1,
+              "updated_at": now}
+    if link.response is None:
+        statements.run(INSERT_RESPONSE, {
+            **values, "invitation_id": link.invitation_id,
+            "questionnaire_version_id": link.questionnaire_version_id, "status": "partial",
+            "language": "fr", "revision": 1, "started_at": now,
+        })
+    else:
+        statements.run(UPDATE_RESPONSE, {
+            **values, "response_id": link.response.id, "read_revision": link.response.revision,
+            "revision": link.response.revision + 1,
+        })
     return redirect(next_location(page_index, token), 303)
 
 
 @app.get("/r/<token>/thanks")
 def thanks(token: str) -> str:
-    statements.read(token)
+    read(token)
     return recorded("thanks", token)

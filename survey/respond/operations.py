@@ -188,6 +188,7 @@ _RESPONSE_STATEMENT = select(*_RESPONSE_COLUMNS).where(
 _INSERT_RESPONSE = insert(_RESPONSE)
 _UPDATE_RESPONSE = update(_RESPONSE).where(_RESPONSE.c.id == bindparam("response_id"))
 _UPDATE_INVITATION = update(_INVITATION).where(_INVITATION.c.id == bindparam("invitation_id"))
+_STAMP_FIRST_OPENING = _UPDATE_INVITATION.where(_INVITATION.c.first_opened_at.is_(None))
 _INSERT_FOLLOW_UP = insert(_FOLLOW_UP)
 
 
@@ -206,8 +207,11 @@ def read_link(connection: Connection, token: str) -> Link | None:
     if not token_looks_valid(token):
         return None
     row = connection.execute(_link_statement(False), {"token_hash": hash_token(token)}).first()
-    if row is None:
-        return None
+    return None if row is None else _link_of(row)
+
+
+def _link_of(row: Sequence[Any]) -> Link:
+    """The link in a row of `_link_statement(False)`: its columns, then its response's."""
     return Link(*row[: len(_LINK_COLUMNS)], response=_saved_response(row[len(_LINK_COLUMNS):]))
 
 
@@ -571,8 +575,7 @@ def record_first_open(
     statement is whole on its own, so it may run without a transaction
     (`survey.database.autocommit_connection`)."""
     result = connection.execute(
-        _UPDATE_INVITATION.where(_INVITATION.c.first_opened_at.is_(None)),
-        {"invitation_id": invitation_id, "first_opened_at": now or utcnow()},
+        _STAMP_FIRST_OPENING, {"invitation_id": invitation_id, "first_opened_at": now or utcnow()}
     )
     return result.rowcount == 1
 
