@@ -1,0 +1,35 @@
+"""The retention purge on the command line."""
+
+from __future__ import annotations
+
+import click
+
+from survey.commandline import with_appcontext
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Say what would be erased, change nothing.")
+@click.option("--retention-days", type=click.IntRange(min=0),
+              help="Days after closing (default: BAROMETRE_RETENTION_DAYS, 90).")
+@with_appcontext
+def purge(dry_run: bool, retention_days: int | None) -> None:
+    """Erase personal data of campaigns closed for longer than the retention period."""
+    from flask import current_app
+
+    from survey.extensions import db as database
+    from survey.privacy.operations import purge_personal_data
+
+    days = current_app.config["RETENTION_DAYS"] if retention_days is None else retention_days
+    summary = purge_personal_data(database.session, retention_days=days, dry_run=dry_run,
+                                  actor="cli")
+    database.session.commit()
+    verb = "would erase" if dry_run else "erased"
+    campaigns = ", ".join(summary.campaigns) or "no campaign"
+    click.echo(f"{verb}: {campaigns} (closed more than {days} days ago); "
+               f"{summary.messages_blanked} message addresses, "
+               f"{summary.invitations_unlinked} invitation links, "
+               f"{summary.customers_erased} customers")
+
+
+# Registered on `barometre` by `survey.cli`.
+COMMANDS = (purge,)
