@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import pandas as pd
+
 from analysis.design import AnalysisInputError, DesignSpec, parse_design
 from analysis.estimation import analyze
 from analysis.responses import read_responses
@@ -33,8 +35,14 @@ def run_analyze(
     out_path: PathLike | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    sample_path: PathLike | None = None,
 ) -> int:
     """Analyse ``responses_path`` under ``design_path``; print or write the JSON estimates.
+
+    With ``sample_path`` (the export's sample file: one row per sampled unit, the design's
+    strata column, ``responded`` 0/1, and every other column a frame variable), the document
+    also holds ``representativeness``: response rates by level and the R-indicator
+    (:mod:`analysis.representativeness`).
 
     Returns the exit status (0, 1 or 2, see the module docstring).
     """
@@ -49,7 +57,10 @@ def run_analyze(
             raise AnalysisInputError(f"{responses_path} (design {design_path}): {error}") from error
         except OSError as error:
             raise AnalysisInputError(f"{responses_path}: {error.strerror or error}") from error
-        document = json.dumps(_json_safe(result.to_dict()), indent=2, allow_nan=False) + "\n"
+        output = result.to_dict()
+        if sample_path is not None:
+            output["representativeness"] = representativeness_of(sample_path, design)
+        document = json.dumps(_json_safe(output), indent=2, allow_nan=False) + "\n"
         if out_path is None:
             stdout.write(document)
         else:
@@ -67,6 +78,33 @@ def run_analyze(
         traceback.print_exc(file=stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def representativeness_of(sample_path: PathLike, design: DesignSpec) -> dict[str, Any]:
+    """Response rates by level and the R-indicator of the sample file (see ``run_analyze``)."""
+    from analysis.representativeness import RESPONDED, r_indicator, response_rates
+
+    try:
+        sample = pd.read_csv(sample_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise AnalysisInputError(f"{sample_path}: cannot read the sample: {error}") from error
+    variables = [c for c in sample.columns if c not in (design.strata, RESPONDED)]
+    population = design.stratum_populations or None
+    try:
+        rates = response_rates(
+            sample, variables, strata=design.strata, population=population,
+            confidence=design.confidence,
+        )  # fmt: skip
+        indicator = r_indicator(
+            sample, variables, strata=design.strata, population=population,
+            confidence=design.confidence,
+        )  # fmt: skip
+    except AnalysisInputError as error:
+        raise AnalysisInputError(f"{sample_path}: {error}") from error
+    return {
+        "response_rates": [rate.to_dict() for rate in rates],
+        "r_indicator": indicator.to_dict(),
+    }
 
 
 def load_design(path: PathLike) -> DesignSpec:
@@ -109,5 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("responses", help="CSV file, one row per respondent (blank = not answered)")
     parser.add_argument("--design", required=True, help="JSON design file")
     parser.add_argument("--out", help="write the JSON results to this file instead of stdout")
+    parser.add_argument(
+        "--sample",
+        help="CSV of every sampled unit (strata column, responded 0/1, frame variables): "
+        "adds response rates by level and the R-indicator",
+    )
     arguments = parser.parse_args(argv)
-    return run_analyze(arguments.responses, arguments.design, arguments.out)
+    return run_analyze(
+        arguments.responses, arguments.design, arguments.out, sample_path=arguments.sample
+    )

@@ -8,13 +8,21 @@ weights computed with divisor ``n`` (so that the identity is exact).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.design import AnalysisInputError, DesignSpec
-from analysis.sample import prepare_sample
+from analysis.grouping import group_sums
+from analysis.sample import SampleDesign, prepare_sample
+
+TRIMMING_RATIO = 3.5
+"""Weights above this multiple of the median are counted as candidates for trimming.
+
+A common rule of thumb (Potter 1990; Valliant, Dever & Kreuter 2013, §14.4); barometre reports
+them but does not trim, so that every estimate stays equal to R's without trimming."""
 
 
 @dataclass(frozen=True)
@@ -84,3 +92,89 @@ def final_weights(responses: pd.DataFrame, design: DesignSpec) -> pd.Series:
     """
     sample = prepare_sample(responses, design)
     return pd.Series(sample.weights, index=responses.index, name="weight")
+
+
+def weighting_summary(sample: SampleDesign) -> dict[str, Any]:
+    """What the weighting does, for the report's method section and ``analyze``'s output.
+
+    - ``final`` and ``base``: :func:`weight_diagnostics` of the final (calibrated) and the
+      base weights ``N_h / r_h``;
+    - ``strata``: per stratum, its respondents, the range of the final weights, Kish's
+      effective sample size ``(sum w)^2 / sum w^2`` and design effect of weighting
+      ``r_h / n_eff``;
+    - ``trimming``: how many final weights exceed :data:`TRIMMING_RATIO` times their median
+      (none is trimmed);
+    - ``calibration`` (when the design calibrates): the method, the iterations to converge
+      and, per margin level, its population count, respondents, and total of the base and of
+      the final weights (equal to the count once converged).
+    """
+    weights = sample.weights
+    n_strata = len(sample.stratum_labels)
+    totals = group_sums(sample.strata, n_strata, weights)
+    squares = group_sums(sample.strata, n_strata, weights**2)
+    strata = []
+    for code, label in enumerate(sample.stratum_labels):
+        members = weights[sample.strata == code]
+        effective = float(totals[code] ** 2 / squares[code])
+        strata.append(
+            {
+                "stratum": label,
+                "n": int(sample.stratum_sizes[code]),
+                "min": float(members.min()),
+                "max": float(members.max()),
+                "kish_effective_n": effective,
+                "deff_weighting": float(sample.stratum_sizes[code] / effective),
+            }
+        )
+    median = float(np.median(weights))
+    summary: dict[str, Any] = {
+        "final": weight_diagnostics(weights).to_dict(),
+        "base": weight_diagnostics(sample.base_weights).to_dict(),
+        "strata": strata,
+        "trimming": {
+            "ratio": TRIMMING_RATIO,
+            "median": median,
+            "above": int(np.sum(weights > TRIMMING_RATIO * median)),
+            "applied": False,
+        },
+        "calibration": None,
+    }
+    calibration = sample.calibration
+    if calibration is not None:
+        margins = []
+        for margin in calibration.margins:
+            base = group_sums(margin.codes, margin.size, calibration.base_weights)
+            final = group_sums(margin.codes, margin.size, calibration.weights)
+            counts = np.bincount(margin.codes, minlength=margin.size)
+            margins.append(
+                {
+                    "variable": margin.variable,
+                    "levels": [
+                        {
+                            "level": label,
+                            "population": float(margin.totals[k]),
+                            "respondents": int(counts[k]),
+                            "base_total": float(base[k]),
+                            "calibrated_total": float(final[k]),
+                        }
+                        for k, label in enumerate(margin.labels)
+                    ],
+                }
+            )
+        summary["calibration"] = {
+            "method": calibration.method,
+            "iterations": calibration.iterations,
+            "converged": True,
+            "margins": margins,
+        }
+    return summary
+
+
+def unweighted_design(design: DesignSpec) -> DesignSpec:
+    """The same indicators and domains with every respondent weighing 1: no strata, no
+    population, no weights, no calibration (a simple random sample with replacement).
+
+    What the report sets beside the weighted estimates to show what weighting changes;
+    ``analyze`` with a design file holding only ``indicators`` (and ``by``) gives the same.
+    """
+    return replace(design, strata=None, population=None, weights=None, calibration=None)

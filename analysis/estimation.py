@@ -20,7 +20,7 @@ Indicators (``y`` for one respondent):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import special
 
 from analysis.design import AnalysisInputError, DesignSpec, IndicatorSpec
-from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
+from analysis.diagnostics import WeightDiagnostics, weight_diagnostics, weighting_summary
 from analysis.grouping import group_counts, group_sums
 from analysis.responses import JsonScalar, describe_row, numeric_answers
 from analysis.sample import SampleDesign, prepare_sample
@@ -85,9 +85,15 @@ class AnalysisResult:
 
     estimates: tuple[SatisfactionEstimate, ...]
     weighting: WeightDiagnostics
+    # `analysis.diagnostics.weighting_summary`: weights per stratum, calibration, trimming.
+    weighting_details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"estimates": [estimate.to_dict() for estimate in self.estimates]}
+        """``{"estimates": [...], "weighting": {...}}`` (see :func:`weighting_summary`)."""
+        return {
+            "estimates": [estimate.to_dict() for estimate in self.estimates],
+            "weighting": self.weighting_details,
+        }
 
     def get(
         self, indicator: str, domain: dict[str, JsonScalar] | None = None
@@ -136,7 +142,11 @@ def analyze(responses: pd.DataFrame, design: DesignSpec) -> AnalysisResult:
     ]
     # R's order: for each domain (the whole sample first), every indicator.
     estimates = tuple(chain.from_iterable(zip(*by_indicator, strict=True)))
-    return AnalysisResult(estimates=estimates, weighting=weight_diagnostics(sample.weights))
+    return AnalysisResult(
+        estimates=estimates,
+        weighting=weight_diagnostics(sample.weights),
+        weighting_details=weighting_summary(sample),
+    )
 
 
 def indicator_scores(

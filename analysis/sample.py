@@ -71,7 +71,13 @@ class SampleDesign:
         np.subtract(matrix, deviations, out=deviations)
         np.square(deviations, out=deviations)
         squares = group_sums(self.strata, n_strata, deviations)
-        factors = (1.0 - self.sampling_fractions) * sizes / (sizes - 1.0)
+        # A stratum taken whole contributes nothing, even with one respondent (0 * 1/0).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factors = np.where(
+                self.sampling_fractions >= 1.0,
+                0.0,
+                (1.0 - self.sampling_fractions) * sizes / (sizes - 1.0),
+            )
         variances = factors @ squares
         return variances if linearised.ndim > 1 else variances[0]
 
@@ -83,7 +89,8 @@ def prepare_sample(responses: pd.DataFrame, design: DesignSpec) -> SampleDesign:
     ------
     AnalysisInputError
         For a column the design names that is missing, a stratum with a single respondent
-        or absent from ``population``, a missing or non-positive weight, or calibration
+        (unless its population is also 1: a certainty stratum, of zero variance as in R) or
+        absent from ``population``, a missing or non-positive weight, or calibration
         margins that do not cover the data or whose totals disagree.
     """
     check_columns(responses, design)
@@ -98,7 +105,17 @@ def prepare_sample(responses: pd.DataFrame, design: DesignSpec) -> SampleDesign:
     }
     strata, labels = _strata(responses, design, encoded)
     sizes = np.bincount(strata, minlength=len(labels))
-    lonely = [label for label, size in zip(labels, sizes, strict=True) if size == 1]
+    populations = _stratum_populations(design, labels, sizes)
+    # A stratum of one respondent out of a population of one (a certainty stratum) has no
+    # sampling variance: R's svyrecvar gives it zero, as it does any stratum taken whole.
+    certain = (
+        populations == sizes if populations is not None else np.zeros(len(labels), dtype=bool)
+    )
+    lonely = [
+        label
+        for label, size, whole in zip(labels, sizes, certain, strict=True)
+        if size == 1 and not whole
+    ]
     if lonely:
         if design.strata is None:
             where = "the sample has"
@@ -110,7 +127,6 @@ def prepare_sample(responses: pd.DataFrame, design: DesignSpec) -> SampleDesign:
             f"{where} a single respondent: the variance cannot be estimated; "
             "merge such a stratum with a neighbouring one"
         )
-    populations = _stratum_populations(design, labels, sizes)
     if populations is not None:
         fractions = sizes / populations
         base_weights = (populations / sizes)[strata]

@@ -80,11 +80,17 @@ def export(slug: str, fmt: str, out: str, excel_france: bool, lang: str) -> None
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--design", required=True, type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False))
-def analyze(responses: str, design: str, out: str | None) -> None:
+@click.option(
+    "--sample",
+    type=click.Path(dir_okay=False),
+    help="The export's sample file (every sampled customer): adds response rates by frame "
+    "variable and the R-indicator.",
+)
+def analyze(responses: str, design: str, out: str | None, sample: str | None) -> None:
     """Estimate the design's indicators from a respondents CSV (no database needed)."""
     from analysis.cli import run_analyze
 
-    raise SystemExit(run_analyze(responses, design, out))
+    raise SystemExit(run_analyze(responses, design, out, sample_path=sample))
 
 
 # Registered on `barometre` by `survey.cli`.

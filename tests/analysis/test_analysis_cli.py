@@ -42,8 +42,13 @@ def test_prints_the_estimates_as_json_on_stdout(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     document = json.loads(completed.stdout)
-    assert list(document) == ["estimates"]
+    assert list(document) == ["estimates", "weighting"]
     assert document["estimates"] == _in_process_estimates()
+    calibration = document["weighting"]["calibration"]
+    assert calibration["method"] == "rake" and calibration["converged"]
+    for margin in calibration["margins"]:
+        for level in margin["levels"]:
+            assert level["calibrated_total"] == pytest.approx(level["population"], rel=1e-9)
     expected = json.loads((RAKED / "expected.json").read_text())["estimates"]
     assert document["estimates"][0]["se"] == pytest.approx(expected[0]["se"], rel=1e-6)
 
