@@ -244,6 +244,26 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class SurveyVariable(db.Model):
+    """A column of the customer file declared as a survey variable (segment, channel, site…).
+
+    Only declared variables are stored on customers, copied into invitations and reach exports,
+    design files and reports: every other column of a customer file is either a customer field
+    (identifier, contact) or ignored, and never stored. `survey.frame.variables` reads them.
+    """
+
+    __tablename__ = "survey_variable"
+    __table_args__ = (CheckConstraint("max_levels > 0", name="max_levels"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # key in `attributes`
+    label: Mapped[str] = mapped_column(String(200))  # the header as the file wrote it
+    # None: any value, up to `max_levels` distinct ones; else the only values accepted.
+    allowed_values: Mapped[list[str] | None] = mapped_column(JSON)
+    max_levels: Mapped[int] = mapped_column(default=50)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CustomerImportTouch(db.Model):
     """Which import created or updated which customer: the history a re-import keeps."""
 

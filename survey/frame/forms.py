@@ -20,6 +20,11 @@ class ImportForm(FlaskForm):
         validators=[FileRequired(_l("Choose the file exported from your CRM."))],
         render_kw={"accept": ".csv,.txt,.xlsx"},
     )
+    variables = StringField(
+        _l("Survey variables: headers of the other columns to keep (comma-separated)"),
+        validators=[Optional()],
+    )
+    ignore_others = BooleanField(_l("Ignore every other column: it is not stored"))
     accept_rejects = BooleanField(_l("Import the valid rows even if some rows are rejected"))
     dry_run = BooleanField(_l("Check only (dry run): import nothing"))
 

@@ -4,9 +4,13 @@ The rules, as the report states them:
 
 - **Columns.** Each field (external id, email, phone, name, language, last contact date) is
   read from the column whose header matches one of its French or English names (`SYNONYMS`,
-  compared without accents or case), unless a mapping says otherwise. Every other column is an
-  *attribute* (segment, channel, site…), named by its header in `header_key` form; attributes
-  are what strata and domains are made of, so they must not hold personal data.
+  compared without accents or case), unless a mapping says otherwise. Every other column must
+  be declared: a *survey variable* (segment, channel, site…: a declared variable of the base,
+  one of the usual names of `survey.frame.variables.USUAL_VARIABLES`, or named by the import),
+  stored under its header in `header_key` form, or *ignored*. Undeclared columns refuse the
+  file, naming them; ignored columns are never stored. A survey variable has few distinct
+  values and none that looks like an email or a phone number (`survey.frame.variables`), since
+  variables reach invitations, exports and reports.
 - **Rows.** The external id is required (100 characters at most). An email must have a valid
   syntax (`email-validator`, no network) and is stored normalised and lowercased; a phone
   number must be valid for `phonenumbers` (France by default) and is stored in E.164; a date is
@@ -31,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -52,6 +56,15 @@ from survey.frame.contacts import (
     normalise_phone,
 )
 from survey.frame.reading import XLSX_MAGIC, FileFormatError, Table, header_key, read_table
+from survey.frame.variables import (
+    MAX_LEVELS_LIMIT,
+    USUAL_VARIABLES,
+    FrameVariable,
+    VariableError,
+    check_values,
+    declare_from_import,
+    frame_variables,
+)
 from survey.models import Customer, CustomerImport, utcnow
 
 FIELDS = ("external_id", "email", "phone", "name", "language", "last_contact_on")
@@ -97,15 +110,29 @@ class CustomerFileError(ValueError):
     """The file cannot be imported at all (format, columns, mapping); the message says why."""
 
 
+class UndeclaredColumnsError(CustomerFileError):
+    """Columns that are neither a customer field nor a survey variable, and not ignored."""
+
+    def __init__(self, columns: Sequence[str]):
+        self.columns = list(columns)
+        super().__init__(
+            f"the file has columns that are not declared: {', '.join(map(repr, self.columns))}. "
+            "Declare each as a survey variable (a category such as a segment or a channel) or "
+            "ignore it: a column that is not declared is never stored"
+        )
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Which header each field and attribute is read from."""
+    """Which header each field and survey variable is read from, and the ignored headers."""
 
     fields: dict[str, str]  # field → header
-    attributes: dict[str, str]  # attribute name → header
+    attributes: dict[str, str]  # survey variable name → header
+    ignored: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"fields": dict(self.fields), "attributes": dict(self.attributes)}
+        return {"fields": dict(self.fields), "attributes": dict(self.attributes),
+                "ignored": list(self.ignored)}
 
 
 @dataclass(frozen=True)
@@ -159,19 +186,39 @@ def default_mapping(
     headers: Sequence[str],
     overrides: Mapping[str, str] | None = None,
     attributes: Sequence[str] | None = None,
+    *,
+    variables: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    ignore_others: bool = False,
+    declared: Iterable[str] = (),
 ) -> ColumnMapping:
     """Map fields to headers by name, then apply `overrides` (field → header as written).
 
-    `attributes` lists the headers kept as attributes; None keeps every unmapped column.
-    Raises `CustomerFileError` when a field or header is unknown, or when no column gives the
+    Every other header is a survey variable when `variables` names it, when its name is a
+    `declared` variable of the base or one of `USUAL_VARIABLES`; it is ignored when `ignore`
+    names it or `ignore_others` is set. `attributes` (the older form) lists the variables and
+    ignores every other column. Raises `UndeclaredColumnsError` naming the columns left over,
+    and `CustomerFileError` when a field or header is unknown, when no column gives the
     external id, or none gives an email or a phone.
     """
+    if attributes is not None:
+        variables, ignore_others = list(attributes), True
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
         raise CustomerFileError(
             f"unknown fields {unknown} in the mapping; fields are {list(FIELDS)}"
         )
+    for kind, named in (("survey variable", variables), ("ignored column", ignore)):
+        missing = [header for header in named if header not in headers]
+        if missing:
+            raise CustomerFileError(
+                f"{kind}s {', '.join(map(repr, missing))} are not columns of the file "
+                f"(columns: {', '.join(headers)})"
+            )
+    both = sorted(set(variables) & set(ignore))
+    if both:
+        raise CustomerFileError(f"columns {both} are both a survey variable and ignored")
     by_key = {header_key(header): header for header in headers}
     fields: dict[str, str] = {}
     for name in FIELDS:
@@ -184,7 +231,8 @@ def default_mapping(
             fields[name] = overrides[name]
             continue
         for synonym in SYNONYMS[name]:
-            if synonym in by_key and by_key[synonym] not in fields.values():
+            if (synonym in by_key and by_key[synonym] not in fields.values()
+                    and by_key[synonym] not in variables and by_key[synonym] not in ignore):
                 fields[name] = by_key[synonym]
                 break
     if "external_id" not in fields:
@@ -198,23 +246,44 @@ def default_mapping(
             "no column gives an email or a phone number: name one email/courriel or "
             f"phone/téléphone, or map it (columns found: {', '.join(headers)})"
         )
-    mapped = set(fields.values())
-    if attributes is None:
-        kept = [header for header in headers if header not in mapped]
-    else:
-        missing = [header for header in attributes if header not in headers]
-        if missing:
-            raise CustomerFileError(f"attribute columns {missing} are not in the file")
-        kept = [header for header in attributes if header not in mapped]
+    mapped = {header: name for name, header in fields.items()}
+    clash = [header for header in (*variables, *ignore) if header in mapped]
+    if clash:
+        raise CustomerFileError(
+            f"column {clash[0]!r} gives the customer's {mapped[clash[0]].replace('_', ' ')}: it "
+            "cannot be a survey variable nor ignored"
+        )
+    known = set(declared) | USUAL_VARIABLES
+    kept: list[str] = []
+    ignored: list[str] = []
+    undeclared: list[str] = []
+    for header in headers:
+        if header in mapped:
+            continue
+        if header in ignore:
+            ignored.append(header)
+        elif header in variables or header_key(header) in known:
+            kept.append(header)
+        elif ignore_others:
+            ignored.append(header)
+        else:
+            undeclared.append(header)
+    if undeclared:
+        raise UndeclaredColumnsError(undeclared)
     names: dict[str, str] = {}
     for header in kept:
         name = header_key(header) or "column"
+        if name == "language":
+            raise CustomerFileError(
+                f"column {header!r} cannot be a survey variable: 'language' is the customer's "
+                "language field"
+            )
         if name in names:
             raise CustomerFileError(
-                f"columns {names[name]!r} and {header!r} would both be attribute {name!r}"
+                f"columns {names[name]!r} and {header!r} would both be survey variable {name!r}"
             )
         names[name] = header
-    return ColumnMapping(fields=fields, attributes=names)
+    return ColumnMapping(fields=fields, attributes=names, ignored=tuple(ignored))
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -227,6 +296,8 @@ class _Validation:
     # text, attributes as canonical JSON text), ready for the database.
     rows: list[tuple[Any, ...]]
     rejects: list[Reject]
+    # The distinct values of each survey variable (name → values), for `check_values`.
+    variable_values: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _masked(field_name: str, value: str) -> str:
@@ -241,30 +312,51 @@ def _attributes_json(attributes: Mapping[str, Any]) -> str:
 
 
 class _AttributesWriter:
-    """`_attributes_json` of a row's attribute cells, computed once per distinct combination.
+    """`_attributes_json` of a row's variable cells, computed once per distinct combination,
+    with the row's problems (a value not among a variable's allowed values).
 
-    Attributes (segment, channel, site…) take few values, so a million rows have a few dozen
-    combinations: remembering them saves a JSON encoding per row.
+    Variables (segment, channel, site…) take few values, so a million rows have a few dozen
+    combinations: remembering them saves a JSON encoding per row. The distinct values of each
+    variable are collected on the way, for `check_values`.
     """
 
-    def __init__(self, columns: Sequence[tuple[str, int]]):
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, int]],
+        headers: Mapping[str, str] | None = None,
+        allowed: Mapping[str, frozenset[str]] | None = None,
+    ):
         self.columns = sorted(columns)
         self.indexes = [index for _, index in self.columns]
-        self.seen: dict[tuple[str, ...], str] = {}
+        self.headers = dict(headers or {})
+        self.allowed = dict(allowed or {})
+        self.seen: dict[tuple[str, ...], tuple[str, tuple[tuple[str, str, str], ...]]] = {}
+        self.values: dict[str, set[str]] = {name: set() for name, _ in self.columns}
 
-    def __call__(self, cells: Sequence[str]) -> str:
+    def __call__(self, cells: Sequence[str]) -> tuple[str, tuple[tuple[str, str, str], ...]]:
         values = tuple([cells[index] for index in self.indexes])
-        encoded = self.seen.get(values)
-        if encoded is None:
+        known = self.seen.get(values)
+        if known is None:
             attributes = {
                 name: value.strip()
                 for (name, _), value in zip(self.columns, values, strict=True)
                 if value.strip()
             }
-            encoded = _attributes_json(attributes)
+            problems = []
+            for name, value in attributes.items():
+                distinct = self.values[name]
+                if len(distinct) <= MAX_LEVELS_LIMIT:
+                    distinct.add(value)
+                if name in self.allowed and value not in self.allowed[name]:
+                    problems.append((
+                        self.headers.get(name, name), value,
+                        f"{value!r} is not a value of survey variable {name!r} (allowed: "
+                        f"{', '.join(sorted(self.allowed[name]))})",
+                    ))  # fmt: skip
+            known = (_attributes_json(attributes), tuple(problems))
             if len(self.seen) < 100_000:
-                self.seen[values] = encoded
-        return encoded
+                self.seen[values] = known
+        return known
 
 
 class _DateReader:
@@ -320,8 +412,11 @@ def validate_rows(
     mapping: ColumnMapping,
     today: date,
     on_rows: Callable[[int], None] | None = None,
+    declared: Mapping[str, FrameVariable] | None = None,
 ) -> _Validation:
     """Check and normalise every row, in one pass; the valid rows and one `Reject` per problem.
+
+    `declared` gives the declared survey variables, whose allowed values are checked per row.
 
     Duplicates are decided here too, in file order: the first valid row wins. `on_rows`, when
     given, is called with the number of rows read so far every `ROWS_PER_PROGRESS` rows.
@@ -329,8 +424,15 @@ def validate_rows(
     width = len(table.headers)
     position = {header: index for index, header in enumerate(table.headers)}
     column = {name: position[header] for name, header in mapping.fields.items()}
+    declared = declared or {}
     attributes_json = _AttributesWriter(
-        [(name, position[header]) for name, header in mapping.attributes.items()]
+        [(name, position[header]) for name, header in mapping.attributes.items()],
+        headers=mapping.attributes,
+        allowed={
+            name: frozenset(declared[name].allowed_values or ())
+            for name in mapping.attributes
+            if name in declared and declared[name].allowed_values is not None
+        },
     )
     i_id, i_email, i_phone = column["external_id"], column.get("email"), column.get("phone")
     i_name, i_language = column.get("name"), column.get("language")
@@ -390,6 +492,9 @@ def validate_rows(
             contact_on, reason = read_date(raw)
             if reason:
                 problems.append(("last_contact_on", raw, reason))
+        attributes_text, variable_problems = attributes_json(cells)
+        if variable_problems:
+            problems += variable_problems
         if not problems:
             for name_of, value in (("external_id", external_id), ("email", email),
                                    ("phone", phone)):
@@ -411,8 +516,8 @@ def validate_rows(
         if phone is not None:
             first_line["phone"][phone] = line
         rows.append((line, external_id, email, phone, name, language, contact_on,
-                     attributes_json(cells)))
-    return _Validation(total, rows, rejects)
+                     attributes_text))
+    return _Validation(total, rows, rejects, attributes_json.values)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -475,6 +580,9 @@ def import_customers(
     actor_id: int | None = None,
     columns: Mapping[str, str] | None = None,
     attributes: Sequence[str] | None = None,
+    variables: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    ignore_others: bool = False,
     dry_run: bool = False,
     accept_rejects: bool = False,
     today: date | None = None,
@@ -484,10 +592,12 @@ def import_customers(
 ) -> ImportReport:
     """Validate the file and, unless refused or a dry run, create and update its customers.
 
-    Returns the report in every case. Raises `CustomerFileError` (a ValueError) when the file
-    as a whole cannot be read or mapped. Writes nothing when `dry_run`, or when rows are
-    rejected and `accept_rejects` is false; otherwise writes everything in the caller's
-    transaction, which commits once.
+    Columns are mapped by `default_mapping` (`columns`, `variables`, `ignore`, `ignore_others`,
+    `attributes`), with the base's declared survey variables. Returns the report in every
+    case. Raises `CustomerFileError` (a ValueError) when the file as a whole cannot be read or
+    mapped, or when a survey variable's values cannot be one's (`check_values`). Writes
+    nothing when `dry_run`, or when rows are rejected and `accept_rejects` is false;
+    otherwise writes everything in the caller's transaction, which commits once.
 
     Three optional callbacks follow the work: `progress` receives sentences for a person
     (the command line prints them), `on_rows` the number of rows checked so far (see
@@ -500,9 +610,13 @@ def import_customers(
     try:
         stage("checking")
         table = read_table(data, filename)
-        mapping = default_mapping(table.headers, columns, attributes)
-        validation = validate_rows(table, mapping, today or date.today(), on_rows)
-    except FileFormatError as exc:
+        declared = {variable.name: variable for variable in frame_variables(session)}
+        mapping = default_mapping(table.headers, columns, attributes, variables=variables,
+                                  ignore=ignore, ignore_others=ignore_others, declared=declared)
+        validation = validate_rows(table, mapping, today or date.today(), on_rows, declared)
+        for name, header in mapping.attributes.items():
+            check_values(declared.get(name), name, header, validation.variable_values[name])
+    except (FileFormatError, VariableError) as exc:
         raise CustomerFileError(f"{filename}: {exc}") from exc
     file_format, encoding, delimiter = table.file_format, table.encoding, table.delimiter
     del table
@@ -555,6 +669,7 @@ def import_customers(
     )
     session.add(customer_import)
     session.flush()
+    declare_from_import(session, mapping.attributes)
     _write(session, customer_import.id, plan, say)
     record_event(
         session,
@@ -571,6 +686,8 @@ def import_customers(
             "unchanged": report.rows_unchanged,
             "rejected": report.rows_rejected,
             "rejects_accepted": accept_rejects,
+            "variables": sorted(mapping.attributes),
+            "ignored_columns": len(mapping.ignored),
         },
     )
     report.imported = True
@@ -662,18 +779,25 @@ def check_customer_file(
     filename: str,
     columns: Mapping[str, str] | None = None,
     attributes: Sequence[str] | None = None,
+    *,
+    session: Session | None = None,
+    variables: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    ignore_others: bool = False,
 ) -> ColumnMapping:
     """Read the file's header and map its columns, without checking rows.
 
     What a web page asks before it queues the import in the background, so that a file that is
     not a table, or lacks the columns it needs, is refused at once next to the field. Raises
-    `CustomerFileError` with the reason.
+    `CustomerFileError` with the reason (`UndeclaredColumnsError` for undeclared columns).
     """
     try:
         table = read_table(data, filename)
     except FileFormatError as exc:
         raise CustomerFileError(f"{filename}: {exc}") from exc
-    return default_mapping(table.headers, columns, attributes)
+    declared = [variable.name for variable in frame_variables(session)] if session else ()
+    return default_mapping(table.headers, columns, attributes, variables=variables,
+                           ignore=ignore, ignore_others=ignore_others, declared=declared)
 
 
 def estimated_rows(data: bytes) -> int | None:

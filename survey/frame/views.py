@@ -15,6 +15,7 @@ from survey.extensions import db
 from survey.frame.forms import DrawForm, ImportForm, PlanForm
 from survey.frame.importing import (
     CustomerFileError,
+    UndeclaredColumnsError,
     check_customer_file,
     customer_count,
     last_import,
@@ -49,15 +50,26 @@ def customers() -> str | Response:
                   size=MAX_UPLOAD_BYTES // (1024 * 1024))
             )
         else:
+            variables = [h.strip() for h in (form.variables.data or "").split(",") if h.strip()]
             try:
-                check_customer_file(data, filename)
+                check_customer_file(data, filename, session=db.session, variables=variables,
+                                    ignore_others=form.ignore_others.data)
                 job = queue_job(
                     db.session, JobKind.CUSTOMER_IMPORT, actor=actor_label(),
                     user_id=current_user.id, exclusive=True,
                     parameters={"dry_run": form.dry_run.data,
-                                "accept_rejects": form.accept_rejects.data},
+                                "accept_rejects": form.accept_rejects.data,
+                                "variables": variables,
+                                "ignore_others": form.ignore_others.data},
                     is_running_here=runner.is_running_here, stale_after=runner.stale_after,
                 )  # fmt: skip
+            except UndeclaredColumnsError as exc:
+                db.session.rollback()
+                form.file.errors.append(
+                    _("These columns are not declared: %(columns)s. Name the survey variables "
+                      "to keep, or tick 'Ignore every other column'. A column that is not "
+                      "declared is never stored.", columns=", ".join(exc.columns))
+                )
             except CustomerFileError as exc:
                 db.session.rollback()
                 form.file.errors.append(str(exc))
@@ -70,6 +82,7 @@ def customers() -> str | Response:
                 runner.submit(job.id, customer_import_work(
                     data, filename, actor=actor_label(), actor_id=current_user.id,
                     dry_run=form.dry_run.data, accept_rejects=form.accept_rejects.data,
+                    variables=variables, ignore_others=form.ignore_others.data,
                 ))  # fmt: skip
                 return redirect(url_for("jobs.job", job_id=job.id), 303)
     return render_template(

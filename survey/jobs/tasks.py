@@ -36,6 +36,8 @@ def customer_import_work(
     actor_id: int | None,
     dry_run: bool,
     accept_rejects: bool,
+    variables: list[str] | None = None,
+    ignore_others: bool = False,
 ) -> Work:
     """Import a customer file: the rows checked are counted against the file's line count."""
 
@@ -50,6 +52,7 @@ def customer_import_work(
         report = import_customers(
             session, data, filename, actor=actor, actor_id=actor_id, dry_run=dry_run,
             accept_rejects=accept_rejects, on_rows=progress.advance, on_stage=stage,
+            variables=variables or (), ignore_others=ignore_others,
         )  # fmt: skip
         if report.imported:
             session.commit()

@@ -190,7 +190,8 @@ def test_formula_like_cells_are_stored_as_text(session) -> None:
         ["=1+2", "a@exemple.fr", "+cmd|' /C calc'!A0", "-2+3"],
         ["C2", "b@exemple.fr", "@SUM(1,2)", '=HYPERLINK("http://x")'],
     ]
-    report = import_customers(session, csv_bytes([header, *rows]), "f.csv", actor="test")
+    report = import_customers(session, csv_bytes([header, *rows]), "f.csv", actor="test",
+                              variables=["note"])
     session.commit()
     assert report.imported
     base = customers(session)
