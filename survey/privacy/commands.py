@@ -14,21 +14,26 @@ from survey.commandline import with_appcontext
 @with_appcontext
 def purge(dry_run: bool, retention_days: int | None) -> None:
     """Erase personal data of campaigns closed for longer than the retention period."""
+    from pathlib import Path
+
     from flask import current_app
 
     from survey.extensions import db as database
     from survey.privacy.operations import purge_personal_data
 
     days = current_app.config["RETENTION_DAYS"] if retention_days is None else retention_days
+    outbox = Path(current_app.config["INSTANCE_PATH"]) / "outbox"
     summary = purge_personal_data(database.session, retention_days=days, dry_run=dry_run,
-                                  actor="cli")
+                                  actor="cli", outbox_folder=outbox)
     database.session.commit()
     verb = "would erase" if dry_run else "erased"
     campaigns = ", ".join(summary.campaigns) or "no campaign"
     click.echo(f"{verb}: {campaigns} (closed more than {days} days ago); "
                f"{summary.messages_blanked} message addresses, "
                f"{summary.invitations_unlinked} invitation links, "
-               f"{summary.customers_erased} customers")
+               f"{summary.customers_erased} customers"
+               + ("" if dry_run else f", {summary.texts_redacted} free texts masked, "
+                  f"{summary.outbox_files_removed} outbox files"))
 
 
 # Registered on `barometre` by `survey.cli`.

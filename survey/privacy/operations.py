@@ -1,21 +1,36 @@
 """Personal-data retention and erasure (GDPR art. 5(1)(e) and 17).
 
-Personal data lives only in `Customer` (email, phone, name) and `Message.to_address`; the
-statistics live in invitations (stratum, weight, snapshot, disposition) and responses. Purging
-therefore blanks those columns and cuts `Invitation.customer_id`, and every number of the
-report stays identical.
+Personal data lives in `Customer` (email, phone, name), `Message.to_address`, the outbox files
+of the demo backend, and whatever customers wrote in free text (comments, follow-up notes); the
+statistics live in invitations (stratum, weight, snapshot of the declared survey variables,
+disposition) and responses. Purging therefore blanks those columns, removes those files, stores
+free text as reports and exports show it (emails and phone numbers masked, by
+`survey.privacy.masking`) and cuts `Invitation.customer_id`, and every number of the report and
+every cell of the export stays identical.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
-from survey.models import Campaign, CampaignStatus, Customer, Invitation, Message, utcnow
+from survey.models import (
+    Campaign,
+    CampaignStatus,
+    Customer,
+    FollowUp,
+    Invitation,
+    Message,
+    Response,
+    utcnow,
+)
+from survey.privacy.masking import mask_personal_data
 
 DEFAULT_RETENTION_DAYS = 90
 # Campaigns whose contacts are still needed: their customers are never erased by a purge.
@@ -32,6 +47,8 @@ class PurgeSummary:
     messages_blanked: int
     invitations_unlinked: int
     customers_erased: int
+    texts_redacted: int = 0
+    outbox_files_removed: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "campaigns": list(self.campaigns)}
@@ -59,11 +76,14 @@ def purge_personal_data(
     now: datetime | None = None,
     dry_run: bool = False,
     actor: str,
+    outbox_folder: Path | str | None = None,
 ) -> PurgeSummary:
     """Erase the personal data of campaigns closed for more than `retention_days` days.
 
     A customer is erased when, once the link is cut, no other campaign still in preparation or
-    in fieldwork has invited them. With `dry_run`, count what would go and change nothing.
+    in fieldwork has invited them. Free-text answers and follow-up notes of those campaigns are
+    stored masked, as reports show them; the outbox files of their messages are removed from
+    `outbox_folder` when given. With `dry_run`, count what would go and change nothing.
     """
     if retention_days < 0:
         raise ValueError(f"the retention period must be zero or more days, not {retention_days}")
@@ -97,6 +117,8 @@ def purge_personal_data(
         return summary
 
     erase_ids = list(session.scalars(to_erase))
+    outbox_files = _outbox_files(session, ids, outbox_folder)
+    redacted = _redact_free_text(session, campaigns)
     for campaign in campaigns:
         invited_on = (campaign.launched_at or campaign.closed_at or now).date()
         session.execute(
@@ -120,9 +142,95 @@ def purge_personal_data(
     for campaign in campaigns:
         campaign.purged_at = now
     session.flush()
+    removed = 0
+    for path in outbox_files:
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    summary = PurgeSummary(summary.campaigns, summary.messages_blanked,
+                           summary.invitations_unlinked, summary.customers_erased,
+                           texts_redacted=redacted, outbox_files_removed=removed)
     record_event(session, "privacy.purge", actor=actor, object_type="campaign",
                  summary={**summary.as_dict(), "retention_days": retention_days})
     return summary
+
+
+def _outbox_files(
+    session: Session, campaign_ids: list[int], folder: Path | str | None
+) -> list[Path]:
+    """The outbox files (recipients, personal links) of the campaigns' messages."""
+    if folder is None:
+        return []
+    folder = Path(folder)
+    names = session.scalars(
+        select(Message.provider_id).where(
+            Message.campaign_id.in_(campaign_ids), Message.provider_id.like("outbox:%")
+        )
+    )
+    paths = []
+    for provider_id in names:
+        name = Path(provider_id.partition(":")[2]).name  # a file of the folder, never elsewhere
+        if name:
+            paths.append(folder / name)
+    return paths
+
+
+def _text_codes(campaign: Campaign) -> set[str] | None:
+    """The codes of the questionnaire's free-text questions; None when it cannot be read (then
+    every text answer is masked: a choice's code never looks like an email or a number)."""
+    from questionnaires.schema import Questionnaire
+
+    try:
+        questionnaire = Questionnaire.from_canonical_json(
+            campaign.questionnaire_version.definition
+        )
+    except ValueError:
+        return None
+    return {entry["code"] for entry in questionnaire.data_dictionary("en")
+            if entry["type"] == "text"}
+
+
+def _redact_free_text(session: Session, campaigns: list[Campaign]) -> int:
+    """Store the campaigns' free-text answers and follow-up notes masked; how many changed.
+
+    Masking is idempotent, so the report and the export, which mask the same text, stay
+    identical.
+    """
+    changed = 0
+    for campaign in campaigns:
+        codes = _text_codes(campaign)
+        rows = session.execute(
+            select(Response.id, Response.answers)
+            .join(Invitation, Response.invitation_id == Invitation.id)
+            .where(Invitation.campaign_id == campaign.id)
+        ).all()
+        for response_id, answers in rows:
+            answers = answers if isinstance(answers, dict) else json.loads(answers or "{}")
+            masked = {
+                code: mask_personal_data(value)
+                if (codes is None or code in codes) and isinstance(value, str) else value
+                for code, value in answers.items()
+            }
+            if masked != answers:
+                session.execute(
+                    update(Response).where(Response.id == response_id).values(answers=masked)
+                )
+                changed += 1
+        for follow_up_id, notes in session.execute(
+            select(FollowUp.id, FollowUp.notes).where(
+                FollowUp.campaign_id == campaign.id, FollowUp.notes.is_not(None)
+            )
+        ):
+            masked_notes = mask_personal_data(notes)
+            if masked_notes != notes:
+                session.execute(
+                    update(FollowUp).where(FollowUp.id == follow_up_id)
+                    .values(notes=masked_notes)
+                )
+                changed += 1
+    return changed
 
 
 def erase_customer(

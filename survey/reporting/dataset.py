@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 from analysis import final_weights, parse_design
 from questionnaires import NOT_APPLICABLE, Questionnaire
 from survey.models import Campaign, Invitation, Response, ResponseStatus
+from survey.privacy.masking import mask_personal_data
 
 RESPONDENT = "respondent"
 STRATUM = "stratum"
@@ -50,10 +50,6 @@ MAX_DOMAIN_LEVELS = 20
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# French (0X XX XX XX XX, +33 X…, 0033…) and international (+CC…) numbers, with the usual
-# separators; at least 9 digits so that a year, a price or an order number stays readable.
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s.\-/()]{0,2}\d){8,14}(?!\w)")
 
 
 class DatasetError(ValueError):
@@ -69,13 +65,6 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
-
-
-def mask_personal_data(text: str) -> str:
-    """Email addresses and phone numbers in a free comment, replaced by a placeholder."""
-    return _PHONE.sub(
-        "[téléphone masqué / phone hidden]", _EMAIL.sub("[email masqué / hidden]", text)
-    )
 
 
 @dataclass
