@@ -36,10 +36,10 @@ def _email_pattern(at: str, dot: str) -> str:
 # With "@" or a bracketed "(at)", any dot separates the domain's labels; with a bare word
 # ("jean at mail dot com") only a written "dot" or a dot without spaces does, so that a
 # sentence like "see you at home. Thanks" stays as it is.
-_EMAIL = re.compile(
-    _email_pattern(_AT_MARK, rf"(?:\s*\.\s*|{_DOT_WORD})")
-    + "|" + _email_pattern(_AT_WORD, rf"(?:\.|{_DOT_WORD})"),
-    re.IGNORECASE | re.UNICODE,
+_EMAILS = (
+    re.compile(_email_pattern(_AT_MARK, rf"(?:\s*\.\s*|{_DOT_WORD})"),
+               re.IGNORECASE | re.UNICODE),
+    re.compile(_email_pattern(_AT_WORD, rf"(?:\.|{_DOT_WORD})"), re.IGNORECASE | re.UNICODE),
 )
 # A number the matcher missed: nine or more digits with the usual separators between them.
 _DIGIT_RUN = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s.\-/()]{0,3}\d){8,14}(?!\w)")
@@ -139,8 +139,10 @@ def _normalised(text: str) -> tuple[str, list[int], list[int]]:
 def personal_spans(text: str, region: str = DEFAULT_REGION) -> list[tuple[int, int, str]]:
     """(start, end, "email" or "phone") of every email and phone number in `text`, in order,
     without overlaps."""
+    # Each form on its own: "me at jane.doe@example.org" holds both, overlapping.
     spans: list[tuple[int, int, str]] = [
-        (match.start(), match.end(), "email") for match in _EMAIL.finditer(text)
+        (match.start(), match.end(), "email")
+        for pattern in _EMAILS for match in pattern.finditer(text)
     ]
     normalised, starts, ends = _normalised(text)
     for match in phonenumbers.PhoneNumberMatcher(

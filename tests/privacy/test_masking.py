@@ -28,6 +28,7 @@ from survey.privacy.masking import (
         ("jean [at] mail [dot] fr", EMAIL_PLACEHOLDER),
         ("jean arobase orange point fr", EMAIL_PLACEHOLDER),
         ("jean @ gmail . com", EMAIL_PLACEHOLDER),
+        ("write to me at jean.dupont@example.org", EMAIL_PLACEHOLDER),
     ],
 )
 def test_contacts_are_hidden_in_every_usual_shape(text: str, hidden: str) -> None:
