@@ -130,6 +130,7 @@ BLUEPRINT_MODULES = (
     "survey.distribution.views",
     "survey.respond.views",
     "survey.reporting.views",
+    "survey.followups.views",
     "survey.jobs.views",
     "survey.admin.views",
     "survey.health",

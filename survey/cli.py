@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "survey.campaigns.commands",
     "survey.distribution.commands",
     "survey.reporting.commands",
+    "survey.followups.commands",
     "survey.admin.commands",
     "survey.privacy.commands",
 )

@@ -125,6 +125,23 @@ class FollowUpStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class FollowUpOutcome(enum.StrEnum):
+    """How a follow-up ended (ISO 10004's "recourse" handled, or why not)."""
+
+    RESOLVED = "resolved"  # reached, and the matter resolved
+    NOT_RESOLVED = "not_resolved"  # reached, not resolved
+    COMPLAINT = "complaint"  # a complaint opened in the centre's own tool (with its reference)
+    UNREACHABLE = "unreachable"  # not reachable after the tries recorded
+    DECLINED = "declined"  # the customer declined
+
+
+class NotificationState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by one process; no other sends it
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class JobKind(enum.StrEnum):
     """What a background job does; each kind has its task in `survey.jobs.tasks`."""
 
@@ -178,6 +195,9 @@ class Programme(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Service levels of the loop, in working days of the centre's calendar (survey.followups).
+    callback_days: Mapped[int] = mapped_column(default=2, server_default="2")
+    detractor_days: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaigns: Mapped[list[Campaign]] = relationship(back_populates="programme")
@@ -449,7 +469,7 @@ class Response(db.Model):
 
 
 class FollowUp(db.Model):
-    """A callback request or a detractor alert, handled in a closed loop."""
+    """A callback request or a detractor alert, handled in a closed loop (`survey.followups`)."""
 
     __tablename__ = "follow_up"
     __table_args__ = (
@@ -459,6 +479,13 @@ class FollowUp(db.Model):
         CheckConstraint(
             "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
         ),
+        CheckConstraint(
+            "outcome IS NULL OR " + _in("outcome", FollowUpOutcome), name="outcome"
+        ),
+        CheckConstraint("outcome IS NULL OR status = 'closed'", name="outcome_only_closed"),
+        CheckConstraint("contact_attempts >= 0", name="contact_attempts"),
+        Index("ix_follow_up_status_due", "status", "due_at"),
+        Index("ix_follow_up_owner", "owner_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -467,14 +494,74 @@ class FollowUp(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12), default=FollowUpStatus.OPEN.value)
     preferred_channel: Mapped[str | None] = mapped_column(String(10))
+    # The answer that raised it (NPS, else overall satisfaction) and its scale's top, kept so
+    # that the queue sorts and filters on it without reading every response.
+    score: Mapped[int | None] = mapped_column(Integer)
+    score_max: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    notes: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # The complaint's reference in the centre's own tool (outcome `complaint`).
+    outcome_reference: Mapped[str | None] = mapped_column(String(100))
 
     response: Mapped[Response] = relationship()
     owner: Mapped[User | None] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+    notes: Mapped[list[FollowUpNote]] = relationship(
+        order_by="FollowUpNote.id", cascade="all, delete-orphan", back_populates="follow_up"
+    )
+
+
+class FollowUpNote(db.Model):
+    """One entry of a follow-up's notes thread; it may record a try to reach the customer."""
+
+    __tablename__ = "follow_up_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"),
+                                              index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    body: Mapped[str] = mapped_column(Text)
+    contact_attempt: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
+
+
+class StaffNotification(db.Model):
+    """An email to a member of staff (assignment, daily digest): its own small outbox.
+
+    `key` makes each notification happen once: two workers building the same day's digest
+    insert the same keys, and the second insert is refused.
+    """
+
+    __tablename__ = "staff_notification"
+    __table_args__ = (
+        CheckConstraint(_in("state", NotificationState), name="state"),
+        CheckConstraint("kind IN ('assignment', 'digest')", name="kind"),
+        Index("ix_staff_notification_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default=NotificationState.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(db.Model):

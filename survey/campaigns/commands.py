@@ -257,6 +257,10 @@ def campaigns_status(slug: str, as_json: bool) -> None:
             f"{state} {count}" for state, count in sorted(states.items())))
     click.echo(f"reminders sent: {status['reminders_sent']}; possibly sent twice after a "
                f"worker stopped: {status['possibly_duplicated']}")
+    loop = status["follow_ups"]["all"]
+    share = "—" if loop["on_time_share"] is None else f"{loop['on_time_share']:.1%}"
+    click.echo(f"follow-ups: {loop['total']} ({loop['closed']} closed, {loop['overdue']} "
+               f"overdue), handled on time {share}")
 
 
 @campaigns.command("close")

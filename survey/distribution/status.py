@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from analysis.aapor import rates_from_dispositions
 from survey.distribution.operations import message_counts
+from survey.followups.figures import follow_ups_table, loop_figures
 from survey.models import (
     Campaign,
     Disposition,
@@ -23,6 +24,7 @@ from survey.models import (
     MessageState,
     Response,
     ResponseStatus,
+    utcnow,
 )
 
 
@@ -61,6 +63,8 @@ def campaign_status(session: Session, campaign: Campaign) -> dict[str, Any]:
         "partials": dispositions[Disposition.PARTIAL],
         "rr2": None if rates is None else rates.as_dict()["rr2"],
         "responses_per_day": responses_per_day(session, campaign),
+        # The closed loop's figures, as the report gives them (survey.followups.figures).
+        "follow_ups": loop_figures(follow_ups_table(session, campaign.id), now=utcnow()),
     }
 
 

@@ -1,7 +1,10 @@
 from flask import Blueprint, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
+from survey.auth.roles import MANAGERS
 from survey.extensions import db
+from survey.followups.operations import loop_counts
 from survey.models import Campaign, Programme, Report
 
 blueprint = Blueprint("main", __name__)
@@ -14,5 +17,9 @@ def home() -> str:
         select(Campaign).order_by(Campaign.year.desc(), Campaign.slug)
     ).all()
     reported = set(db.session.scalars(select(Report.campaign_id).distinct()))
+    loop = None
+    if current_user.is_authenticated and current_user.role in MANAGERS:
+        loop = {"all": loop_counts(db.session),
+                "mine": loop_counts(db.session, owner_id=current_user.id)}
     return render_template("main/home.html", programmes=programmes, campaigns=campaigns,
-                           reported=reported)
+                           reported=reported, loop=loop)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -71,7 +71,7 @@ class ReportInputs:
     dataset: RespondentsDataset
     # One row per non-test invitation: stratum, channel, disposition.
     invitations: pd.DataFrame
-    # One row per follow-up: kind, status, created_at, closed_at, due_at.
+    # One row per follow-up: `survey.followups.figures.COLUMNS`.
     follow_ups: pd.DataFrame
     history: Sequence[PastCampaign] = ()
     data_sha256: str = ""
@@ -146,7 +146,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "trend": _trend(inputs, overall, headline),
         "drivers": _drivers(dataset),
         "reliability": _reliability(dataset, confidence),
-        "follow_ups": _follow_ups(inputs.follow_ups),
+        "follow_ups": _follow_ups(inputs.follow_ups, inputs.generated_at),
         "verbatims": _verbatims(dataset, inputs.verbatim_seed),
         "annex": {
             "data_sha256": inputs.data_sha256,
@@ -422,33 +422,10 @@ def _reliability(dataset: RespondentsDataset, confidence: float) -> dict[str, An
     return {"alpha": alpha, "items": items, "left_out": left_out}
 
 
-def _follow_ups(follow_ups: pd.DataFrame) -> dict[str, Any]:
-    kinds = []
-    for kind in ("callback", "detractor"):
-        rows = follow_ups[follow_ups["kind"] == kind] if len(follow_ups) else follow_ups
-        closed = rows[rows["closed_at"].notna()] if len(rows) else rows
-        hours = (
-            (closed["closed_at"] - closed["created_at"]).dt.total_seconds() / 3600
-            if len(closed)
-            else pd.Series(dtype=float)
-        )
-        on_time = (
-            int((closed["due_at"].isna() | (closed["closed_at"] <= closed["due_at"])).sum())
-            if len(closed)
-            else 0
-        )
-        kinds.append(
-            {
-                "kind": kind,
-                "total": len(rows),
-                "closed": len(closed),
-                "open": len(rows) - len(closed),
-                "median_hours": float(hours.median()) if len(hours) else None,
-                "p90_hours": float(hours.quantile(0.9)) if len(hours) else None,
-                "closed_on_time": on_time,
-            }
-        )
-    return {"kinds": kinds}
+def _follow_ups(follow_ups: pd.DataFrame, now: datetime | None) -> dict[str, Any]:
+    from survey.followups.figures import loop_figures
+
+    return loop_figures(follow_ups, now=now or datetime.now(UTC))
 
 
 def _verbatims(dataset: RespondentsDataset, seed: int) -> dict[str, Any]:

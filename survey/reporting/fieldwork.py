@@ -1,34 +1,24 @@
-"""Manager pages' services: the fieldwork dashboard and the follow-up queue."""
+"""Manager pages' services: the fieldwork dashboard (follow-ups live in `survey.followups`)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisInputError, analyze, parse_design
-from survey.audit import record_event
 from survey.models import (
     Campaign,
     Disposition,
-    FollowUp,
-    FollowUpStatus,
     Invitation,
     Response,
     ResponseStatus,
-    User,
-    utcnow,
 )
 from survey.reporting.builder import headline_indicators
 from survey.reporting.dataset import DatasetError, build_dataset
-
-
-class FollowUpError(ValueError):
-    """A follow-up change that cannot be made, with the reason."""
 
 
 def _rates(rows: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -104,64 +94,3 @@ def fieldwork_dashboard(session: Session, campaign: Campaign) -> dict[str, Any]:
         if name == headline.satisfied and estimate.ci_low is not None:
             dashboard["margin"] = (estimate.ci_high - estimate.ci_low) / 2
     return dashboard
-
-
-def follow_up_queue(
-    session: Session, campaign: Campaign, *, status: str | None = None
-) -> list[FollowUp]:
-    query = select(FollowUp).where(FollowUp.campaign_id == campaign.id)
-    if status:
-        query = query.where(FollowUp.status == status)
-    # Open ones first, the oldest on top: the next customer to call is the first line.
-    return list(
-        session.scalars(query.order_by(FollowUp.status != "open", FollowUp.created_at, FollowUp.id))
-    )
-
-
-@dataclass(frozen=True)
-class FollowUpChange:
-    status: str
-    owner_id: int | None
-    notes: str | None
-    due_at: datetime | None
-
-
-def update_follow_up(
-    session: Session, follow_up: FollowUp, change: FollowUpChange, *, actor: str,
-    actor_id: int | None = None,
-) -> FollowUp:  # fmt: skip
-    """Change owner, status, notes or due date; closing stamps `closed_at`."""
-    if change.status not in {s.value for s in FollowUpStatus}:
-        raise FollowUpError(f"status must be open, in_progress or closed, not {change.status!r}")
-    if change.owner_id is not None:
-        owner = session.get(User, change.owner_id)
-        if owner is None or not owner.active or owner.role not in ("admin", "manager"):
-            raise FollowUpError("the owner must be an active manager or admin")
-    before = follow_up.status
-    follow_up.status = change.status
-    follow_up.owner_id = change.owner_id
-    follow_up.notes = (change.notes or "").strip() or None
-    follow_up.due_at = change.due_at
-    if change.status == FollowUpStatus.CLOSED and follow_up.closed_at is None:
-        follow_up.closed_at = utcnow()
-    elif change.status != FollowUpStatus.CLOSED:
-        follow_up.closed_at = None
-    session.flush()
-    record_event(
-        session,
-        "follow_up.update",
-        actor=actor,
-        actor_id=actor_id,
-        object_type="follow_up",
-        object_id=follow_up.id,
-        campaign_id=follow_up.campaign_id,
-        # Notes may name the customer: the trail keeps only what changed, not what was written.
-        summary={
-            "from": before,
-            "to": follow_up.status,
-            "owner_id": follow_up.owner_id,
-            "has_notes": follow_up.notes is not None,
-            "due_at": follow_up.due_at,
-        },
-    )
-    return follow_up

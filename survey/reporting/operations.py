@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from analysis import AnalysisInputError, analyze, parse_design
 from survey.audit import record_event
-from survey.models import Campaign, FollowUp, Invitation, Report
+from survey.followups.figures import follow_ups_table
+from survey.models import Campaign, Invitation, Report
 from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
 from survey.reporting.dataset import DatasetError, build_dataset
 from survey.reporting.exports import EXPORT_FORMATS, write_export
@@ -75,19 +76,6 @@ def invitations_table(session: Session, campaign: Campaign) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stratum", "channel", "disposition"])
 
 
-def follow_ups_table(session: Session, campaign: Campaign) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            FollowUp.kind, FollowUp.status, FollowUp.created_at, FollowUp.closed_at,
-            FollowUp.due_at,
-        ).where(FollowUp.campaign_id == campaign.id)
-    ).all()  # fmt: skip
-    table = pd.DataFrame(rows, columns=["kind", "status", "created_at", "closed_at", "due_at"])
-    for column in ("created_at", "closed_at", "due_at"):
-        table[column] = pd.to_datetime(table[column], utc=True)
-    return table
-
-
 def programme_history(session: Session, campaign: Campaign) -> list[PastCampaign]:
     """Whole-sample estimates of the programme's earlier campaigns (those that can be analysed)."""
     earlier = session.scalars(
@@ -122,7 +110,7 @@ def report_inputs(session: Session, campaign: Campaign, *, export_name: str | No
         campaign=campaign_facts(campaign),
         dataset=dataset,
         invitations=invitations_table(session, campaign),
-        follow_ups=follow_ups_table(session, campaign),
+        follow_ups=follow_ups_table(session, campaign.id),
         history=programme_history(session, campaign),
         data_sha256=dataset.data_sha256,
         software_version=software_version(),

@@ -29,11 +29,18 @@ from questionnaires.questions import (
     TextQuestion,
     YesNoQuestion,
 )
+from survey.followups.operations import (
+    current_calendar,
+    new_follow_up_rows,
+    programme_service_days,
+)
 from survey.frame.sampling import DEFAULT_RECENT_MONTHS, EXCLUSION_RULES, plan_document
 from survey.models import (
     Campaign,
     Disposition,
     FollowUp,
+    FollowUpNote,
+    FollowUpOutcome,
     FollowUpStatus,
     Invitation,
     Response,
@@ -297,25 +304,33 @@ def _follow_ups(
     questionnaire: Questionnaire,
     rng: np.random.Generator,
 ) -> int:
-    callback = answers.get("callback")
-    kinds = [kind for kind, _channel in follow_ups_for(questionnaire, answers)]
-    for kind in kinds:
-        created = response.completed_at
-        handled = rng.random() < 0.8
-        closed = created + timedelta(hours=float(rng.gamma(2.0, 20.0))) if handled else None
-        session.add(
-            FollowUp(
-                campaign_id=campaign.id,
-                response_id=response.id,
-                kind=kind,
-                status=FollowUpStatus.CLOSED.value if handled else FollowUpStatus.OPEN.value,
-                preferred_channel=callback.get("channel")
-                if isinstance(callback, Mapping)
-                else None,
-                due_at=created + timedelta(days=2),
-                created_at=created,
-                closed_at=closed,
-                notes="Rappel effectué, solution proposée." if handled else None,
-            )
-        )
-    return len(kinds)
+    """The response's follow-ups, with the due dates a live one would get; four in five are
+    handled (a first call, then closed with an outcome and a note), the rest still open."""
+    found = follow_ups_for(questionnaire, answers)
+    if not found:
+        return 0
+    created = response.completed_at
+    callback_days, detractor_days = programme_service_days(session, campaign.id)
+    rows = new_follow_up_rows(
+        questionnaire, answers, found, campaign_id=campaign.id, response_id=response.id,
+        created=created, callback_days=callback_days, detractor_days=detractor_days,
+        calendar=current_calendar(),
+    )  # fmt: skip
+    for row in rows:
+        item = FollowUp(**row)
+        if rng.random() < 0.8:
+            contact = created + timedelta(hours=float(rng.gamma(2.0, 10.0)))
+            closed = contact + timedelta(hours=float(rng.gamma(1.5, 12.0)))
+            outcome = str(rng.choice([o.value for o in FollowUpOutcome],
+                                     p=[0.55, 0.2, 0.1, 0.1, 0.05]))
+            item.status = FollowUpStatus.CLOSED.value
+            item.first_contact_at = None if outcome == "unreachable" else contact
+            item.contact_attempts = 3 if outcome == "unreachable" else 1
+            item.closed_at = closed
+            item.outcome = outcome
+            item.outcome_reference = f"REC-{campaign.year}-{response.id:05d}" if (
+                outcome == "complaint") else None
+            item.notes.append(FollowUpNote(body="Rappel effectué, solution proposée.",
+                                           contact_attempt=True, created_at=contact))
+        session.add(item)
+    return len(rows)

@@ -205,6 +205,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "median_delay": ("Délai médian (heures)", "Median time (hours)"),
     "p90_delay": ("9e décile du délai (heures)", "90th percentile time (hours)"),
     "on_time": ("Traitées dans le délai", "Handled by the due date"),
+    "kind_all": ("Ensemble", "All"),
+    "overdue": ("En retard", "Overdue"),
+    "on_time_share": ("Part traitée dans le délai", "Share handled on time"),
+    "median_contact": ("Délai médian du premier contact (heures)", "Median time to first contact (hours)"),
+    "loop_caption": ("Suivis par type", "Follow-ups by kind"),
+    "loop_summary": (
+        "{total} suivis, dont {closed} clos ; {share} traités dans le délai de service parmi les {judged} arrivés à échéance ou clos ; premier contact en {contact} heures (médiane).",
+        "{total} follow-ups, {closed} closed; {share} handled within the service level among the {judged} closed or past their due date; first contact within {contact} hours (median).",
+    ),
+    "outcomes_caption": ("Issue des suivis clos", "Outcome of the closed follow-ups"),
+    "outcome": ("Issue", "Outcome"),
+    "outcome_resolved": ("Client joint, problème résolu", "Reached and resolved"),
+    "outcome_not_resolved": ("Client joint, non résolu", "Reached, not resolved"),
+    "outcome_complaint": ("Réclamation ouverte", "Complaint opened"),
+    "outcome_unreachable": ("Injoignable", "Not reachable"),
+    "outcome_declined": ("Le client a décliné", "Customer declined"),
     # verbatims
     "verbatims_intro": (
         "{total} commentaires libres. Adresses e-mail et numéros de téléphone masqués. Classés de la note globale la plus basse à la plus haute.",

@@ -1,9 +1,8 @@
-"""Managers' report pages: generated reports, the fieldwork dashboard, follow-ups, exports."""
+"""Managers' report pages: generated reports, the fieldwork dashboard, exports."""
 
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, time
 from pathlib import Path
 
 from flask import (
@@ -17,15 +16,13 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
@@ -33,16 +30,9 @@ from survey.extensions import db
 from survey.jobs.operations import active_jobs, queue_job
 from survey.jobs.runner import runner_for
 from survey.jobs.tasks import report_work
-from survey.models import Campaign, FollowUp, JobKind, Report, User
-from survey.reporting.dataset import load_questionnaire
+from survey.models import Campaign, JobKind, Report
 from survey.reporting.exports import EXPORT_FORMATS
-from survey.reporting.fieldwork import (
-    FollowUpChange,
-    FollowUpError,
-    fieldwork_dashboard,
-    follow_up_queue,
-    update_follow_up,
-)
+from survey.reporting.fieldwork import fieldwork_dashboard
 from survey.reporting.operations import (
     ReportError,
     export_campaign,
@@ -64,20 +54,6 @@ class GenerateForm(FlaskForm):
     lang = SelectField(
         _l("Language"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")]
     )
-
-
-class FollowUpForm(FlaskForm):
-    status = SelectField(
-        _l("Status"),
-        choices=[
-            SelectChoice("open", _l("Open")),
-            SelectChoice("in_progress", _l("In progress")),
-            SelectChoice("closed", _l("Closed")),
-        ],
-    )
-    owner = SelectField(_l("Owner"), coerce=str)
-    due = DateField(_l("Due date"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
 
 def _campaign(slug: str) -> Campaign:
@@ -186,69 +162,4 @@ def dashboard(slug: str) -> str:
     return render_template(
         "reporting/dashboard.html", campaign=campaign,
         dashboard=fieldwork_dashboard(db.session, campaign),
-    )  # fmt: skip
-
-
-@blueprint.route("/follow-ups")
-@roles_required(*MANAGERS)
-def follow_ups(slug: str) -> str:
-    campaign = _campaign(slug)
-    status = request.args.get("status") or None
-    return render_template(
-        "reporting/follow_ups.html", campaign=campaign, status=status,
-        follow_ups=follow_up_queue(db.session, campaign, status=status),
-    )  # fmt: skip
-
-
-@blueprint.route("/follow-ups/<int:follow_up_id>", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
-def follow_up(slug: str, follow_up_id: int) -> str | WerkzeugResponse:
-    campaign = _campaign(slug)
-    item = db.session.get(FollowUp, follow_up_id)
-    if item is None or item.campaign_id != campaign.id:
-        abort(404)
-    managers = db.session.scalars(
-        select(User).where(User.role.in_(MANAGERS), User.active.is_(True)).order_by(User.email)
-    ).all()
-    form = FollowUpForm(
-        status=item.status, owner=str(item.owner_id or ""), notes=item.notes,
-        due=item.due_at.date() if item.due_at else None,
-    )  # fmt: skip
-    form.owner.choices = [SelectChoice("", _("Nobody yet"))] + [
-        SelectChoice(str(u.id), u.email) for u in managers
-    ]
-    if form.validate_on_submit():
-        due = form.due.data
-        change = FollowUpChange(
-            status=form.status.data,
-            owner_id=int(form.owner.data) if form.owner.data else None,
-            notes=form.notes.data,
-            due_at=datetime.combine(due, time(18), UTC) if due else None,
-        )
-        try:
-            update_follow_up(db.session, item, change, actor=actor_label(),
-                             actor_id=current_user.id)  # fmt: skip
-        except FollowUpError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Follow-up updated."), "status")
-            return redirect(url_for(".follow_ups", slug=slug))
-    questionnaire = load_questionnaire(campaign)
-    lang = "en" if str(request.accept_languages.best_match(["fr", "en"])) == "en" else "fr"
-    answers = questionnaire.shown_answers(item.response.answers or {})
-    rows = []
-    for _page, question in questionnaire.questions():
-        if question.code in answers:
-            labels = question.value_labels(lang)
-            value = answers[question.code]
-            shown = labels.get(value, value) if isinstance(value, int | str) else value
-            rows.append((question.label.get(lang) or question.code, shown))
-    # The customer's contact is shown only to call back one who asked for it and consented.
-    callback = next((v for v in answers.values() if isinstance(v, dict) and v.get("consent")), None)
-    customer = item.response.invitation.customer if callback else None
-    return render_template(
-        "reporting/follow_up.html", campaign=campaign, item=item, form=form, rows=rows,
-        customer=customer,
     )  # fmt: skip

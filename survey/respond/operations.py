@@ -40,6 +40,11 @@ from questionnaires import (
 )
 from questionnaires.questions import CallbackQuestion, NpsQuestion, Question
 from survey.audit import record_event
+from survey.followups.operations import (
+    current_calendar,
+    new_follow_up_rows,
+    programme_service_days,
+)
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -506,18 +511,16 @@ def _complete(
     # in the managers' callback queue, so none are created.
     follow_ups = [] if link.is_test else follow_ups_for(questionnaire, answers)
     if follow_ups:
+        # Each gets its due date now, from the programme's service level in the centre's
+        # calendar: the promise to the customer starts when they asked.
+        callback_days, detractor_days = programme_service_days(connection, link.campaign_id)
         connection.execute(
             _INSERT_FOLLOW_UP,
-            [
-                {
-                    "campaign_id": link.campaign_id,
-                    "response_id": response_id,
-                    "kind": kind,
-                    "preferred_channel": channel,
-                    "created_at": now,
-                }
-                for kind, channel in follow_ups
-            ],
+            new_follow_up_rows(
+                questionnaire, answers, follow_ups, campaign_id=link.campaign_id,
+                response_id=response_id, created=now, callback_days=callback_days,
+                detractor_days=detractor_days, calendar=current_calendar(),
+            ),
         )
     record_event(
         connection,

@@ -1,4 +1,4 @@
-"""Managers' report pages: generation, the stored report served unchanged, dashboard, follow-ups."""
+"""Managers' report pages: generation, the stored report served unchanged, dashboard, exports."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from survey.auth.operations import create_user
 from survey.campaigns.operations import create_campaign
 from survey.extensions import db
-from survey.models import AuditEvent, FollowUp, Report
+from survey.models import Report
 from survey.reporting.synthetic import seed_synthetic_responses
 from tests.conftest import wait_for_jobs
 
@@ -84,7 +84,7 @@ def test_auditor_reads_and_exports_but_cannot_generate(client, campaign_slug):
     assert refused.status_code == 403
     # Issue #8: auditors download the exports (no personal data) to reproduce the numbers.
     assert client.get(f"/manage/campaigns/{campaign_slug}/export.csv").status_code == 200
-    assert client.get(f"/manage/campaigns/{campaign_slug}/follow-ups").status_code == 403
+    assert client.get("/manage/follow-ups").status_code == 403
 
 
 def test_dashboard_and_export_download(client, campaign_slug):
@@ -97,34 +97,3 @@ def test_dashboard_and_export_download(client, campaign_slug):
     assert exported.data.startswith(b"respondent,stratum,")
     design = client.get(f"/manage/campaigns/{campaign_slug}/export.design.json")
     assert design.json["strata"] == "stratum"
-
-
-def test_follow_up_queue_and_update(app, client, campaign_slug):
-    login(client, "manager")
-    with app.app_context():
-        item = db.session.scalars(select(FollowUp).where(FollowUp.status == "open")).first()
-        assert item is not None
-        item_id = item.id
-        manager_id = db.session.scalars(select(AuditEvent.actor_id)).first()
-    listing = client.get(f"/manage/campaigns/{campaign_slug}/follow-ups?status=open")
-    assert f"/follow-ups/{item_id}".encode() in listing.data
-    page = client.get(f"/manage/campaigns/{campaign_slug}/follow-ups/{item_id}")
-    assert page.status_code == 200
-    with app.app_context():
-        from survey.models import User
-
-        manager_id = db.session.scalars(select(User.id)).one()
-    response = client.post(
-        f"/manage/campaigns/{campaign_slug}/follow-ups/{item_id}",
-        data={"status": "closed", "owner": str(manager_id), "due": "2026-04-01",
-              "notes": "Called back, issue solved."},
-    )  # fmt: skip
-    assert response.status_code == 302
-    with app.app_context():
-        item = db.session.get(FollowUp, item_id)
-        assert item.status == "closed" and item.closed_at is not None
-        assert item.owner_id == manager_id
-        event = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "follow_up.update")
-        ).one()
-        assert "Called back" not in str(event.summary)

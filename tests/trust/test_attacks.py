@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from survey.campaigns.operations import create_campaign
 from survey.distribution.operations import launch_campaign
 from survey.extensions import db
+from survey.followups import operations as followup_ops
 from survey.frame.sampling import draw_sample, plan_campaign
 from survey.frame.synthetic import synthetic_customer_csv
 from survey.models import (
@@ -36,7 +37,6 @@ from survey.models import (
     Response,
     User,
 )
-from survey.reporting.fieldwork import FollowUpChange, update_follow_up
 from survey.reporting.operations import generate_report
 from survey.reporting.synthetic import seed_synthetic_responses
 from survey.respond.operations import create_test_invitation
@@ -101,9 +101,11 @@ def hostile(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             FollowUp.campaign_id == campaign.id).order_by(FollowUp.id)).all()
         assert follow_ups
         for item in follow_ups[:3]:
-            update_follow_up(session, item, FollowUpChange(
-                status="in_progress", owner_id=manager_id, notes=f"Rappeler {SCRIPT}",
-                due_at=None), actor="test")
+            if item.status == "closed":
+                followup_ops.reopen(session, item, actor="test")
+            followup_ops.assign(session, item, manager_id, actor="test")
+            followup_ops.add_note(session, item, f"Rappeler {SCRIPT}", contact_attempt=True,
+                                  actor="test")
         report = generate_report(session, campaign, lang="fr", instance_path=str(instance),
                                  actor="test").report
         link = create_test_invitation(session, campaign, SECRET_KEY, "http://127.0.0.1:5000")
@@ -125,10 +127,10 @@ def test_hostile_text_is_escaped_on_every_page_that_shows_it(hostile) -> None:
     app, slug = hostile.app, hostile.slug
     base = f"/manage/campaigns/{slug}"
     pages = ["/manage/customers", f"{base}", f"{base}/plan", f"{base}/dashboard",
-             f"{base}/status", f"{base}/reports", f"{base}/follow-ups",
-             f"{base}/follow-ups?status=in_progress", f"{base}/reports/{hostile.report_id}",
+             f"{base}/status", f"{base}/reports", f"/manage/follow-ups?campaign={slug}",
+             "/manage/follow-ups?state=in_progress", f"{base}/reports/{hostile.report_id}",
              "/audit", f"{base}/messages", "/manage/outbox/"]
-    pages += [f"{base}/follow-ups/{i}" for i in hostile.follow_up_ids]
+    pages += [f"/manage/follow-ups/{i}" for i in hostile.follow_up_ids]
     manager = logged_in(app, "manager@attack.example")
     escaped_seen = set()
     for url in pages:
@@ -140,8 +142,8 @@ def test_hostile_text_is_escaped_on_every_page_that_shows_it(hostile) -> None:
         escaped_seen |= {url for form in ESCAPED if form in text}
     # The hostile values did reach the pages (escaped): the plan's strata, the notes, the
     # comments in the follow-ups and the report's verbatims and domains.
-    assert {f"{base}/plan", f"{base}/follow-ups", f"{base}/reports/{hostile.report_id}"} \
-        <= escaped_seen
+    assert {f"{base}/plan", f"/manage/follow-ups?campaign={slug}",
+            f"{base}/reports/{hostile.report_id}"} <= escaped_seen
     assert any("follow-ups/" in url for url in escaped_seen)
 
 
@@ -182,7 +184,7 @@ def test_sql_metacharacters_in_every_path_and_filter_do_nothing(hostile, payload
                 f"/manage/campaigns/{quoted}/reports", f"/manage/campaigns/{quoted}/export.csv",
                 f"/manage/questionnaires/{quoted}", f"/r/{quoted}", f"/unsubscribe/{quoted}"):
         assert manager.get(url).status_code == 404, url
-    for url in (f"/manage/campaigns/{hostile.slug}/follow-ups?status={quoted}",
+    for url in (f"/manage/follow-ups?state={quoted}&campaign={quoted}&owner={quoted}",
                 f"/audit?campaign={quoted}&action={quoted}",
                 f"/manage/campaigns/{hostile.slug}/messages?language={quoted}"):
         response = manager.get(url)

@@ -13,8 +13,8 @@ from survey.audit import verify_chain
 from survey.cli import main
 from survey.distribution.webhooks import apply_sendgrid_events
 from survey.extensions import db
+from survey.followups import operations as followup_ops
 from survey.models import AuditEvent, Campaign, FollowUp, Message
-from survey.reporting.fieldwork import FollowUpChange, update_follow_up
 from tests.respond.helpers import answer_all
 from tests.trust.conftest import SECRET_KEY
 from tests.trust.helpers import logged_in
@@ -23,13 +23,15 @@ from tests.trust.helpers import logged_in
 # follow-up change, report generation, export, purge, login, role change) and their neighbours.
 REQUIRED = {
     "customers.import", "campaign.plan", "campaign.draw", "campaign.launch", "distribution.send",
-    "distribution.webhook", "response.complete", "follow_up.update", "report.generate",
+    "distribution.webhook", "response.complete", "follow_up.assign", "follow_up.note",
+    "follow_up.close", "report.generate",
     "campaign.export", "privacy.purge", "user.login", "user.role_change", "campaign.create",
     "campaign.close", "user.create", "user.deactivate", "user.logout", "privacy.erase",
     "distribution.opt_out",
 }
 CAMPAIGN_SCOPED = {"campaign.plan", "campaign.draw", "campaign.launch", "response.complete",
-                   "follow_up.update", "report.generate", "campaign.export", "campaign.close"}
+                   "follow_up.assign", "follow_up.note", "follow_up.close", "report.generate",
+                   "campaign.export", "campaign.close"}
 
 
 def test_every_data_changing_action_is_in_the_trail(seeded) -> None:
@@ -49,9 +51,12 @@ def test_every_data_changing_action_is_in_the_trail(seeded) -> None:
                                             "barometre_message_id": str(message.id)}],
                               secret_key=SECRET_KEY)
         follow_up = db.session.get(FollowUp, seeded.follow_up_id)
-        update_follow_up(db.session, follow_up, FollowUpChange(
-            status="in_progress", owner_id=seeded.users["manager"],
-            notes="Rappeler Mme Faure", due_at=None), actor="test")
+        if follow_up.status == "closed":
+            followup_ops.reopen(db.session, follow_up, actor="test")
+        followup_ops.assign(db.session, follow_up, seeded.users["manager"], actor="test")
+        followup_ops.add_note(db.session, follow_up, "Rappeler Mme Faure", contact_attempt=True,
+                              actor="test")
+        followup_ops.close(db.session, follow_up, "resolved", actor="test")
         db.session.commit()
     # Staff on the web: an auditor exports, a manager opts a customer out by their link.
     auditor = logged_in(app, "auditor@trust.example")

@@ -66,8 +66,20 @@ TABLE: dict[str, tuple[object, ...]] = {
     "reporting.report_file": READER,
     "reporting.export": READER,
     "reporting.dashboard": READER,
-    "reporting.follow_ups": MANAGER,
-    "reporting.follow_up": MANAGER,
+    # Follow-ups: the queue and each follow-up hold customers' answers and contacts; the
+    # loop's figures are aggregates an auditor reads
+    "followups.queue": MANAGER,
+    "followups.assign_many": (LOGIN, 403, 303, 303),  # nothing selected: back to the queue
+    "followups.follow_up": MANAGER,
+    "followups.add_note": (LOGIN, 403, 200, 200),  # an empty note is refused on the page
+    "followups.assign": (LOGIN, 403, 200, 200),  # no owner chosen
+    "followups.close": (LOGIN, 403, 200, 200),  # no outcome chosen
+    "followups.reopen": (LOGIN, 403, {200, 303}, {200, 303}),  # reopened if it was closed
+    "followups.campaign_follow_ups": (LOGIN, 403, 301, 301),  # moved to the queue
+    "followups.campaign_follow_up": (LOGIN, 403, 301, 301),
+    "followups.export": MANAGER,
+    "followups.figures": READER,
+    "followups.service_levels": MANAGER,
     # Background jobs: a report's job is read like the reports (an import's, like the customer
     # base, by managers only: tests/jobs/test_jobs.py)
     "jobs.job": READER,
