@@ -23,29 +23,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("detractor_days", sa.Integer(), server_default="5",
                                       nullable=False))
 
-    op.create_table(
-        "follow_up_note",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("follow_up_id", sa.Integer(), nullable=False),
-        sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("contact_attempt", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["author_id"], ["user.id"],
-                                name=op.f("fk_follow_up_note_author_id_user")),
-        sa.ForeignKeyConstraint(["follow_up_id"], ["follow_up.id"], ondelete="CASCADE",
-                                name=op.f("fk_follow_up_note_follow_up_id_follow_up")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up_note")),
-    )
-    with op.batch_alter_table("follow_up_note", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_follow_up_note_follow_up_id"), ["follow_up_id"],
-                              unique=False)
-    # The single notes field becomes the first entry of each thread.
-    op.execute(
-        "INSERT INTO follow_up_note (follow_up_id, author_id, body, contact_attempt, created_at) "
-        "SELECT id, owner_id, notes, false, COALESCE(closed_at, created_at) FROM follow_up "
-        "WHERE notes IS NOT NULL"
-    )
+    # The single notes field becomes the first entry of each thread. Read first: on SQLite the
+    # follow_up table is rebuilt below, and with foreign keys on, dropping the old table would
+    # cascade to any note already pointing at it.
+    bind = op.get_bind()
+    notes = bind.execute(sa.text(
+        "SELECT id, owner_id, notes, COALESCE(closed_at, created_at) FROM follow_up "
+        "WHERE notes IS NOT NULL ORDER BY id")).all()
 
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.add_column(sa.Column("score", sa.Integer(), nullable=True))
@@ -64,6 +48,31 @@ def upgrade() -> None:
         batch_op.create_check_constraint("contact_attempts", "contact_attempts >= 0")
         batch_op.create_index("ix_follow_up_status_due", ["status", "due_at"], unique=False)
         batch_op.create_index("ix_follow_up_owner", ["owner_id"], unique=False)
+
+    op.create_table(
+        "follow_up_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("follow_up_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("contact_attempt", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["author_id"], ["user.id"],
+                                name=op.f("fk_follow_up_note_author_id_user")),
+        sa.ForeignKeyConstraint(["follow_up_id"], ["follow_up.id"], ondelete="CASCADE",
+                                name=op.f("fk_follow_up_note_follow_up_id_follow_up")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up_note")),
+    )
+    with op.batch_alter_table("follow_up_note", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_follow_up_note_follow_up_id"), ["follow_up_id"],
+                              unique=False)
+    if notes:
+        note = sa.table("follow_up_note", sa.column("follow_up_id"), sa.column("author_id"),
+                        sa.column("body"), sa.column("contact_attempt"),
+                        sa.column("created_at"))
+        op.bulk_insert(note, [
+            {"follow_up_id": row[0], "author_id": row[1], "body": row[2],
+             "contact_attempt": False, "created_at": row[3]} for row in notes])
 
     op.create_table(
         "staff_notification",
@@ -99,24 +108,25 @@ def downgrade() -> None:
         batch_op.drop_index("ix_staff_notification_state")
     op.drop_table("staff_notification")
 
-    with op.batch_alter_table("follow_up", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("notes", sa.Text(), nullable=True))
-    # Each thread becomes one notes field again, its entries in order.
+    # Each thread becomes one notes field again, its entries in order; read before the tables
+    # change (see upgrade).
     bind = op.get_bind()
     rows = bind.execute(sa.text(
         "SELECT follow_up_id, body FROM follow_up_note ORDER BY follow_up_id, id")).all()
     joined: dict[int, list[str]] = {}
     for follow_up_id, body in rows:
         joined.setdefault(follow_up_id, []).append(body)
-    for follow_up_id, bodies in joined.items():
-        bind.execute(sa.text("UPDATE follow_up SET notes = :notes WHERE id = :id"),
-                     {"notes": "\n\n".join(bodies), "id": follow_up_id})
+    with op.batch_alter_table("follow_up_note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_follow_up_note_follow_up_id"))
+    op.drop_table("follow_up_note")
+
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("notes", sa.Text(), nullable=True))
         batch_op.drop_index("ix_follow_up_owner")
         batch_op.drop_index("ix_follow_up_status_due")
-        batch_op.drop_constraint("ck_follow_up_contact_attempts", type_="check")
-        batch_op.drop_constraint("ck_follow_up_outcome_only_closed", type_="check")
-        batch_op.drop_constraint("ck_follow_up_outcome", type_="check")
+        batch_op.drop_constraint(op.f("ck_follow_up_contact_attempts"), type_="check")
+        batch_op.drop_constraint(op.f("ck_follow_up_outcome_only_closed"), type_="check")
+        batch_op.drop_constraint(op.f("ck_follow_up_outcome"), type_="check")
         batch_op.drop_column("outcome_reference")
         batch_op.drop_column("outcome")
         batch_op.drop_column("contact_attempts")
@@ -124,11 +134,12 @@ def downgrade() -> None:
         batch_op.drop_column("assigned_at")
         batch_op.drop_column("score_max")
         batch_op.drop_column("score")
+    for follow_up_id, bodies in joined.items():
+        bind.execute(sa.text("UPDATE follow_up SET notes = :notes WHERE id = :id"),
+                     {"notes": "\n\n".join(bodies), "id": follow_up_id})
 
-    with op.batch_alter_table("follow_up_note", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_follow_up_note_follow_up_id"))
-    op.drop_table("follow_up_note")
-
-    with op.batch_alter_table("programme", schema=None) as batch_op:
+    # Dropped in place (SQLite 3.35+): rebuilding programme would drop a table that campaigns
+    # point to.
+    with op.batch_alter_table("programme", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("detractor_days")
         batch_op.drop_column("callback_days")

@@ -30,15 +30,17 @@ def digest(at: str | None, no_send: bool) -> None:
     from flask import current_app
 
     from survey.extensions import db as database
-    from survey.followups.notifications import build_digest, deliver
+    from survey.followups.notifications import build_digest, run_digest
 
     now = _moment(at)
-    result = build_digest(database.session, now=now)
-    database.session.commit()
+    if no_send:
+        result = build_digest(database.session, now=now)
+        database.session.commit()
+    else:
+        result, sent = run_digest(database.session, current_app.config, now=now)
     click.echo(f"digest of {result.day.isoformat()}: {result.queued} queued, "
                f"{result.already} already queued earlier")
     if not no_send:
-        sent = deliver(database.session, current_app.config)
         click.echo(f"notifications: {sent.sent} sent, {sent.retrying} to retry, "
                    f"{sent.failed} failed")
 

@@ -27,7 +27,12 @@ def follow_ups_table(session: Session, campaign_id: int) -> pd.DataFrame:
     ).all()
     table = pd.DataFrame(rows, columns=COLUMNS)
     for column in ("created_at", "due_at", "first_contact_at", "closed_at"):
-        table[column] = pd.to_datetime(table[column], utc=True)
+        # Read as naive UTC values first: converting aware Python datetimes one by one is
+        # the slow path of pandas.
+        naive = [None if v is None else v.replace(tzinfo=None) for v in table[column]]
+        table[column] = pd.to_datetime(pd.Series(naive, dtype="datetime64[ns]")
+                                       if naive else pd.Series([], dtype="datetime64[ns]"),
+                                       utc=True)
     return table
 
 
@@ -74,7 +79,8 @@ def loop_figures(table: pd.DataFrame, *, now: datetime) -> dict[str, Any]:
         if column not in table.columns:
             table[column] = None
     for column in ("created_at", "due_at", "first_contact_at", "closed_at"):
-        table[column] = pd.to_datetime(table[column], utc=True)
+        if not isinstance(table[column].dtype, pd.DatetimeTZDtype):
+            table[column] = pd.to_datetime(table[column], utc=True)
     return {
         "all": _figures(table, stamp),
         "kinds": [{"kind": kind, **_figures(table[table["kind"] == kind], stamp)}

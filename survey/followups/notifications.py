@@ -146,6 +146,9 @@ def build_digest(session: Session, *, now: datetime | None = None,
     unassigned_count = session.scalar(
         select(func.count()).select_from(FollowUp)
         .where(FollowUp.status.in_(ACTIVE), FollowUp.owner_id.is_(None))) or 0
+    lines = {(item.id, lang): _line(item, base_url=base_url, timezone=calendar.timezone,
+                                    lang=lang, now=now)
+             for item in active for lang in ("fr", "en")}
     result = DigestResult(today)
     users = session.scalars(select(User).where(User.role.in_(OWNERS), User.active.is_(True))
                             .order_by(User.id)).all()
@@ -153,8 +156,7 @@ def build_digest(session: Session, *, now: datetime | None = None,
         own = [item for item in active if item.owner_id == user.id]
         if not own and not overdue and not unassigned_count:
             continue
-        body = _digest_body(own, overdue, unassigned_count, today=today, now=now,
-                            calendar=calendar, base_url=base_url)
+        body = _digest_body(own, overdue, unassigned_count, lines=lines, base_url=base_url)
         subject = (f"Suivis du {format_date(today, 'short', locale='fr')} : {len(own)} pour "
                    f"vous, {len(overdue)} en retard / Follow-ups for "
                    f"{format_date(today, 'short', locale='en')}: {len(own)} yours, "
@@ -170,31 +172,30 @@ def build_digest(session: Session, *, now: datetime | None = None,
     return result
 
 
-def _digest_body(own: list[FollowUp], overdue: list[FollowUp], unassigned: int, *, today: date,
-                 now: datetime, calendar: Calendar, base_url: str) -> str:
+def _digest_body(own: list[FollowUp], overdue: list[FollowUp], unassigned: int, *,
+                 lines: Mapping[tuple[int, str], str], base_url: str) -> str:
     sections = []
     for lang in ("fr", "en"):
         fr = lang == "fr"
-        lines = [("Vos suivis à traiter aujourd'hui ou en retard :" if fr else
-                  "Your follow-ups due today or overdue:")]
-        lines += [_line(i, base_url=base_url, timezone=calendar.timezone, lang=lang, now=now)
-                  for i in own[:MAX_LISTED]] or ["- " + ("aucun" if fr else "none")]
+        text = [("Vos suivis à traiter aujourd'hui ou en retard :" if fr else
+                 "Your follow-ups due today or overdue:")]
+        text += [lines[i.id, lang] for i in own[:MAX_LISTED]] or [
+            "- " + ("aucun" if fr else "none")]
         if len(own) > MAX_LISTED:
-            lines.append(f"… (+{len(own) - MAX_LISTED})")
-        lines.append("")
-        lines.append(f"Suivis en retard, tous responsables confondus ({len(overdue)}) :" if fr
+            text.append(f"… (+{len(own) - MAX_LISTED})")
+        text.append("")
+        text.append(f"Suivis en retard, tous responsables confondus ({len(overdue)}) :" if fr
                      else f"Overdue follow-ups, whoever owns them ({len(overdue)}):")
-        lines += [_line(i, base_url=base_url, timezone=calendar.timezone, lang=lang, now=now)
-                  + (f" — {i.owner.email}" if i.owner else
-                     (" — sans responsable" if fr else " — no owner"))
-                  for i in overdue[:MAX_LISTED]] or ["- " + ("aucun" if fr else "none")]
+        text += [lines[i.id, lang] + (f" — {i.owner.email}" if i.owner else
+                                      (" — sans responsable" if fr else " — no owner"))
+                 for i in overdue[:MAX_LISTED]] or ["- " + ("aucun" if fr else "none")]
         if len(overdue) > MAX_LISTED:
-            lines.append(f"… (+{len(overdue) - MAX_LISTED})")
-        lines.append("")
-        lines.append(f"Suivis sans responsable : {unassigned}" if fr else
+            text.append(f"… (+{len(overdue) - MAX_LISTED})")
+        text.append("")
+        text.append(f"Suivis sans responsable : {unassigned}" if fr else
                       f"Follow-ups without an owner: {unassigned}")
-        lines.append(f"{base_url.rstrip('/')}/manage/follow-ups")
-        sections.append("\n".join(lines))
+        text.append(f"{base_url.rstrip('/')}/manage/follow-ups")
+        sections.append("\n".join(text))
     return "\n\n----\n\n".join(sections) + "\n"
 
 
@@ -276,3 +277,15 @@ def deliver(session: Session, config: Mapping[str, Any], *, limit: int = 200,
             result.failed += 1
         session.commit()
     return result
+
+
+def run_digest(session: Session, config: Mapping[str, Any], *,
+               now: datetime | None = None) -> tuple[DigestResult, Delivery]:
+    """The morning's work: queue today's digests (once each a day), commit, send what waits.
+
+    The command `barometre followups digest` runs it; a scheduler runs the same function.
+    """
+    result = build_digest(session, now=now, calendar=Calendar.from_config(config),
+                          base_url=config.get("BASE_URL") or "http://127.0.0.1:5000")
+    session.commit()
+    return result, deliver(session, config)

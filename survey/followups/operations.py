@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from questionnaires import Questionnaire
 from questionnaires.questions import NpsQuestion, TextQuestion
@@ -254,10 +254,9 @@ def queue_page(session: Session, filters: QueueFilters, *, user_id: int | None,
     pages = max(1, math.ceil(total / per_page))
     page = min(filters.page, pages)
     items = list(session.scalars(
-        query.options(joinedload(FollowUp.owner), joinedload(FollowUp.campaign),
-                      joinedload(FollowUp.response))
-        .order_by(*ordering(filters.sort)).offset((page - 1) * per_page).limit(per_page)
-    ).unique())
+        query.options(selectinload(FollowUp.owner), selectinload(FollowUp.campaign),
+                      selectinload(FollowUp.response))
+        .order_by(*ordering(filters.sort)).offset((page - 1) * per_page).limit(per_page)))
     return QueuePage(items, total, page, pages, excerpts=comment_excerpts(items))
 
 
