@@ -256,13 +256,13 @@ def reopen(follow_up_id: int) -> str | WerkzeugResponse:
 @roles_required(*MANAGERS)
 def campaign_follow_ups(slug: str) -> WerkzeugResponse:
     """Where the campaign's follow-ups used to be: the queue, filtered on the campaign."""
-    return redirect(url_for(".queue", campaign=slug, state="all"), 301)
+    return redirect(url_for(".queue", campaign=slug, state="all"))
 
 
 @blueprint.route("/campaigns/<slug>/follow-ups/<int:follow_up_id>")
 @roles_required(*MANAGERS)
 def campaign_follow_up(slug: str, follow_up_id: int) -> WerkzeugResponse:
-    return redirect(url_for(".follow_up", follow_up_id=follow_up_id), 301)
+    return redirect(url_for(".follow_up", follow_up_id=follow_up_id))
 
 
 @blueprint.route("/follow-ups.csv")

@@ -287,7 +287,7 @@ def test_roles_export_and_old_addresses(app, client, live):
     client.post("/logout")
     login(client, "boss@example.org")
     moved = client.get("/manage/campaigns/barometre-2026/follow-ups")
-    assert moved.status_code == 301 and "campaign=barometre-2026" in moved.headers["Location"]
+    assert moved.status_code == 302 and "campaign=barometre-2026" in moved.headers["Location"]
     exported = client.get("/manage/follow-ups.csv?state=all")
     assert exported.status_code == 200
     lines = exported.text.strip().splitlines()

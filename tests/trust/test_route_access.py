@@ -75,8 +75,8 @@ TABLE: dict[str, tuple[object, ...]] = {
     "followups.assign": (LOGIN, 403, 200, 200),  # no owner chosen
     "followups.close": (LOGIN, 403, 200, 200),  # no outcome chosen
     "followups.reopen": (LOGIN, 403, {200, 303}, {200, 303}),  # reopened if it was closed
-    "followups.campaign_follow_ups": (LOGIN, 403, 301, 301),  # moved to the queue
-    "followups.campaign_follow_up": (LOGIN, 403, 301, 301),
+    "followups.campaign_follow_ups": (LOGIN, 403, 302, 302),  # moved to the queue
+    "followups.campaign_follow_up": (LOGIN, 403, 302, 302),
     "followups.export": MANAGER,
     "followups.figures": READER,
     "followups.service_levels": MANAGER,
