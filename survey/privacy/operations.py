@@ -25,6 +25,7 @@ from survey.models import (
     CampaignStatus,
     Customer,
     FollowUp,
+    FollowUpNote,
     Invitation,
     Message,
     Response,
@@ -218,16 +219,16 @@ def _redact_free_text(session: Session, campaigns: list[Campaign]) -> int:
                     update(Response).where(Response.id == response_id).values(answers=masked)
                 )
                 changed += 1
-        for follow_up_id, notes in session.execute(
-            select(FollowUp.id, FollowUp.notes).where(
-                FollowUp.campaign_id == campaign.id, FollowUp.notes.is_not(None)
-            )
+        for note_id, body in session.execute(
+            select(FollowUpNote.id, FollowUpNote.body)
+            .join(FollowUp, FollowUp.id == FollowUpNote.follow_up_id)
+            .where(FollowUp.campaign_id == campaign.id)
         ):
-            masked_notes = mask_personal_data(notes)
-            if masked_notes != notes:
+            masked_body = mask_personal_data(body)
+            if masked_body != body:
                 session.execute(
-                    update(FollowUp).where(FollowUp.id == follow_up_id)
-                    .values(notes=masked_notes)
+                    update(FollowUpNote).where(FollowUpNote.id == note_id)
+                    .values(body=masked_body)
                 )
                 changed += 1
     return changed

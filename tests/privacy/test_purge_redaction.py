@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from survey.campaigns.operations import create_campaign
 from survey.extensions import db
-from survey.models import FollowUp, Invitation, Message, Response, utcnow
+from survey.models import FollowUp, FollowUpNote, Invitation, Message, Response, utcnow
 from survey.privacy.operations import purge_personal_data
 from survey.reporting.dataset import build_dataset
 from survey.reporting.synthetic import seed_synthetic_responses
@@ -59,7 +59,7 @@ def test_purge_redacts_free_text_and_outbox_files_and_keeps_the_export(app) -> N
         (outbox / "00000002-email.eml").write_text("another campaign's message\n")
         follow_up = db.session.scalar(select(FollowUp).where(FollowUp.campaign_id == campaign.id))
         if follow_up is not None:
-            follow_up.notes = "rappeler Alice au 06 12 34 56 78"
+            follow_up.notes.append(FollowUpNote(body="rappeler Alice au 06 12 34 56 78"))
         campaign.status = "closed"
         campaign.closed_at = utcnow() - timedelta(days=1)
         db.session.commit()

@@ -2,14 +2,14 @@
 staff notifications (issue #19)
 
 Revision ID: followups
-Revises: 0001
+Revises: survey_variables
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "followups"
-down_revision = "0001"
+down_revision = "survey_variables"
 branch_labels = None
 depends_on = None
 
