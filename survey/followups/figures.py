@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,14 +26,18 @@ def follow_ups_table(session: Session, campaign_id: int) -> pd.DataFrame:
                FollowUp.first_contact_at, FollowUp.closed_at, FollowUp.outcome)
         .where(FollowUp.campaign_id == campaign_id).order_by(FollowUp.id)
     ).all()
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    for column in ("created_at", "due_at", "first_contact_at", "closed_at"):
-        # Read as naive UTC values first: converting aware Python datetimes one by one is
-        # the slow path of pandas.
-        naive = [None if v is None else v.replace(tzinfo=None) for v in table[column]]
-        table[column] = pd.to_datetime(pd.Series(naive, dtype="datetime64[ns]")
-                                       if naive else pd.Series([], dtype="datetime64[ns]"),
-                                       utc=True)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
+    data: dict[str, Any] = {}
+    for name, values in zip(COLUMNS, columns, strict=True):
+        if name.endswith("_at"):
+            # Naive UTC into numpy at once: converting aware datetimes one by one is the slow
+            # path of pandas.
+            naive = np.array([None if v is None else v.replace(tzinfo=None) for v in values],
+                             dtype="datetime64[us]")
+            data[name] = pd.to_datetime(naive).tz_localize("UTC")
+        else:
+            data[name] = pd.Series(values, dtype=object)
+    table = pd.DataFrame(data)
     return table
 
 
