@@ -1,21 +1,26 @@
-# barometre: `make demo` serves the demo on the embedded database; `make test` runs everything.
+# barometre: `make demo` serves the demo on the embedded database; `make test` runs everything;
+# `make test-quick` is the inner loop (no browser, no PostgreSQL).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := survey/translations
 
-.PHONY: demo test lint audit bench drill translations install install-dev clean
+.PHONY: demo test test-quick lint audit bench drill translations install install-dev constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Every install takes the tested versions of constraints.txt, so that a clone installs next
+# year what was tested today; `make constraints` renews them on purpose.
+CONSTRAINTS := constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed translations
@@ -25,7 +30,7 @@ translations: | $(BIN)/python
 	$(BIN)/pybabel compile --use-fuzzy --statistics -d $(TRANSLATIONS)
 
 demo: install
-	$(BIN)/barometre demo
+	$(BIN)/barometre demo $(if $(PORT),--port $(PORT),)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -49,6 +54,25 @@ test: lint audit
 		echo "== BAROMETRE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"; \
 	fi
 
+# The inner loop: ruff and the suite on SQLite, without the browser tests and without
+# PostgreSQL (a few minutes instead of `make test`'s quarter of an hour on two cores).
+test-quick: install-dev
+	$(BIN)/ruff check .
+	env -u BAROMETRE_TEST_DATABASE_URL $(BIN)/python -m pytest -m "not browser" -q -x
+
+# Renew constraints.txt: the newest versions that pyproject.toml allows, installed in a fresh
+# environment and written down. Run the whole `make test` (and `make audit`) before committing it.
+constraints:
+	rm -rf $(VENV)-constraints
+	$(PYTHON) -m venv $(VENV)-constraints
+	$(VENV)-constraints/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)-constraints/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '/^#/p' $(CONSTRAINTS); \
+	  $(VENV)-constraints/bin/pip freeze --exclude-editable | sort -f; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf $(VENV)-constraints
+	@echo "constraints.txt renewed: run make test and make audit before committing it"
+
 bench: install-dev
 	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick,)
 
@@ -57,4 +81,4 @@ drill: install-dev
 	$(BIN)/python bench/drill.py $(if $(QUICK),--quick,)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-constraints build *.egg-info .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 """The design file of ``barometre analyze``: validation into a frozen :class:`DesignSpec`.
 
-The format is DESIGN.md, "The analysis contract". Every key but ``indicators`` is optional::
+The format is docs/analysis-contract.md. Every key but ``indicators`` is optional::
 
     {"confidence": 0.95, "strata": "stratum", "population": {"A": 3359, "B": 6690},
      "weights": "w", "proportion_ci": "logit", "by": ["channel"], "id": "respondent",

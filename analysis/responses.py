@@ -21,7 +21,10 @@ JsonScalar = str | int | float
 
 
 def read_responses(path: str | os.PathLike[str], text_columns: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a respondents CSV file (UTF-8, with or without BOM; comma-separated).
+    """Read a respondents CSV file, in every variant `barometre export` writes.
+
+    UTF-8 (with or without BOM) with ``,``, or the Excel-France variant: Windows-1252 with
+    ``;`` and decimal commas (`_csv_dialect` tells them apart from the bytes).
 
     Only a blank cell is missing: "NA", "n/a", "null"… stay as written, so that a stray
     code in a numeric item is reported instead of being silently dropped. A column whose
@@ -41,7 +44,7 @@ def read_responses(path: str | os.PathLike[str], text_columns: Iterable[str] = (
         When the file cannot be parsed as CSV or has no header.
     """
     text_columns = tuple(text_columns)
-    options = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
+    options = {"keep_default_na": False, "na_values": [""], **_csv_dialect(path)}
     try:
         frame = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), **options)
         # The parser reads True/False as booleans; they are answers, keep them as written.
@@ -63,6 +66,30 @@ def read_responses(path: str | os.PathLike[str], text_columns: Iterable[str] = (
     if integer_columns:
         frame[integer_columns] = frame[integer_columns].astype("float64")
     return frame
+
+
+def _csv_dialect(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The encoding, separator and decimal mark of a respondents file.
+
+    UTF-8 when the bytes decode as UTF-8 (a BOM is skipped), Windows-1252 otherwise (what Excel
+    in French writes, and `barometre export --excel-france`). The separator is ``;`` when the
+    header line holds more semicolons than commas, and then the decimal mark is a comma.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return {"encoding": "utf-8-sig"}  # pandas reports the error with the file's name
+    try:
+        text = data.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        encoding = "cp1252"
+    header = text.split("\n", 1)[0]
+    if header.count(";") > header.count(","):
+        return {"encoding": encoding, "sep": ";", "decimal": ","}
+    return {"encoding": encoding}
 
 
 def _is_number_or_text(column: pd.Series) -> bool:

@@ -192,8 +192,9 @@ class Questionnaire(BaseModel):
         return None
 
     def analysis_indicators(self) -> list[dict[str, Any]]:
-        """The ``indicators`` of the analysis contract (DESIGN.md): the overall item first, then
-        every item's own indicators in questionnaire order, then the composite index."""
+        """The ``indicators`` of the analysis contract (docs/analysis-contract.md): the overall
+        item first, then every item's own indicators in questionnaire order, then the composite
+        index."""
         questions = [question for _, question in self.questions()]
         questions.sort(key=lambda question: not getattr(question, "overall", False))
         indicators = [indicator for question in questions for indicator in question.indicators()]

@@ -1,4 +1,4 @@
-"""The `barometre` command line (DESIGN.md, "Command line"), assembled.
+"""The `barometre` command line (docs/command-line.md), assembled.
 
 Each feature package owns its commands beside its views, in a `commands.py` whose `COMMANDS` are
 registered here; this module only assembles them.

@@ -43,10 +43,39 @@ def get_app() -> Flask:
     return root.obj["app"]
 
 
+def check_database_ready(app: Flask) -> None:
+    """Exit 1 with one line saying what to do when the database is unreachable, not created
+    yet or at another revision than the code's (checked once per command)."""
+    from survey.database import DatabaseNotReady, check_database
+
+    root = click.get_current_context().find_root()
+    if root.obj.get("database_checked"):
+        return
+    try:
+        check_database(app.config["SQLALCHEMY_DATABASE_URI"])
+    except DatabaseNotReady as exc:
+        raise SystemFailure(str(exc)) from None
+    root.obj["database_checked"] = True
+
+
+def check_database_reachable(app: Flask) -> None:
+    """Exit 1 with one line when the database server does not answer."""
+    from survey.database import DatabaseNotReady, check_reachable
+
+    try:
+        check_reachable(app.config["SQLALCHEMY_DATABASE_URI"])
+    except DatabaseNotReady as exc:
+        raise SystemFailure(str(exc)) from None
+
+
 def with_appcontext(func: F) -> F:
+    """Run the command in the application's context, once its database is known to be ready."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with get_app().app_context():
+        app = get_app()
+        check_database_ready(app)
+        with app.app_context():
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -1,4 +1,4 @@
-"""Configuration from the environment, as DESIGN.md lists it.
+"""Configuration from the environment, as docs/configuration.md lists it.
 
 Nothing secret lives in the code: the secret key comes from `BAROMETRE_SECRET_KEY` or is
 generated once into the instance folder with mode 0600.

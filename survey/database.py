@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -12,7 +13,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from survey import PROJECT_ROOT
 from survey.extensions import AUTOCOMMIT_OPTION, db
@@ -33,6 +36,83 @@ def upgrade_database(app: Flask, revision: str = "head") -> None:
     with app.app_context(), db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database cannot be used yet: unreachable, not created, or at another revision. The
+    message is one line that says what to do."""
+
+
+def _describe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The driver's first line (`connection refused`, `database "x" does not exist`)."""
+    text = str(exc.orig or exc).strip().splitlines()
+    return text[0] if text else type(exc.orig or exc).__name__
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL, None for an in-memory or URI-form database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if parsed.database.startswith("file:") else parsed.database
+
+
+def check_reachable(url: str) -> None:
+    """Raise `DatabaseNotReady` when the database server does not answer (a SQLite file is
+    created by the first connection, which is what `db upgrade` wants)."""
+    if _sqlite_file(url) is not None:
+        return
+    engine = create_engine(url, pool_pre_ping=False)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise DatabaseNotReady(
+            f"cannot reach the database {_describe(url)} ({_reason(exc)}): check "
+            "BAROMETRE_DATABASE_URL and that the database server runs"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def check_database(url: str) -> None:
+    """Raise `DatabaseNotReady` unless the database answers and its schema is the code's.
+
+    Checked before a command touches the database, so that a command run before
+    `barometre db upgrade` says so in one line instead of a traceback, and creates nothing
+    (SQLite would create an empty file at the first connection).
+    """
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None and not Path(sqlite_file).exists():
+        raise DatabaseNotReady(
+            f"no database at {sqlite_file} yet: run `barometre db upgrade` first "
+            "(or set BAROMETRE_DATABASE_URL to the centre's database)"
+        )
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as exc:
+        raise DatabaseNotReady(
+            f"cannot reach the database {_describe(url)} ({_reason(exc)}): check "
+            "BAROMETRE_DATABASE_URL and that the database server runs"
+        ) from None
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current is None:
+        raise DatabaseNotReady(
+            f"the database {_describe(url)} has no tables yet: run `barometre db upgrade` first"
+        )
+    if current != head:
+        raise DatabaseNotReady(
+            f"the database {_describe(url)} is at revision {current}, this version of barometre "
+            f"needs {head}: run `barometre db upgrade`"
+        )
 
 
 def head_revision() -> str | None:

@@ -1,4 +1,4 @@
-"""The domain model of DESIGN.md, as typed SQLAlchemy 2 mappings.
+"""The domain model of docs/domain.md, as typed SQLAlchemy 2 mappings.
 
 Personal data (email, phone, name) lives only in `Customer` and `Message`, so that purging those
 columns leaves every statistic intact. Constraints protect what the services rely on: one

@@ -1,4 +1,4 @@
-"""The dependency rule of DESIGN.md: `analysis` stands alone, `questionnaires` too."""
+"""The dependency rule of docs/architecture.md: `analysis` stands alone, `questionnaires` too."""
 
 import subprocess
 import sys

@@ -338,7 +338,8 @@ class TwilioBackend:
 
 
 def backend_for(channel: str, config) -> Backend:  # noqa: ANN001 - the Flask config
-    """The backend the configuration chooses for `channel` (DESIGN.md, "Distribution")."""
+    """The backend the configuration chooses for `channel` (docs/architecture.md,
+    "Distribution")."""
     outbox = Path(config["INSTANCE_PATH"]) / "outbox"
     mail_from = config.get("MAIL_FROM") or "barometre@localhost"
     timeout = float(config.get("SEND_TIMEOUT") or os.environ.get("BAROMETRE_SEND_TIMEOUT", 30))

@@ -69,6 +69,18 @@ def _env_float(name: str) -> float | None:
     return float(value) if value else None
 
 
+# The environment variable of each setting, written in full so that docs/configuration.md can be
+# checked against the code (tests/survey/test_documentation.py).
+_SENDER_VARIABLES = {
+    "SEND_MAX_RATE_EMAIL": "BAROMETRE_SEND_MAX_RATE_EMAIL",
+    "SEND_MAX_RATE_SMS": "BAROMETRE_SEND_MAX_RATE_SMS",
+    "SEND_BATCH_SIZE": "BAROMETRE_SEND_BATCH_SIZE",
+    "SEND_MAX_ATTEMPTS": "BAROMETRE_SEND_MAX_ATTEMPTS",
+    "SEND_BACKOFF_BASE": "BAROMETRE_SEND_BACKOFF_BASE",
+    "SEND_STALE_AFTER": "BAROMETRE_SEND_STALE_AFTER",
+}
+
+
 @dataclass
 class SenderSettings:
     batch_size: int = 1000  # capped by each backend's own maximum
@@ -89,7 +101,7 @@ class SenderSettings:
     def from_config(cls, config: Mapping) -> SenderSettings:  # noqa: ANN102
         def pick(key: str) -> float | None:
             value = config.get(key)
-            return float(value) if value else _env_float(f"BAROMETRE_{key}")
+            return float(value) if value else _env_float(_SENDER_VARIABLES[key])
 
         settings = cls(max_rate={Channel.EMAIL: pick("SEND_MAX_RATE_EMAIL"),
                                  Channel.SMS: pick("SEND_MAX_RATE_SMS")})

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import click
 from flask import Flask
 
-from survey.commandline import get_app
+from survey.commandline import (
+    BadInput,
+    check_database_reachable,
+    check_database_ready,
+    get_app,
+)
 
 
 @click.group()
@@ -21,6 +27,7 @@ def db_upgrade() -> None:
     from survey.database import current_revision, upgrade_database
 
     app = get_app()
+    check_database_reachable(app)
     upgrade_database(app)
     click.echo(f"database at revision {current_revision(app)}")
 
@@ -38,9 +45,13 @@ def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
     from survey.database import upgrade_database
     from survey.demo import seed_demo
 
+    # Before anything is seeded: a taken port found after a minute of seeding wastes it.
+    if not no_serve:
+        check_port_free(host, port, "barometre demo --port {port} (make demo PORT={port})")
     # The demo's links (test link, outbox messages) must point where it is served.
     os.environ.setdefault("BAROMETRE_BASE_URL", f"http://{host}:{port}")
     app = get_app()
+    check_database_reachable(app)
     upgrade_database(app)
     with app.app_context():
         summary = seed_demo(customers=customers)
@@ -57,6 +68,8 @@ def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
 @click.option("--with-worker", is_flag=True, help="Also run the message sender.")
 def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Serve the application with gunicorn."""
+    check_port_free(host, port, "barometre serve --port {port}")
+    check_database_ready(get_app())
     if not with_worker:
         _serve(get_app(), host, port, workers)
         return
@@ -72,6 +85,26 @@ def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
             sender.wait(timeout=30)
         except subprocess.TimeoutExpired:
             sender.kill()
+
+
+def check_port_free(host: str, port: int, hint: str) -> None:
+    """Exit 2 at once, naming the port, when something already listens on it; `hint` shows how
+    to choose another (`{port}` is replaced by a suggestion)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise BadInput(f"--host {host}: not an address of this machine ({exc.strerror})") from None
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise BadInput(
+                f"port {port} on {host} is already in use ({exc.strerror}): stop what uses it "
+                f"or choose another port, e.g. {hint.format(port=port + 1)}"
+            ) from None
 
 
 def _serve(app: Flask, host: str, port: int, workers: int) -> None:

@@ -1,7 +1,7 @@
 """Every estimate of the reference cases, against R's survey package.
 
 The cases (tests/analysis/reference/<case>/) were computed by R 4 with survey 4.1.1
-(Lumley) from shared/reference/make_cases.R; `api_strat` is R's own `apistrat` example.
+(Lumley) from tests/analysis/reference/make_cases.R; `api_strat` is R's own `apistrat` example.
 The contract asks for `estimate`, `se`, `ci_low`, `ci_high` to a relative 1e-6 and `df`, `n`
 exactly.
 """

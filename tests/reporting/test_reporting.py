@@ -111,6 +111,29 @@ def test_csv_export_reproduces_the_report_numbers(app, campaigns, tmp_path):
     assert "barometre analyze barometre-2026.csv --design barometre-2026.design.json" in html
 
 
+def test_analyze_reads_the_excel_france_export_as_the_utf8_one(app, campaigns, tmp_path):
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        plain = export_campaign(db.session, campaign, fmt="csv", out=tmp_path / "utf8.csv",
+                                actor="test")
+        french = export_campaign(db.session, campaign, fmt="csv", out=tmp_path / "fr.csv",
+                                 actor="test", excel_france=True)
+    raw = (tmp_path / "fr.csv").read_bytes()
+    assert b";" in raw.splitlines()[0]
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # accented answers in Windows-1252: what broke `analyze`
+    results = {}
+    for name, done in (("utf8", plain), ("fr", french)):
+        assert run_analyze(done.data_path, done.design_path, tmp_path / f"{name}.json") == 0
+        results[name] = json.loads((tmp_path / f"{name}.json").read_text())["estimates"]
+    assert len(results["fr"]) == len(results["utf8"])
+    for theirs, mine in zip(results["utf8"], results["fr"], strict=True):
+        assert (mine["indicator"], mine["domain"], mine["n"]) == \
+            (theirs["indicator"], theirs["domain"], theirs["n"])
+        assert mine["estimate"] == pytest.approx(theirs["estimate"], rel=1e-12, abs=1e-12)
+        assert mine["se"] == pytest.approx(theirs["se"], rel=1e-9, abs=1e-12)
+
+
 def test_report_is_stored_complete_and_audited(app, campaigns):
     with app.app_context():
         campaign = _campaign(campaigns[2026])

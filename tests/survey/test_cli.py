@@ -7,7 +7,7 @@ from survey.cli import main
 from survey.extensions import db
 from survey.models import User
 
-# Every command of DESIGN.md "Command line": the public interface.
+# Every command of docs/command-line.md: the public interface.
 DESIGN_COMMANDS = [
     ["db", "upgrade"], ["demo"], ["serve"], ["users", "create"],
     ["questionnaires", "validate"], ["questionnaires", "list"], ["customers", "import"],
