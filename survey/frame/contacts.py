@@ -42,14 +42,56 @@ def normalise_email(value: str) -> str:
 
 
 def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:
-    """The E.164 form of a valid number; raises `ContactError` otherwise."""
+    """The E.164 form of a valid number; raises `ContactError` otherwise.
+
+    A French number in an overseas range (``06 90 …`` written nationally, or even as
+    ``+33 6 90 …``) takes the country code of its region (`overseas_e164`).
+    """
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
         raise ContactError(f"not a phone number ({exc._msg})") from exc
+    if number.country_code == 33:
+        overseas = overseas_e164(phonenumbers.national_significant_number(number))
+        if overseas is not None:
+            return overseas
     if not phonenumbers.is_valid_number(number):
         raise ContactError("not a valid phone number (no such number range)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The parts of France numbered in the national plan (0Z ZZ ZZ ZZ ZZ) but reached abroad under a
+# country code of their own: a customer file writes `06 90 12 34 56` for a Guadeloupe mobile,
+# which is `+590 690 12 34 56`, not `+33 6 90…` (no such metropolitan range). Guadeloupe,
+# Saint-Barthélemy and Saint-Martin share +590; La Réunion and Mayotte share +262.
+OVERSEAS_REGIONS = ("GP", "BL", "MF", "MQ", "GF", "RE", "YT", "PM")
+
+
+@lru_cache(maxsize=1)
+def _overseas_numbers() -> re.Pattern[str]:
+    """One pattern over the nine-digit national numbers of the overseas regions' fixed and
+    mobile ranges (from the library's metadata), a named group per region.
+
+    The `8…` numbers that the metadata also lists for these regions are France's shared
+    non-geographic ranges (08 06…08 09), which stay metropolitan.
+    """
+    groups = []
+    for region in OVERSEAS_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        patterns = [d.national_number_pattern for d in (metadata.fixed_line, metadata.mobile)
+                    if d is not None and d.national_number_pattern]
+        groups.append(f"(?P<{region}>(?=[0-79]\\d{{8}}$)(?:{'|'.join(patterns)}))")
+    return re.compile("|".join(groups))
+
+
+def overseas_e164(national: str) -> str | None:
+    """The E.164 form of a French national significant number (nine digits, without the
+    leading 0) that belongs to an overseas range, else None."""
+    match = _overseas_numbers().fullmatch(national)
+    if match is None:
+        return None
+    code = phonenumbers.PhoneMetadata.metadata_for_region(match.lastgroup).country_code
+    return f"+{code}{national}"
 
 
 def is_mobile(e164: str) -> bool:
@@ -140,6 +182,9 @@ def fast_phone(value: str) -> str | None:
     if match is None or valid_numbers is None:
         return None
     national = match.group(1).translate(_SEPARATORS)
+    overseas = overseas_e164(national)
+    if overseas is not None:
+        return overseas
     return f"+33{national}" if valid_numbers.fullmatch(national) else None
 
 

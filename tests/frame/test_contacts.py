@@ -96,6 +96,8 @@ def test_fast_phone_path_agrees_with_phonenumbers_on_a_large_corpus(seed: int) -
     corpus = phone_corpus(20_000, seed) + [
         "06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "06.12.34.56.78",
         "06-12-34-56-78", "0012345678", "+33012345678", "06 39 00 00 00", "0590 12 34 56",
+        "06 90 12 34 56", "+33 6 96 12 34 56", "0033 262 20 12 34", "06 39 80 00 00",
+        "08 06 12 34 56", "07 08 45 12 34",
     ]
     accepted = 0
     for value in corpus:
@@ -135,9 +137,43 @@ def test_normalised_forms() -> None:
     assert checked_phone("06 12 34 56 78") == "+33612345678"
     assert checked_phone("+44 20 7946 0958") == "+442079460958"  # other countries: the library
     with pytest.raises(ContactError):
-        checked_phone("06 39 00 00 00")  # 0639 is not an allocated mobile range
+        checked_phone("06 39 80 00 00")  # 06 39 8 is not an allocated range (06 39 is Mayotte)
     with pytest.raises(ContactError):
         checked_email("jean@")
+
+
+# National numbers of the overseas regions, as a French customer base writes them, and the
+# E.164 numbers they are (ARCEP's plan; phonenumbers' metadata for each region).
+OVERSEAS = [
+    ("06 90 12 34 56", "+590690123456", True),  # Guadeloupe, Saint-Barthélemy, Saint-Martin
+    ("06 91 23 45 67", "+590691234567", True),
+    ("05 90 27 12 34", "+590590271234", False),
+    ("06 96 12 34 56", "+596696123456", True),  # Martinique
+    ("06 97 12 34 56", "+596697123456", True),
+    ("05 96 61 23 45", "+596596612345", False),
+    ("06 94 30 12 34", "+594694301234", True),  # Guyane
+    ("05 94 30 12 34", "+594594301234", False),
+    ("06 92 12 34 56", "+262692123456", True),  # La Réunion
+    ("06 93 12 34 56", "+262693123456", True),
+    ("02 62 20 12 34", "+262262201234", False),
+    ("06 39 26 12 34", "+262639261234", True),  # Mayotte
+    ("02 69 61 23 45", "+262269612345", False),
+    ("07 08 45 12 34", "+508708451234", True),  # Saint-Pierre-et-Miquelon
+    ("+33 6 90 12 34 56", "+590690123456", True),  # a CRM that prefixed +33 to everything
+    ("0033 6 96 12 34 56", "+596696123456", True),
+]
+
+
+@pytest.mark.parametrize(("written", "e164", "mobile"), OVERSEAS, ids=[o[0] for o in OVERSEAS])
+def test_overseas_numbers_take_their_regions_country_code(written, e164, mobile) -> None:
+    assert checked_phone(written) == e164
+    assert normalise_phone(written) == e164
+    assert is_mobile(e164) is mobile
+
+
+def test_shared_non_geographic_ranges_stay_metropolitan() -> None:
+    assert checked_phone("08 06 12 34 56") == "+33806123456"
+    assert checked_phone("06 12 34 56 78") == "+33612345678"
 
 
 def test_mobile_numbers_are_told_apart_from_landlines() -> None:

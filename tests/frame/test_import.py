@@ -70,7 +70,7 @@ def test_a_clean_file_creates_normalised_customers(session) -> None:
         (["X" * 101, "a@b.fr", "", "", "", ""], "N° client", "longer than 100"),
         (["C1", "jean@", "", "", "", ""], "Courriel", "invalid email"),
         (["C1", "jean dupont@exemple.fr", "", "", "", ""], "Courriel", "invalid email"),
-        (["C1", "", "06 39 00 00 00", "", "", ""], "Téléphone", "invalid phone number"),
+        (["C1", "", "06 39 80 00 00", "", "", ""], "Téléphone", "invalid phone number"),
         (["C1", "", "12", "", "", ""], "Téléphone", "invalid phone number"),
         (["C1", "a@b.fr", "", "de", "", ""], "Langue", "French (fr) or English (en)"),
         (["C1", "a@b.fr", "", "", "31/02/2025", ""], "Date dernier contact", "no such day"),
