@@ -826,8 +826,11 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
         results_file = drill.folder / "results.json"
         drill.barometre("analyze", str(export_file), "--design", design_file,
                         "--out", str(results_file))
+        # The senders seal as they go; the last events (close, report, export) now.
+        drill.barometre("audit", "seal")
         audit = json.loads(drill.barometre("audit", "verify", "--json"))
-        detail.append(f"{audit['events']} audit events")
+        detail.append(f"{audit['events']} audit events sealed, head anchored: "
+                      f"{audit['anchored']}")
 
     with drill.step("web: the manager generates the report") as detail:
         manager = manager_session(base)

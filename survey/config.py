@@ -124,6 +124,42 @@ def load_secret_key(instance: Path, environ: Mapping[str, str]) -> str:
     return key
 
 
+def load_audit_key(instance: Path, environ: Mapping[str, str]) -> str:
+    """The key of the audit trail's chain: `BAROMETRE_AUDIT_KEY`, or one generated once into
+    the instance folder (mode 0600). Either way it lives outside the database, so that whoever
+    can write to the database cannot recompute the chain."""
+    if environ.get("BAROMETRE_AUDIT_KEY"):
+        key = environ["BAROMETRE_AUDIT_KEY"]
+        if len(key) < 32:
+            raise ConfigurationError("BAROMETRE_AUDIT_KEY is wrong: it must hold at least 32 "
+                                     "characters (generate it once, keep it in the backups)")
+        return key
+    key_file = instance / "audit_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="ascii").strip()
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_audit_key(instance, environ)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
 def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Flask configuration built from the `BAROMETRE_*` (and provider) environment variables."""
     env = os.environ if environ is None else environ
@@ -152,4 +188,6 @@ def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[st
         "TIMEZONE": _timezone(env),
         "SMS_WINDOW": sms_window_from_environment(env),
         "RETENTION_DAYS": _integer(env, "BAROMETRE_RETENTION_DAYS", 90),
+        "AUDIT_KEY": load_audit_key(instance, env),
+        "AUDIT_SEAL_EVERY": _seconds(env, "BAROMETRE_AUDIT_SEAL_EVERY", 10.0),
     }

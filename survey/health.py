@@ -46,10 +46,12 @@ def health_report() -> dict[str, Any]:
         checks["database"] = {"ok": False, "error": type(exc.orig or exc).__name__}
         checks["migrations"] = {"ok": False, "error": "database unreachable"}
         checks["sender"] = {"ok": False, "error": "database unreachable"}
+        checks["audit_trail"] = {"ok": False, "error": "database unreachable"}
         return {"status": "unavailable", "checks": checks}
 
     checks["migrations"] = _migrations()
     checks["sender"] = _sender()
+    checks["audit_trail"] = _audit_trail()
     db.session.rollback()  # read-only: end the transaction the checks opened
     healthy = all(check["ok"] for check in checks.values())
     return {"status": "ok" if healthy else "unavailable", "checks": checks}
@@ -93,3 +95,26 @@ def _sender() -> dict[str, Any]:
         "stale_after_seconds": stale_after,
         "messages_waiting": waiting,
     }
+
+
+def _audit_trail() -> dict[str, Any]:
+    """Events are sealed (no event waits longer than `SEAL_LATE_AFTER`: a sealer runs), and
+    the database still holds the head recorded in the instance folder (not truncated)."""
+    from survey.audit import SEAL_LATE_AFTER, AuditTrailError, oldest_unsealed_age, read_head
+    from survey.models import AuditEvent
+
+    age = oldest_unsealed_age(db.session)
+    check: dict[str, Any] = {"ok": True, "oldest_unsealed_seconds":
+                             None if age is None else round(age, 1)}
+    if age is not None and age > SEAL_LATE_AFTER:
+        check.update(ok=False, error="events wait to be sealed: no sender runs")
+    try:
+        head = read_head(current_app.config["INSTANCE_PATH"])
+    except AuditTrailError:
+        return {**check, "ok": False, "error": "the recorded head cannot be read"}
+    if head is not None:
+        found = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == head.seq))
+        check["head_seq"] = head.seq
+        if found != head.hash:
+            check.update(ok=False, error="the trail no longer reaches the recorded head")
+    return check

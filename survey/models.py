@@ -565,7 +565,8 @@ class StaffNotification(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only, hash-chained record of every action that changes data."""
+    """Append-only record of every action that changes data, chained by a keyed hash once
+    sealed (`survey.audit`): `seq`, `prev_hash` and `hash` stay null until then."""
 
     __tablename__ = "audit_event"
     __table_args__ = (
@@ -582,8 +583,10 @@ class AuditEvent(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(100))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The position in the chain, given by the sealer; null while the event waits for it.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Report(db.Model):

@@ -90,6 +90,9 @@ class SenderSettings:
     stale_after: float = 120.0  # a claim whose worker was not seen for this long is re-queued
     heartbeat_every: float = 15.0  # also while a slow batch is in hand (a thread of its own)
     reminder_every: float = 60.0
+    # Audit events are chained by the sender shortly after they are appended (survey.audit):
+    # the window in which a fresh event could be removed unseen. None: from AUDIT_SEAL_EVERY.
+    seal_every: float | None = None
     idle_sleep: float = 2.0
     # SMS only inside the configured window (`SMS_WINDOW`, by default 9:00-20:00 Monday to
     # Saturday but French public holidays); False only where no phone rings (the demo's outbox).
@@ -183,6 +186,9 @@ class Sender:
         self.paused_until: dict[str, datetime] = {}
         self.stop = threading.Event()
         self._last_reminders = -float("inf")
+        self._last_seal = -float("inf")
+        self.seal_every = (self.settings.seal_every
+                           or float(app.config.get("AUDIT_SEAL_EVERY") or 10.0))
 
     @property
     def session(self) -> Session:
@@ -229,6 +235,9 @@ class Sender:
                 total.reminders += self.queue_reminders()
                 total.requeued += self.recover(own=False)
                 self._last_reminders = time.monotonic()
+            if time.monotonic() - self._last_seal >= self.seal_every:
+                self.seal_audit_trail()
+                self._last_seal = time.monotonic()
             stats = self.send_due()
             total.add(stats)
             if stats.batches == 0:
@@ -248,6 +257,17 @@ class Sender:
         session.execute(statement.on_conflict_do_update(
             index_elements=[WorkerHeartbeat.worker_id], set_={"seen_at": now}))
         session.commit()
+
+    def seal_audit_trail(self) -> int:
+        """Chain the audit events appended since the last sealing and record the new head.
+
+        Until survey/worker's scheduler runs it, the sender does: every deployment runs one.
+        """
+        from survey.audit import seal_pending_events
+
+        result = seal_pending_events(self.session, key=self.app.config["AUDIT_KEY"],
+                                     instance_path=self.app.config["INSTANCE_PATH"])
+        return result.sealed
 
     def queue_reminders(self) -> int:
         queued = schedule_reminders(self.session, secret_key=self.secret_key, now=self.clock(),

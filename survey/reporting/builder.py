@@ -79,6 +79,8 @@ class ReportInputs:
     generated_at: datetime | None = None
     export_name: str = "export.csv"
     verbatim_seed: int = 0
+    # The audit trail's newest sealed event when the report was made (`survey.audit.Head`).
+    audit_head: Any = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
             "design_name": _design_name(inputs.export_name),
             "design": dataset.design,
             "questionnaire": dataset.questionnaire,
+            "audit_head": inputs.audit_head,
         },
         "generated_at": inputs.generated_at,
         "small_base": SMALL_BASE,

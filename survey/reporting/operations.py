@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisInputError, analyze, parse_design
-from survey.audit import record_event
+from survey.audit import record_event, sealed_head
 from survey.followups.figures import follow_ups_table
 from survey.models import Campaign, Invitation, Report
 from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
@@ -117,6 +117,7 @@ def report_inputs(session: Session, campaign: Campaign, *, export_name: str | No
         generated_at=datetime.now(UTC),
         export_name=export_name or f"{campaign.slug}.csv",
         verbatim_seed=campaign.seed or 0,
+        audit_head=sealed_head(session),
     )
 
 

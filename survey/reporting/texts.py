@@ -250,6 +250,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "a_export_command": ("Export des données :", "Exporting the data:"),
     "a_software": ("Logiciel : barometre {version}.", "Software: barometre {version}."),
     "a_design": ("Fichier de plan (DESIGN.json)", "Design file (DESIGN.json)"),
+    "a_audit": ("Piste d’audit", "Audit trail"),
+    "a_audit_text": (
+        "Au moment de ce rapport, la piste d’audit compte {count} événements scellés ; sa tête "
+        "(dernière empreinte) est {hash}. Cette commande vérifie que la piste l’atteint toujours, "
+        "sans suppression ni reconstruction :",
+        "When this report was made, the audit trail held {count} sealed events; its head (last "
+        "hash) is {hash}. This command checks that the trail still reaches it, with nothing "
+        "deleted or rebuilt:",
+    ),
     "small_base_flag": ("base faible", "small base"),
     "withheld_flag": ("moins de 10 répondants : non publié", "under 10 respondents: withheld"),
 }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from survey.audit import record_event
+from survey.audit import read_head, record_event, seal_pending_events
 from survey.extensions import db
 from tests.survey.factories import make_campaign
 from tests.trust.helpers import logged_in, make_user
@@ -27,7 +28,14 @@ def trail(app):
             ids["events"].append(event_id)
         db.session.commit()
     make_user(app, "auditor@example.org", "auditor")
+    seal(app)
     return ids
+
+
+def seal(app) -> None:
+    with app.app_context():
+        seal_pending_events(db.session, key=app.config["AUDIT_KEY"],
+                            instance_path=app.config["INSTANCE_PATH"])
 
 
 def _tamper(app, event_id: int) -> None:
@@ -37,10 +45,72 @@ def _tamper(app, event_id: int) -> None:
         db.session.commit()
 
 
-def test_audit_verify_passes_on_an_intact_trail(runner, trail) -> None:
+def test_audit_verify_passes_on_an_intact_trail(app, runner, trail) -> None:
     result = runner.invoke(["audit", "verify"])
     assert result.exit_code == 0
-    assert "audit trail intact: 131 events" in result.output  # and the account's creation
+    assert "audit trail intact: 131 events sealed" in result.output  # and the account's creation
+    head = read_head(app.config["INSTANCE_PATH"])
+    assert head.seq == 131 and f"head {head.hash}" in result.output
+
+
+def test_deleting_the_newest_events_is_detected_by_the_recorded_head(app, runner, trail) -> None:
+    with app.app_context():
+        db.session.execute(text("DELETE FROM audit_event WHERE seq > 128"))
+        db.session.commit()
+    result = runner.invoke(["audit", "verify"])
+    assert result.exit_code == 2
+    assert "does not reach the head recorded in the instance folder (event 131" in result.output
+    assert "ends at event 128" in result.output
+
+
+def test_a_trail_rebuilt_without_the_key_is_refused(app, runner, trail) -> None:
+    """Whoever can write to the database recomputes a plain hash chain; not the keyed one."""
+    import hashlib
+    import json
+
+    with app.app_context():
+        rows = db.session.execute(text("SELECT id, seq, prev_hash, hash, action FROM audit_event "
+                                       "ORDER BY seq")).all()
+        db.session.execute(text("UPDATE audit_event SET prev_hash = NULL, hash = NULL"))
+        previous = "0" * 64
+        for row in rows:  # the forger's own chain, over the same rows, hiding event 50
+            action = "test.hidden" if row.seq == 50 else row.action
+            forged = hashlib.sha256(json.dumps([action, previous]).encode()).hexdigest()
+            db.session.execute(text("UPDATE audit_event SET action = :a, prev_hash = :p, "
+                                    "hash = :h WHERE id = :id"),
+                               {"a": action, "p": previous, "h": forged, "id": row.id})
+            previous = forged
+        db.session.commit()
+    result = runner.invoke(["audit", "verify"])
+    assert result.exit_code == 2
+    assert "content changed" in result.output
+
+
+def test_a_head_printed_in_a_report_catches_a_truncation_without_the_head_file(
+        app, runner, trail) -> None:
+    head = read_head(app.config["INSTANCE_PATH"])
+    # An attacker who could reach the instance folder too: the report's copy remains.
+    (Path(app.config["INSTANCE_PATH"]) / "audit_head.json").unlink()
+    with app.app_context():
+        db.session.execute(text("DELETE FROM audit_event WHERE seq = 131"))
+        db.session.commit()
+    assert runner.invoke(["audit", "verify"]).exit_code == 0  # nothing left to compare with
+    result = runner.invoke(["audit", "verify", "--head", head.hash])
+    assert result.exit_code == 2
+    assert "does not reach the head given" in result.output
+    assert runner.invoke(["audit", "verify", "--head", "xyz"]).exit_code == 2
+
+
+def test_events_wait_unsealed_then_are_chained(app, runner, trail) -> None:
+    with app.app_context():
+        record_event(db.session, "test.late", actor="cli")
+        db.session.commit()
+    result = runner.invoke(["audit", "verify"])
+    assert result.exit_code == 0
+    assert "131 events sealed" in result.output and "1 newer events wait" in result.output
+    sealed = runner.invoke(["audit", "seal"])
+    assert sealed.exit_code == 0 and "sealed 1 events; head 132" in sealed.output
+    assert "132 events sealed" in runner.invoke(["audit", "verify"]).output
 
 
 def test_audit_verify_names_a_row_changed_by_hand_and_exits_2(app, runner, trail) -> None:
