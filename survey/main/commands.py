@@ -55,6 +55,7 @@ def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
     upgrade_database(app)
     with app.app_context():
         summary = seed_demo(customers=customers)
+        _seal_audit_trail(app)
     for line in summary:
         click.echo(line)
     if not no_serve:
@@ -85,6 +86,16 @@ def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
             sender.wait(timeout=30)
         except subprocess.TimeoutExpired:
             sender.kill()
+
+
+def _seal_audit_trail(app: Flask) -> None:
+    """Seal what the seeding recorded: the demo serves without a sender to do it."""
+    from survey.audit import seal_pending_events
+    from survey.extensions import db as database
+
+    while seal_pending_events(database.session, key=app.config["AUDIT_KEY"],
+                              instance_path=app.config["INSTANCE_PATH"]).sealed:
+        pass
 
 
 def check_port_free(host: str, port: int, hint: str) -> None:

@@ -159,6 +159,21 @@ def test_report_is_stored_complete_and_audited(app, campaigns):
     assert "&lt;" not in html or "<script>alert" not in html
 
 
+def test_the_report_prints_the_audit_trails_head(app, campaigns):
+    from survey.audit import seal_pending_events, sealed_head
+
+    with app.app_context():
+        seal_pending_events(db.session, key=app.config["AUDIT_KEY"],
+                            instance_path=app.config["INSTANCE_PATH"])
+        head = sealed_head(db.session)
+        generated = generate_report(db.session, _campaign(campaigns[2026]), lang="en",
+                                    instance_path=app.instance_path, actor="test")
+        db.session.commit()
+    assert head is not None
+    assert f"barometre audit verify --head {head.hash}</pre>" in generated.html
+    assert f"its head (last hash) is {head.hash}" in generated.html
+
+
 def test_xlsx_and_sav_exports(app, campaigns, tmp_path):
     with app.app_context():
         campaign = _campaign(campaigns[2026])
