@@ -6,14 +6,14 @@ events of the earlier plain SHA-256 chain are unsealed here, and the sealer chai
 in their order, under the key.
 
 Revision ID: audit_seal
-Revises: 0001
+Revises: survey_variables
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'audit_seal'
-down_revision = '0001'
+down_revision = 'survey_variables'
 branch_labels = None
 depends_on = None
 
