@@ -72,7 +72,11 @@ def test_audit_verify_reports_an_intact_trail(runner) -> None:
     runner.invoke(["users", "create", "a@example.org", "--role", "admin"])
     result = runner.invoke(["audit", "verify"])
     assert result.exit_code == 0
-    assert "audit trail intact: 1 events" in result.output
+    assert "0 events sealed" in result.output and "1 newer events wait" in result.output
+    assert runner.invoke(["audit", "seal"]).exit_code == 0
+    result = runner.invoke(["audit", "verify"])
+    assert result.exit_code == 0
+    assert "audit trail intact: 1 events sealed" in result.output
 
 
 def test_db_upgrade_is_idempotent(runner) -> None:
