@@ -6,14 +6,14 @@ events of the earlier plain SHA-256 chain are unsealed here, and the sealer chai
 in their order, under the key.
 
 Revision ID: audit_seal
-Revises: survey_variables
+Revises: followups
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'audit_seal'
-down_revision = 'survey_variables'
+down_revision = 'followups'
 branch_labels = None
 depends_on = None
 
