@@ -190,6 +190,40 @@ class User(db.Model):
         return str(self.id)
 
 
+class UserSession(db.Model):
+    """One login of a staff member: the cookie carries its random id, the table its hash.
+
+    A session is valid while it is not ended and younger than the absolute lifetime counted
+    from login; logout, deactivation and a password change end it here, so that a cookie
+    copied before any of those is refused afterwards.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (CheckConstraint("length(token_hash) = 64", name="token_hash_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+
+
+class PasswordReset(db.Model):
+    """A one-time link to set a new password, sent by email; only its hash is kept."""
+
+    __tablename__ = "password_reset"
+    __table_args__ = (CheckConstraint("length(token_hash) = 64", name="token_hash_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Programme(db.Model):
     __tablename__ = "programme"
 

@@ -29,3 +29,7 @@ class AuditFilterForm(Form):
     campaign = SelectField(_l("Campaign"), coerce=str, validators=[Optional()])
     action = SelectField(_l("Action"), coerce=str, validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)])
+
+
+class ResetForm(FlaskForm):
+    """Send a password reset link: nothing to fill, the CSRF token only."""

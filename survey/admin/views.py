@@ -5,14 +5,22 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from survey.admin.forms import ActiveForm, AuditFilterForm, CreateUserForm, RoleForm
+from survey.admin.forms import (
+    ActiveForm,
+    AuditFilterForm,
+    CreateUserForm,
+    ResetForm,
+    RoleForm,
+)
 from survey.admin.operations import actor_user_id, campaign_choices, trail_actions, trail_page
 from survey.audit import verify_chain
 from survey.auth.operations import (
     AccountError,
+    create_password_reset,
     create_user,
     generate_password,
     list_users,
@@ -32,7 +40,7 @@ def _users_page(create_form: CreateUserForm, *, created: User | None = None,
     page = render_template(
         "admin/users.html", users=users, create_form=create_form,
         role_forms={u.id: RoleForm(prefix=f"u{u.id}", role=u.role) for u in users},
-        active_form=ActiveForm(), created=created, password=password,
+        active_form=ActiveForm(), reset_form=ResetForm(), created=created, password=password,
     )
     # The page may show a password once: no cache may keep a copy of it.
     return page, status, {"Cache-Control": "no-store"}
@@ -110,6 +118,41 @@ def change_active(user_id: int) -> Response:
         if changed:
             flash(_("%(email)s reactivated.", email=user.email) if active
                   else _("%(email)s deactivated.", email=user.email), "status")
+    return redirect(url_for(".users"))
+
+
+@blueprint.post("/admin/users/<int:user_id>/reset")
+@roles_required(*ADMINS)
+def send_reset(user_id: int) -> Response:
+    """Email a one-time link to choose a new password (valid one hour)."""
+    from flask import current_app
+
+    from survey.auth.mail import MailError, send_password_reset
+    from survey.models import PasswordReset
+
+    user = _user_or_404(user_id)
+    if not ResetForm().validate_on_submit():
+        abort(400)
+    try:
+        token = create_password_reset(db.session, user, actor=actor_label(),
+                                      actor_id=current_user.id)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".users"))
+    reset_id = db.session.scalar(
+        select(PasswordReset.id).where(PasswordReset.user_id == user.id)
+        .order_by(PasswordReset.id.desc()).limit(1))
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.reset", token=token)
+    try:
+        send_password_reset(current_app.config, user, link, reset_id or 0)
+    except MailError as error:
+        db.session.rollback()
+        flash(_("The email could not be sent: %(reason)s", reason=str(error)), "error")
+        return redirect(url_for(".users"))
+    db.session.commit()
+    flash(_("A link to choose a new password was sent to %(email)s; it works once, for one "
+            "hour.", email=user.email), "status")
     return redirect(url_for(".users"))
 
 

@@ -1,9 +1,10 @@
 """Accounts, roles and login.
 
-Sessions end three ways: logout; `PERMANENT_SESSION_LIFETIME` (8 h) after login, as the signed
-cookie expires; and after `SESSION_IDLE_TIMEOUT` seconds without a request (30 min by default),
-checked here on every request. A deactivated account is refused by the user loader, so that
-its open sessions stop working at their next request.
+Sessions are recorded server-side (`survey.auth.sessions`): the user loader accepts a request
+only while its session row is open and younger than `SESSION_LIFETIME` (8 h from login, not
+sliding). They end by logout, deactivation or a password change (rows ended at once, so a
+copied cookie is refused afterwards), after 8 h, and after `SESSION_IDLE_TIMEOUT` seconds
+without a request (30 min by default), checked here on every request.
 """
 
 import time
@@ -11,6 +12,7 @@ import time
 from flask import Flask, session
 from flask_login import logout_user
 
+from survey.auth.sessions import SESSION_KEY, SESSION_LIFETIME_SECONDS, session_user
 from survey.extensions import db, login_manager
 from survey.models import User
 
@@ -23,11 +25,14 @@ def init_app(app: Flask) -> None:
     from survey.auth.views import blueprint
 
     app.config.setdefault("SESSION_IDLE_TIMEOUT", IDLE_TIMEOUT_SECONDS)
+    app.config.setdefault("SESSION_LIFETIME", SESSION_LIFETIME_SECONDS)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if not user_id.isdigit():
+            return None
+        return session_user(db.session, session.get(SESSION_KEY), int(user_id),
+                            lifetime_seconds=app.config["SESSION_LIFETIME"])
 
     @app.before_request
     def expire_idle_session() -> None:

@@ -15,8 +15,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from survey.audit import record_event
-from survey.auth.forms import LoginForm
-from survey.auth.operations import authenticate
+from survey.auth.forms import ChangePasswordForm, LoginForm, NewPasswordForm
+from survey.auth.operations import (
+    AccountError,
+    authenticate,
+    change_password,
+    reset_password,
+    reset_target,
+)
+from survey.auth.sessions import SESSION_KEY, end_session, start_session
 from survey.extensions import db
 
 # The respondents' link throttle counts failures per address in a sliding window: the same
@@ -71,8 +78,15 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
             return page, 429, {"Retry-After": str(retry_after)}
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data or "", form.password.data or "")
+        token = start_session(db.session, user) if user is not None else None
         db.session.commit()
         if user is not None:
+            # Nothing of a previous visitor's session carries over but the language.
+            language = session.get("lang")
+            session.clear()
+            if language:
+                session["lang"] = language
+            session[SESSION_KEY] = token
             login_user(user)
             # Permanent: the cookie expires after PERMANENT_SESSION_LIFETIME, not "never" as a
             # browser that restores its sessions would keep it.
@@ -95,7 +109,56 @@ def logout() -> Response:
         object_type="user",
         object_id=current_user.id,
     )
+    end_session(db.session, session.get(SESSION_KEY))
     db.session.commit()
     logout_user()
     session.pop("seen_at", None)
+    session.pop(SESSION_KEY, None)
     return redirect(url_for("main.home"))
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password() -> Response | str | tuple[str, int]:
+    """A staff member changes their own password; their other sessions end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            ended = change_password(db.session, current_user, form.current_password.data or "",
+                                    form.new_password.data or "",
+                                    keep_session=session.get(SESSION_KEY))
+        except AccountError:
+            db.session.rollback()
+            form.current_password.errors = [_("The current password is wrong, or the new one "
+                                              "is the same.")]
+        else:
+            db.session.commit()
+            flash(_("Password changed. Your other sessions (%(count)d) were closed.",
+                    count=ended), "status")
+            return redirect(url_for("main.home"))
+    page = render_template("auth/password.html", form=form, reset=False)
+    return (page, 400) if request.method == "POST" else page
+
+
+@blueprint.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Response | tuple[str, int, dict[str, str]]:
+    """The emailed one-time link: choose a new password, then log in."""
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if reset_target(db.session, token) is None:
+        page = render_template("auth/reset_invalid.html")
+        return page, 404, headers
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(db.session, token, form.new_password.data or "")
+        except AccountError as error:
+            db.session.rollback()
+            form.new_password.errors = [str(error)]
+        else:
+            db.session.commit()
+            logout_user()
+            session.pop(SESSION_KEY, None)
+            flash(_("Password set. Log in with it."), "status")
+            return redirect(url_for("auth.login"))
+    page = render_template("auth/password.html", form=form, reset=True)
+    return page, 400 if request.method == "POST" else 200, headers
