@@ -20,6 +20,15 @@ DELIMITERS = (";", ",", "\t")
 DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab"}
 XLSX_MAGIC = b"PK\x03\x04"
 
+# An XLSX workbook is a zip of XML files: a small file can expand to gigabytes, or declare a
+# sheet of 16,384 columns. These limits are checked before any cell is read, from the zip's
+# directory and the sheet's declared dimension, and refuse the file with a message; each is far
+# above what a customer base of a few million rows needs.
+XLSX_MAX_EXPANDED_BYTES = 2 * 1024**3  # every part of the workbook, uncompressed
+XLSX_MAX_SHARED_STRINGS_BYTES = 256 * 1024**2  # the shared strings, read whole into memory
+XLSX_MAX_COLUMNS = 500
+XLSX_MAX_ROWS = 1_048_576  # Excel's own limit
+
 
 class FileFormatError(ValueError):
     """The file as a whole cannot be read as a customer table; the message says why."""
@@ -168,19 +177,68 @@ def _xlsx_text(value: object) -> str:
     return str(value)
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB"
+
+
+def check_xlsx_limits(data: bytes) -> None:
+    """Refuse a workbook whose parts expand past the limits, from the zip's directory alone.
+
+    The sizes are those the zip declares; reading a part never yields more than its declared
+    size (Python's zipfile stops there), so they bound the work and the memory.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileFormatError(f"the XLSX workbook cannot be read ({exc})") from exc
+    expanded = sum(part.file_size for part in parts)
+    if expanded > XLSX_MAX_EXPANDED_BYTES:
+        raise FileFormatError(
+            f"the XLSX workbook expands to {_megabytes(expanded)}, more than the "
+            f"{_megabytes(XLSX_MAX_EXPANDED_BYTES)} accepted: save the sheet as CSV"
+        )
+    for part in parts:
+        if part.filename.lower().endswith("sharedstrings.xml") and (
+            part.file_size > XLSX_MAX_SHARED_STRINGS_BYTES
+        ):
+            raise FileFormatError(
+                f"the XLSX workbook's text table expands to {_megabytes(part.file_size)}, more "
+                f"than the {_megabytes(XLSX_MAX_SHARED_STRINGS_BYTES)} accepted: save the "
+                "sheet as CSV"
+            )
+
+
 def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
+    check_xlsx_limits(data)
     try:
         # data_only=False: a formula cell yields its formula text, never a computed value.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
+        columns, rows_declared = sheet.max_column or 0, sheet.max_row or 0
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
         raise FileFormatError(f"the XLSX workbook cannot be read ({exc})") from exc
+    if columns > XLSX_MAX_COLUMNS or rows_declared > XLSX_MAX_ROWS:
+        workbook.close()
+        raise FileFormatError(
+            f"the sheet declares {rows_declared:,} rows and {columns:,} columns: a customer "
+            f"file has at most {XLSX_MAX_COLUMNS} columns (and {XLSX_MAX_ROWS:,} rows). Delete "
+            "the empty columns, or save the sheet as CSV"
+        )
+    # Read the cells the sheet holds, not the rectangle it declares.
+    sheet.reset_dimensions()
 
     def records() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if len(values) > XLSX_MAX_COLUMNS:
+                    raise FileFormatError(
+                        f"row {number} of the sheet has a cell beyond column "
+                        f"{XLSX_MAX_COLUMNS}: a customer file has at most {XLSX_MAX_COLUMNS} "
+                        "columns. Delete the cells on the right, or save the sheet as CSV"
+                    )
                 cells = [_xlsx_text(value) for value in values]
                 while cells and not cells[-1].strip():
                     cells.pop()
