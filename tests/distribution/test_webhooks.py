@@ -113,9 +113,28 @@ def test_sendgrid_rejects_bad_signatures_and_stale_timestamps(app, client, signi
 
 def test_sendgrid_malformed_bodies_get_400(app, client, signing_key):
     with app.app_context():
-        for body in ("not json", json.dumps({"event": "delivered"}),
-                     json.dumps([{"event": "delivered"}])):
+        for body in ("not json", json.dumps({"event": "delivered"})):
             assert signed_post(client, signing_key, None, body=body).status_code == 400
+
+
+def test_a_bad_event_is_skipped_and_recorded_and_the_batch_applied(app, client, signing_key):
+    """Issue #23: a signed batch with a 25-digit message id answered 500 and lost its good
+    events; SendGrid then retried it forever."""
+    with app.app_context():
+        first, second = messages_of(sent_campaign(app, emails=2))
+        events = [event(first, "delivered", 1),
+                  {**event(second, "bounce", 2), "barometre_message_id": "9" * 25},
+                  {"event": "delivered"}, "not an object",
+                  {**event(second, "delivered", 3), "barometre_message_id": 2**40},
+                  event(second, "delivered", 4)]
+        response = signed_post(client, signing_key, events)
+        assert response.status_code == 200
+        assert state_of(first.id) == ("delivered", "delivered")
+        assert state_of(second.id) == ("delivered", "delivered")
+        (summary,) = db.session.scalars(select(AuditEvent.summary).where(
+            AuditEvent.action == "distribution.webhook")).all()
+        assert summary["rejected"] == 4 and summary["applied"] == {"delivered": 2}
+        assert summary["reasons"][0] == "event 1: barometre_message_id is not a message id"
 
 
 def twilio_post(app, client, params, token="twilio-auth-token"):
