@@ -16,6 +16,9 @@ Grammar (lowest precedence first)::
                 | "answered" "(" CODE ")" | "(" condition ")"
     list       := "[" [literal ("," literal)*] "]"
 
+Parentheses and ``not`` nest at most `MAX_NESTING` (50) levels deep: deeper is refused with a
+`ConditionError` (a questionnaire needs a few; thousands would exhaust the parser's stack).
+
 Examples: ``overall <= 2``, ``complaint == true and not answered(reason)``,
 ``'email' in channels_used``, ``visit_reason in ['claim', 'billing']``.
 
@@ -38,7 +41,10 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-__all__ = ["Condition", "ConditionError", "parse_condition", "is_missing"]
+__all__ = ["MAX_NESTING", "Condition", "ConditionError", "parse_condition", "is_missing"]
+
+#: The deepest a condition may nest parentheses and ``not``.
+MAX_NESTING = 50
 
 
 class ConditionError(ValueError):
@@ -289,6 +295,14 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
+
+    def nest(self, position: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ConditionError(
+                f"the condition nests parentheses or 'not' more than {MAX_NESTING} levels "
+                "deep: write it more simply", position)
 
     @property
     def current(self) -> _Token:
@@ -342,7 +356,10 @@ class _Parser:
     def parse_not(self) -> _Node:
         start = self.position
         if self.accept("keyword", "not"):
-            return _Not(_as_test(self.parse_not()), start)
+            self.nest(start)
+            node = _Not(_as_test(self.parse_not()), start)
+            self.depth -= 1
+            return node
         return self.parse_comparison()
 
     def parse_comparison(self) -> _Node:
@@ -386,8 +403,10 @@ class _Parser:
             return self.parse_list()
         if token.kind == "operator" and token.text == "(":
             self.advance()
+            self.nest(token.position)
             node = self.parse_or()
             self.expect("operator", ")", "')'")
+            self.depth -= 1
             return node
         if token.kind == "name":
             return self.parse_name()

@@ -532,3 +532,27 @@ def test_frozen_copy_is_checked():
             b'{"id":"x","version":"1","languages":["fr"],"title":{"fr":"T"},'
             b'"introduction":{"fr":"I"}}'
         )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["(" * 5000 + "a == true" + ")" * 5000, "not " * 5000 + "a == true",
+     "not (" * 2000 + "a == true" + ")" * 2000],
+)
+def test_a_deeply_nested_show_if_is_an_error_not_a_crash(tmp_path, condition) -> None:
+    """Issue #23: thousands of parentheses or 'not' raised RecursionError."""
+    from questionnaires.conditions import MAX_NESTING, ConditionError, parse_condition
+
+    path = tmp_path / "deep.yaml"
+    path.write_text(
+        "id: x\nversion: '1'\nlanguages: [fr]\ntitle: {fr: T}\nintroduction: {fr: I}\n"
+        "pages:\n  - questions:\n      - {code: a, type: yes_no, label: {fr: A}}\n"
+        f"      - {{code: b, type: yes_no, label: {{fr: B}}, show_if: '{condition}'}}\n",
+        encoding="utf-8",
+    )
+    messages = reported(path)["pages[0].questions[1].show_if"]
+    assert any(f"more than {MAX_NESTING} levels" in message for message in messages)
+    nested = "(" * MAX_NESTING + "a == true" + ")" * MAX_NESTING
+    assert parse_condition(nested).evaluate({"a": True})
+    with pytest.raises(ConditionError):
+        parse_condition("(" + nested + ")")
