@@ -85,7 +85,12 @@ def prepare_instance_folder(path: Path) -> Path:
     if path.exists() and not path.is_dir():
         raise ConfigurationError(f"instance folder {path} exists but is not a folder")
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            # For the service user only: it holds the database, the key, messages, reports.
+            path.mkdir(parents=True, mode=0o700)
+            os.chmod(path, 0o700)
+    except FileExistsError:
+        pass
     except OSError as exc:
         raise ConfigurationError(
             f"instance folder {path} cannot be created ({exc.strerror}); "

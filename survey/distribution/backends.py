@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from survey.distribution.rendering import Outgoing
+from survey.files import private_folder, write_private
 from survey.models import Channel
 
 ACCEPTED, RETRY, FAILED = "accepted", "retry", "failed"
@@ -95,7 +96,7 @@ class OutboxBackend:
         self.folder = Path(folder)
         self.channel = channel
         self.mail_from = mail_from
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
 
     @staticmethod
     def file_name(message: Outgoing) -> str:
@@ -110,9 +111,9 @@ class OutboxBackend:
                 content = bytes(build_email(message, self.mail_from))
             else:
                 content = f"To: {message.to}\n\n{message.text}\n".encode()
-            temporary = self.folder / f".{name}.tmp"
-            temporary.write_bytes(content)
-            os.replace(temporary, self.folder / name)  # whole files only, even after a crash
+            # Whole files only, even after a crash, and for the service user only: they hold
+            # recipients and personal links.
+            write_private(self.folder / name, content)
             outcomes.append(Outcome.accepted(f"outbox:{name}"))
         return outcomes
 

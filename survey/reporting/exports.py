@@ -14,6 +14,7 @@ import pandas as pd
 import pyreadstat
 from openpyxl import Workbook
 
+from survey.files import create_private, write_private
 from survey.reporting.dataset import (
     DISPOSITION,
     INVITATION_CHANNEL,
@@ -84,8 +85,10 @@ def write_export(
     excel_france: bool = False,
     lang: str = "fr",
 ) -> None:
+    # The file is created for the service user only before anything is written to it.
+    create_private(out)
     if fmt == "csv":
-        out.write_bytes(csv_bytes(dataset.frame, excel_france=excel_france))
+        write_private(out, csv_bytes(dataset.frame, excel_france=excel_france))
     elif fmt == "xlsx":
         write_xlsx(dataset, out, lang)
     elif fmt == "sav":

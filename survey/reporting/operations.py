@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from analysis import AnalysisInputError, analyze, parse_design
 from survey.audit import record_event, sealed_head
+from survey.files import private_folder, write_private
 from survey.followups.figures import follow_ups_table
 from survey.models import Campaign, Invitation, Report
 from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
@@ -207,10 +208,9 @@ def store_report(
     session.flush()
     # The file is named from the row's id only, never from anything a user typed.
     report.file_name = f"{report.id}.html"
-    folder = Path(instance_path) / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(instance_path) / "reports")
     path = folder / report.file_name
-    path.write_bytes(content)
+    write_private(path, content)
     record_event(
         session,
         "report.generate",
@@ -273,9 +273,8 @@ def export_campaign(
     try:
         write_export(dataset, fmt, out, excel_france=excel_france, lang=lang)
         design_path = design_path_for(out)
-        design_path.write_text(
-            json.dumps(dataset.design, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_private(design_path, (json.dumps(dataset.design, indent=2, ensure_ascii=False)
+                                    + "\n").encode("utf-8"))
     except OSError as error:
         raise ReportError(f"{out}: cannot write the export: {error.strerror or error}") from error
     digest = hashlib.sha256(out.read_bytes()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -138,21 +139,29 @@ def export(slug: str, fmt: str) -> WerkzeugResponse:
     campaign = _campaign(slug)
     if fmt not in (*EXPORT_FORMATS, "design.json"):
         abort(404)
+    # Written in a private temporary folder, opened, then the folder removed before the file
+    # is sent: the open handle streams it, and no copy of the data outlives the request.
     folder = Path(tempfile.mkdtemp(prefix="barometre-export-"))
-    out = folder / f"{campaign.slug}.{'csv' if fmt == 'design.json' else fmt}"
     try:
-        done = export_campaign(
-            db.session, campaign, fmt="csv" if fmt == "design.json" else fmt, out=out,
-            actor=actor_label(), actor_id=current_user.id,
-            excel_france=request.args.get("excel") == "fr",
-        )  # fmt: skip
-    except ReportError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for(".reports", slug=slug))
-    db.session.commit()
-    path = done.design_path if fmt == "design.json" else done.data_path
-    return send_file(path, as_attachment=True, download_name=path.name)
+        out = folder / f"{campaign.slug}.{'csv' if fmt == 'design.json' else fmt}"
+        try:
+            done = export_campaign(
+                db.session, campaign, fmt="csv" if fmt == "design.json" else fmt, out=out,
+                actor=actor_label(), actor_id=current_user.id,
+                excel_france=request.args.get("excel") == "fr",
+            )  # fmt: skip
+        except ReportError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for(".reports", slug=slug))
+        db.session.commit()
+        path = done.design_path if fmt == "design.json" else done.data_path
+        handle = path.open("rb")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    response = send_file(handle, as_attachment=True, download_name=path.name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.route("/dashboard")
