@@ -819,3 +819,49 @@ def last_import(session: Session) -> CustomerImport | None:
 
 def customer_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Customer)) or 0
+
+
+@dataclass(frozen=True)
+class ColumnPreview:
+    """One column of a file as an import would read it, with its first values (masked)."""
+
+    header: str
+    role: str  # a field of FIELDS, "variable", "ignored" or "undeclared"
+    examples: tuple[str, ...]
+
+
+def preview_columns(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    variables: Sequence[str] = (),
+    ignore_others: bool = False,
+    rows: int = 3,
+) -> list[ColumnPreview]:
+    """How each column of the file would be read, with its first `rows` values.
+
+    Only survey variables show their values as written; every other column's are masked (a
+    first letter, an email's or a phone number's outline), since undeclared columns may hold
+    anything. Raises `CustomerFileError` when the file cannot be read or mapped at all.
+    """
+    try:
+        table = read_table(data, filename)
+        declared = [variable.name for variable in frame_variables(session)]
+        mapping = default_mapping(table.headers, variables=variables, ignore_others=True,
+                                  declared=declared)
+        first = [cells for _, (_, cells) in zip(range(rows), table.rows, strict=False)]
+    except FileFormatError as exc:
+        raise CustomerFileError(f"{filename}: {exc}") from exc
+    roles = {header: name for name, header in mapping.fields.items()}
+    roles.update(dict.fromkeys(mapping.attributes.values(), "variable"))
+    roles.update(dict.fromkeys(mapping.ignored, "ignored" if ignore_others else "undeclared"))
+    previews = []
+    for index, header in enumerate(table.headers):
+        role = roles.get(header, "undeclared")
+        values = [cells[index].strip() for cells in first if index < len(cells)]
+        if role != "variable":
+            masker = PERSONAL_FIELDS.get(role, mask_text)
+            values = [masker(value) if value else "" for value in values]
+        previews.append(ColumnPreview(header, role, tuple(values)))
+    return previews

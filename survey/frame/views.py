@@ -19,6 +19,7 @@ from survey.frame.importing import (
     check_customer_file,
     customer_count,
     last_import,
+    preview_columns,
 )
 from survey.frame.sampling import SamplingError, draw_sample, known_variables, plan_campaign
 from survey.jobs.operations import JobError, active_jobs, queue_job
@@ -39,6 +40,7 @@ def customers() -> str | Response:
     """The import form; a valid file is imported in the background, followed on its job's page."""
     form = ImportForm()
     runner = runner_for(current_app)
+    preview = None
     if form.validate_on_submit():
         upload = form.file.data
         # Processed in memory: the upload is never written under a name the user chose.
@@ -65,6 +67,7 @@ def customers() -> str | Response:
                 )  # fmt: skip
             except UndeclaredColumnsError as exc:
                 db.session.rollback()
+                preview = preview_columns(db.session, data, filename, variables=variables)
                 form.file.errors.append(
                     _("These columns are not declared: %(columns)s. Name the survey variables "
                       "to keep, or tick 'Ignore every other column'. A column that is not "
@@ -91,6 +94,7 @@ def customers() -> str | Response:
         last=last_import(db.session),
         count=customer_count(db.session),
         rejects_shown=REJECTS_SHOWN,
+        preview=preview,
         running=active_jobs(db.session, JobKind.CUSTOMER_IMPORT, stale_after=runner.stale_after,
                             is_running_here=runner.is_running_here),
     )

@@ -128,3 +128,29 @@ def test_the_pages_speak_french(app, client) -> None:
     log_in(app, client, "manager")
     page = client.get("/manage/customers?lang=fr")
     assert "Base clients" in page.text and "Importer le fichier clients" in page.text
+
+
+def test_undeclared_columns_are_shown_masked_and_the_file_imported_once_declared(
+    app, client
+) -> None:
+    """Issue #23: the web import says which columns are not declared, with the first values
+    (masked), and stores only survey variables once the others are ignored."""
+    from tests.frame.test_variables import PERSONAL_HEADER, personal_rows
+
+    log_in(app, client, "manager")
+    data = csv_bytes([PERSONAL_HEADER, *personal_rows(4)])
+    page = upload(client, data)
+    assert page.status_code == 200 and "These columns are not declared" in page.text
+    assert "How the columns of this file are read" in page.text
+    row = page.text.split('<th scope="row">adresse</th>')[1].split("</tr>")[0]
+    assert "Not declared" in row and "rue des Lilas" not in row and "0***" in row
+    assert "pro0@societe.fr" not in page.text and "client1@exemple.fr" not in page.text
+    segment = page.text.split('<th scope="row">segment</th>')[1].split("</tr>")[0]
+    assert "Survey variable" in segment and "pro, particulier" in segment
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
+    page = upload(client, data, ignore_others="y")
+    assert "Customers imported: 4 created" in page.text
+    with app.app_context():
+        stored = {tuple(c.attributes) for c in db.session.scalars(select(Customer))}
+    assert stored == {("segment",)}
