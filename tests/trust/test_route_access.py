@@ -33,11 +33,14 @@ TABLE: dict[str, tuple[object, ...]] = {
     "health.healthz": ({200, 503},) * 4,  # 503 when no sender worker runs: still public
     "auth.login": PUBLIC,
     "auth.logout": (LOGIN, 302, 302, 302),
+    "auth.password": READER,  # everyone changes their own password
+    "auth.reset": (404, 404, 404, 404),  # a token that is no reset link's
     # Accounts and the trail
     "admin.users": ADMIN,
     "admin.create": (LOGIN, 403, 403, 400),  # an empty form is refused, nothing created
     "admin.change_role": (LOGIN, 403, 403, 400),
     "admin.change_active": (LOGIN, 403, 403, 400),
+    "admin.send_reset": (LOGIN, 403, 403, 302),  # emails the auditor a reset link
     "admin.audit": READER,
     # Campaigns
     "campaigns.index": READER,
