@@ -1,14 +1,14 @@
 """server-side staff sessions and password resets
 
 Revision ID: user_sessions
-Revises: followups
+Revises: audit_seal
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "user_sessions"
-down_revision = "followups"
+down_revision = "audit_seal"
 branch_labels = None
 depends_on = None
 
