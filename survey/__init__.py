@@ -65,6 +65,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_template_globals(app)
     register_blueprints(app)
     register_security_headers(app)
+    # Every package's job types and periodic tasks (`survey.<package>.tasks`), so that a job
+    # queued here names a registered kind.
+    from survey.worker.registry import load_task_modules
+
+    load_task_modules()
     return app
 
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "survey.followups.commands",
     "survey.admin.commands",
     "survey.privacy.commands",
+    "survey.worker.commands",
 )
 
 

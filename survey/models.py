@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -143,10 +144,14 @@ class NotificationState(enum.StrEnum):
 
 
 class JobKind(enum.StrEnum):
-    """What a background job does; each kind has its task in `survey.jobs.tasks`."""
+    """The kinds of background job of the core; each has its handler in `survey.jobs.tasks`.
+
+    Other packages add kinds with `survey.worker.register_job_type` (the column takes any
+    registered name; the worker refuses an unknown one)."""
 
     CUSTOMER_IMPORT = "customer_import"
     REPORT = "report"
+    SCHEDULED = "scheduled"  # one run of a periodic task (`survey.worker.scheduler`)
 
 
 class JobState(enum.StrEnum):
@@ -636,6 +641,9 @@ class Report(db.Model):
     data_sha256: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(255))
     file_sha256: Mapped[str] = mapped_column(String(64))
+    # The file's bytes, so that any web server shows a report that a worker on another machine
+    # generated (each machine has its own instance folder).
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     published: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -651,28 +659,32 @@ class WorkerHeartbeat(db.Model):
 
 
 class Job(db.Model):
-    """A long operation (customer import, report generation) run in the background.
+    """Background work (customer import, report, scheduled task...), queued in the database and
+    run by `barometre worker` processes (`survey.worker`).
 
-    The request that starts it returns at once; the job's thread commits its progress in short
-    transactions of its own so that the job's page can show it, and beats a heartbeat so that a
-    job whose process died is seen as failed. Parameters, result and error hold no personal data
-    beyond the masked rejects an import already records.
+    A worker claims a queued job whose `run_after` has come (`FOR UPDATE SKIP LOCKED` on
+    PostgreSQL), beats its heartbeat while it runs, and records its end in the transaction that
+    commits the job's own work, so that a job is done exactly once. A job whose worker died
+    (stale heartbeat) is queued again for another worker, up to `max_attempts`. Parameters,
+    result and error hold no personal data beyond the masked rejects an import already records;
+    `payload` (an uploaded file) is dropped when the job ends.
     """
 
     __tablename__ = "job"
     __table_args__ = (
-        CheckConstraint(_in("kind", JobKind), name="kind"),
         CheckConstraint(_in("state", JobState), name="state"),
         CheckConstraint("done >= 0 AND (total IS NULL OR total >= 0)", name="progress"),
+        CheckConstraint("attempts >= 0 AND max_attempts >= 1", name="attempts"),
         CheckConstraint(
             "(state IN ('succeeded', 'failed')) = (finished_at IS NOT NULL)",
             name="finished_at_iff_finished",
         ),
         Index("ix_job_kind_state", "kind", "state"),
+        Index("ix_job_state_run_after", "state", "run_after"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(50))  # a registered job type
     # Null for an import: the customer base is shared by every campaign.
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -681,11 +693,41 @@ class Job(db.Model):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int | None] = mapped_column(Integer)  # None while unknown
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign | None] = relationship()
+
+
+class ScheduledTask(db.Model):
+    """When each periodic task runs next: the worker whose conditional update moves
+    `next_run_at` forward queues the run, so that a task runs once across all workers."""
+
+    __tablename__ = "scheduled_task"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_job_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ThrottleHit(db.Model):
+    """One counted attempt of a throttle (a failed login, a bad link), shared by every web
+    server; used when no Redis is configured (`survey.throttle`)."""
+
+    __tablename__ = "throttle_hit"
+    __table_args__ = (Index("ix_throttle_hit_name_key_at", "name", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -57,12 +57,12 @@ def empty_all_tables() -> None:
     db.session.commit()
 
 
-def wait_for_jobs(app: Flask, timeout: float = 60) -> None:
-    """Wait until the background jobs the application started have ended (a test's way to
-    follow a job that the web pages run in their thread pool)."""
-    from survey.jobs.runner import runner_for
+def wait_for_jobs(app: Flask) -> int:
+    """Run the queued jobs that are due, in this thread, as a worker would (the web process
+    never runs them); how many ran."""
+    from survey.worker.queue import run_pending_jobs
 
-    assert runner_for(app).wait(timeout), f"background jobs still running after {timeout} s"
+    return run_pending_jobs(app, worker_id="test")
 
 
 @pytest.fixture
@@ -87,9 +87,6 @@ def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
     with app.app_context():
         empty_all_tables()
     yield app
-    from survey.jobs.runner import runner_for
-
-    runner_for(app).shutdown()  # no job may outlive its test's database
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -189,6 +189,9 @@ class Sender:
         self._last_seal = -float("inf")
         self.seal_every = (self.settings.seal_every
                            or float(app.config.get("AUDIT_SEAL_EVERY") or 10.0))
+        # `barometre send` queues reminders itself; inside `barometre worker` the scheduler's
+        # `reminders` task does, once across all workers.
+        self.queues_reminders = True
 
     @property
     def session(self) -> Session:
@@ -232,7 +235,8 @@ class Sender:
             # Reminders and stale claims once a minute (and at start), not at every batch.
             if time.monotonic() - self._last_reminders >= self.settings.reminder_every:
                 self.templates = TemplateCache()  # a changed closing date shows from now on
-                total.reminders += self.queue_reminders()
+                if self.queues_reminders:
+                    total.reminders += self.queue_reminders()
                 total.requeued += self.recover(own=False)
                 self._last_reminders = time.monotonic()
             if time.monotonic() - self._last_seal >= self.seal_every:

@@ -23,8 +23,6 @@ from survey.frame.importing import (
 )
 from survey.frame.sampling import SamplingError, draw_sample, known_variables, plan_campaign
 from survey.jobs.operations import JobError, active_jobs, queue_job
-from survey.jobs.runner import runner_for
-from survey.jobs.tasks import customer_import_work
 from survey.models import JobKind
 
 blueprint = Blueprint("frame", __name__, url_prefix="/manage")
@@ -39,7 +37,6 @@ REJECTS_SHOWN = 1000
 def customers() -> str | Response:
     """The import form; a valid file is imported in the background, followed on its job's page."""
     form = ImportForm()
-    runner = runner_for(current_app)
     preview = None
     if form.validate_on_submit():
         upload = form.file.data
@@ -58,12 +55,12 @@ def customers() -> str | Response:
                                     ignore_others=form.ignore_others.data)
                 job = queue_job(
                     db.session, JobKind.CUSTOMER_IMPORT, actor=actor_label(),
-                    user_id=current_user.id, exclusive=True,
+                    user_id=current_user.id, exclusive=True, payload=data,
                     parameters={"dry_run": form.dry_run.data,
                                 "accept_rejects": form.accept_rejects.data,
                                 "variables": variables,
-                                "ignore_others": form.ignore_others.data},
-                    is_running_here=runner.is_running_here, stale_after=runner.stale_after,
+                                "ignore_others": form.ignore_others.data,
+                                "_filename": filename, "_actor": actor_label()},
                 )  # fmt: skip
             except UndeclaredColumnsError as exc:
                 db.session.rollback()
@@ -82,11 +79,6 @@ def customers() -> str | Response:
                                           "finish, then import this file."))
             else:
                 db.session.commit()
-                runner.submit(job.id, customer_import_work(
-                    data, filename, actor=actor_label(), actor_id=current_user.id,
-                    dry_run=form.dry_run.data, accept_rejects=form.accept_rejects.data,
-                    variables=variables, ignore_others=form.ignore_others.data,
-                ))  # fmt: skip
                 return redirect(url_for("jobs.job", job_id=job.id), 303)
     return render_template(
         "frame/customers.html",
@@ -95,8 +87,7 @@ def customers() -> str | Response:
         count=customer_count(db.session),
         rejects_shown=REJECTS_SHOWN,
         preview=preview,
-        running=active_jobs(db.session, JobKind.CUSTOMER_IMPORT, stale_after=runner.stale_after,
-                            is_running_here=runner.is_running_here),
+        running=active_jobs(db.session, JobKind.CUSTOMER_IMPORT),
     )
 
 

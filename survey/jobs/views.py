@@ -17,9 +17,9 @@ from flask_login import current_user
 from survey.auth.roles import MANAGERS, READERS, roles_required
 from survey.extensions import db
 from survey.jobs.operations import job_state
-from survey.jobs.runner import runner_for
 from survey.models import Job, JobKind
 from survey.reporting.operations import REPORT_STAGES
+from survey.worker.queue import stale_after
 
 blueprint = Blueprint("jobs", __name__, url_prefix="/manage/jobs")
 
@@ -83,11 +83,11 @@ def job(job_id: int) -> tuple[str, int, dict[str, str]]:
     item = db.session.get(Job, job_id)
     if item is None:
         abort(404)
+    if item.kind not in ROLES:  # a scheduled task or another package's job: no page here
+        abort(404)
     if current_user.role not in ROLES[item.kind]:
         abort(403)
-    runner = runner_for(current_app)
-    status = job_state(item, stale_after=runner.stale_after,
-                       running_here=runner.is_running_here(item.id))  # fmt: skip
+    status = job_state(item, stale_after=stale_after(current_app))
     page = render_template(
         "jobs/job.html", job=item, status=status, title=TITLES[item.kind],
         bar=progress_bar(item), rejects_shown=1000,

@@ -66,7 +66,8 @@ def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--with-worker", is_flag=True, help="Also run the message sender.")
+@click.option("--with-worker", is_flag=True, help="Also run one worker (sending, background "
+              "jobs and periodic tasks) beside the web server.")
 def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Serve the application with gunicorn."""
     check_port_free(host, port, "barometre serve --port {port}")
@@ -76,8 +77,9 @@ def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
         return
     import subprocess
 
-    # The sender runs as its own process: a crash of one never takes the other down.
-    sender = subprocess.Popen([sys.executable, "-m", "survey", "send"])
+    # The worker runs as its own process: a crash of one never takes the other down, and the
+    # web process never runs a job.
+    sender = subprocess.Popen([sys.executable, "-m", "survey", "worker"])
     try:
         _serve(get_app(), host, port, workers)
     finally:

@@ -202,6 +202,7 @@ def store_report(
         data_sha256=inputs.data_sha256,
         file_name="pending",
         file_sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
         created_by_id=actor_id,
     )
     session.add(report)
@@ -227,6 +228,22 @@ def store_report(
         },
     )
     return GeneratedReport(report=report, path=path, html=html)
+
+
+def stored_report_bytes(report: Report, instance_path: str | Path) -> bytes:
+    """The stored report, checked against the hash recorded when it was made: from this
+    machine's instance folder, or else from the database (a worker on another machine made it).
+    """
+    path = Path(instance_path) / "reports" / f"{report.id}.html"
+    if path.is_file():
+        content = path.read_bytes()
+    elif report.content is not None:
+        content = report.content
+    else:
+        raise ReportError(f"the file of report {report.id} is missing from {path.parent}")
+    if hashlib.sha256(content).hexdigest() != report.file_sha256:
+        raise ReportError(f"the file of report {report.id} was changed after it was generated")
+    return content
 
 
 def stored_report_path(report: Report, instance_path: str | Path) -> Path:

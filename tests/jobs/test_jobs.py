@@ -7,6 +7,7 @@ import io
 import re
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -16,11 +17,11 @@ from survey.campaigns.operations import create_campaign
 from survey.extensions import db
 from survey.frame.importing import ROWS_PER_PROGRESS, import_customers
 from survey.jobs.operations import queue_job
-from survey.jobs.runner import runner_for
-from survey.jobs.tasks import customer_import_work
+from survey.jobs.tasks import customer_import
 from survey.models import AuditEvent, Customer, Job, JobKind, JobState, Report, utcnow
 from survey.reporting.operations import REPORT_STAGES, generate_report
 from survey.reporting.synthetic import seed_synthetic_responses
+from survey.worker.registry import JOB_TYPES, register_job_type
 from tests.conftest import wait_for_jobs
 from tests.frame.conftest import HEADER, csv_bytes
 from tests.frame.test_views import log_in
@@ -66,6 +67,25 @@ def campaign_with_answers(app, respondents: int = 60) -> str:
 
 
 
+@contextmanager
+def handled_by(kind: str, handler):
+    """The job type `kind` run by `handler` for the time of a test."""
+    kept = JOB_TYPES[kind]
+    register_job_type(kind, handler, max_attempts=kept.max_attempts,
+                      interrupted=kept.interrupted)
+    try:
+        yield
+    finally:
+        JOB_TYPES[kind] = kept
+
+
+def in_a_worker(app) -> threading.Thread:
+    """A worker thread running the queued jobs (as `barometre worker` does)."""
+    thread = threading.Thread(target=wait_for_jobs, args=(app,), daemon=True)
+    thread.start()
+    return thread
+
+
 def queued_import(app) -> int:
     """A queued customer import, as the customers page starts one; its id."""
     with app.app_context():
@@ -80,40 +100,39 @@ def test_an_import_shows_its_progress_while_it_runs_then_its_result(app, client)
     release = threading.Event()
     with app.app_context():
         job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None,
-                        exclusive=True)  # fmt: skip
+                        exclusive=True, payload=GOOD, parameters={"_filename": "base.csv"})
         db.session.commit()
         job_id = job.id
-    real_work = customer_import_work(GOOD, "base.csv", actor="test", actor_id=None,
-                                     dry_run=False, accept_rejects=False)  # fmt: skip
 
-    def slow_work(session, progress):
-        progress.stage("checking", 0, 1000)
-        progress.advance(500)
+    def slow_work(ctx):
+        ctx.progress.stage("checking", 0, 1000)
+        ctx.progress.advance(500)
         assert release.wait(20), "the test never released the job"
-        return real_work(session, progress)
+        return customer_import(ctx)
 
-    runner_for(app).submit(job_id, slow_work)
     url = f"/manage/jobs/{job_id}?lang=en"
-    try:
-        page = page_until(client, url, "500 of about 1,000 rows")
-        assert page.status_code == 200
-        assert "Checking the rows of the file: 500 of about 1,000 rows (50 %)." in page.text
-        assert re.search(r'<progress id="job-progress"[^>]*max="1000" value="500"', page.text)
-        assert '<div role="status">' in page.text
-        # It follows the job by a script reading it again, never by reloading itself.
-        assert 'data-job-running' in page.text and "/static/jobs/job.js" in page.text
-        assert 'http-equiv="refresh"' not in page.text
-        assert page.headers["Cache-Control"] == "no-store"
-        # Meanwhile a second import is refused with a reason, and nothing else is queued.
-        refused = post_file(client, GOOD)
-        assert refused.status_code == 200
-        assert "Another import is in progress" in refused.text
-        assert f'href="/manage/jobs/{job_id}"' in refused.text  # "Follow its progress"
-        with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(Job)) == 1
-    finally:
-        release.set()
-    wait_for_jobs(app)
+    with handled_by(JobKind.CUSTOMER_IMPORT.value, slow_work):
+        worker = in_a_worker(app)
+        try:
+            page = page_until(client, url, "500 of about 1,000 rows")
+            assert page.status_code == 200
+            assert "Checking the rows of the file: 500 of about 1,000 rows (50 %)." in page.text
+            assert re.search(r'<progress id="job-progress"[^>]*max="1000" value="500"', page.text)
+            assert '<div role="status">' in page.text
+            # It follows the job by a script reading it again, never by reloading itself.
+            assert 'data-job-running' in page.text and "/static/jobs/job.js" in page.text
+            assert 'http-equiv="refresh"' not in page.text
+            assert page.headers["Cache-Control"] == "no-store"
+            # Meanwhile a second import is refused with a reason, and nothing else is queued.
+            refused = post_file(client, GOOD)
+            assert refused.status_code == 200
+            assert "Another import is in progress" in refused.text
+            assert f'href="/manage/jobs/{job_id}"' in refused.text  # "Follow its progress"
+            with app.app_context():
+                assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+        finally:
+            release.set()
+            worker.join(60)
     page = client.get(url)
     assert "Customers imported: 2 created, 0 updated." in page.text
     assert 'data-job-running' not in page.text
@@ -205,25 +224,26 @@ def test_an_unexpected_error_is_reported_without_its_internals(app, client) -> N
     log_in(app, client, "manager")
     job_id = queued_import(app)
 
-    def broken(session, progress):
+    def broken(ctx):
         raise KeyError("internal detail")
 
-    runner_for(app).submit(job_id, broken)
-    wait_for_jobs(app)
+    with handled_by(JobKind.CUSTOMER_IMPORT.value, broken):
+        wait_for_jobs(app)
     page = client.get(f"/manage/jobs/{job_id}?lang=en")
     assert "unexpected error (KeyError)" in page.text and "internal detail" not in page.text
     assert "Nothing was changed in the customer base." in page.text
 
 
 def test_a_running_job_whose_heartbeat_stopped_is_shown_interrupted(app, client) -> None:
-    """Its process died: the page says failed and that nothing changed; a new import may start,
-    and the dead job is closed as failed on the way."""
+    """Its worker died on its last attempt: the page says failed and that nothing changed; a
+    new import may start, and the dead job is closed as failed by the next worker."""
     log_in(app, client, "manager")
     with app.app_context():
         job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
         job.state, job.started_at, job.stage, job.done, job.total = (
             "running", utcnow() - timedelta(minutes=10), "writing", 0, None)
         job.heartbeat_at = utcnow() - timedelta(minutes=9)
+        job.attempts, job.claimed_by = job.max_attempts, "dead-worker"
         db.session.commit()
         dead = job.id
     page = client.get(f"/manage/jobs/{dead}?lang=en")
@@ -239,10 +259,34 @@ def test_a_running_job_whose_heartbeat_stopped_is_shown_interrupted(app, client)
         assert closed.finished_at is not None
 
 
+def test_a_job_whose_worker_died_is_taken_over_and_done_once(app, client) -> None:
+    """A worker was killed in the middle of an import: its heartbeat stops, the page shows the
+    job waiting again, and the next worker runs it from the start; the customers are written
+    once."""
+    log_in(app, client, "manager")
+    location = post_file(client, GOOD).headers["Location"]
+    job_id = int(location.rsplit("/", 1)[1])
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        job.state, job.claimed_by, job.attempts, job.stage = "running", "killed", 1, "checking"
+        job.heartbeat_at = utcnow() - timedelta(minutes=9)
+        db.session.commit()
+    page = client.get(location + "?lang=en")
+    assert "data-job-running" in page.text and "interrupted" not in page.text
+    assert wait_for_jobs(app) == 1
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.state, job.attempts, job.claimed_by) == ("succeeded", 2, None)
+        assert job.payload is None  # the customer file is not kept once the job has ended
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 2
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert actions.count("job.requeue") == 1 and actions.count("customers.import") == 1
+
+
 def test_a_running_job_with_a_recent_heartbeat_still_runs_and_blocks_a_second_import(
     app, client
 ) -> None:
-    """Another web process runs it (not this one's pool): its heartbeat is what counts."""
+    """Another worker runs it: its heartbeat is what counts."""
     log_in(app, client, "manager")
     with app.app_context():
         job = queue_job(db.session, JobKind.CUSTOMER_IMPORT, actor="test", user_id=None)
