@@ -109,9 +109,22 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
-    from survey import auth
+    from survey import auth, throttle
 
     auth.init_app(app)
+    throttle.init_app(app)
+    _trust_proxies(app)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """`BAROMETRE_TRUSTED_PROXIES=N`: the client's address and scheme are read from the
+    `X-Forwarded-For` and `X-Forwarded-Proto` that N proxies in front of barometre set (N hops);
+    unset, those headers are ignored, since anyone could send them."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def request_translations() -> Any:

@@ -58,6 +58,16 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> int:
+    hops = _integer(env, "BAROMETRE_TRUSTED_PROXIES", 0)
+    if not 0 <= hops <= 10:
+        raise ConfigurationError(
+            f"BAROMETRE_TRUSTED_PROXIES must be the number of proxies in front of barometre "
+            f"(0 to 10), not {hops}"
+        )
+    return hops
+
+
 def sms_window_from_environment(env: Mapping[str, str]) -> SmsWindow:
     """The SMS sending window; an unset or blank variable keeps the French default's part."""
 
@@ -195,4 +205,7 @@ def config_from_environment(environ: Mapping[str, str] | None = None) -> dict[st
         "RETENTION_DAYS": _integer(env, "BAROMETRE_RETENTION_DAYS", 90),
         "AUDIT_KEY": load_audit_key(instance, env),
         "AUDIT_SEAL_EVERY": _seconds(env, "BAROMETRE_AUDIT_SEAL_EVERY", 10.0),
+        "TRUSTED_PROXIES": _trusted_proxies(env),
+        "REDIS_URL": (env.get("BAROMETRE_REDIS_URL") or "").strip() or None,
+        "JOBS_STALE_AFTER_SECONDS": _integer(env, "BAROMETRE_JOB_STALE_AFTER", 120),
     }

@@ -29,20 +29,19 @@ from survey.extensions import db
 # The respondents' link throttle counts failures per address in a sliding window: the same
 # mechanism slows down password guessing from one address across many accounts, which the
 # per-account lockout (`survey.auth.operations`) does not see.
-from survey.respond.throttle import BadTokenThrottle, app_throttle
+from survey.throttle import SharedThrottle, throttle
 
 blueprint = Blueprint("auth", __name__)
 
 # Failed logins per client address in any window, before the address is refused (429) until
-# the oldest failure leaves the window. Counted in memory per server process, like the links'
-# throttle: with N gunicorn workers an address gets up to N x LIMIT tries per window, still
-# far too few to guess a password, and the per-account lockout (in the database) holds anyway.
+# the oldest failure leaves the window. Counted across every server (Redis or the database,
+# `survey.throttle`), like the links' throttle; the per-account lockout holds as well.
 LOGIN_ADDRESS_LIMIT = 20
 LOGIN_ADDRESS_WINDOW_SECONDS = 15 * 60
 
 
-def _address_throttle() -> BadTokenThrottle:
-    return app_throttle("login_address", LOGIN_ADDRESS_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS)
+def _address_throttle() -> SharedThrottle:
+    return throttle("login_address", LOGIN_ADDRESS_LIMIT, LOGIN_ADDRESS_WINDOW_SECONDS)
 
 
 def _safe_next(target: str | None) -> str:

@@ -14,7 +14,7 @@ import os
 import smtplib
 import time
 import urllib.error
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -56,12 +56,21 @@ class Outcome:
         return cls(FAILED, error=error, opted_out=opted_out)
 
 
+#: Called by a per-message backend with each message's outcome as soon as it is known.
+OutcomeCallback = Callable[[Outgoing, Outcome], None]
+
+
 class Backend(Protocol):
     name: str
     channel: str
     max_batch: int
+    # True when the provider takes one message per call (SMTP, Twilio): the sender then marks
+    # each message sent right after its call (`on_outcome`), so that a killed worker re-sends
+    # at most the one message in flight.
+    per_message: bool
 
-    def send(self, batch: Sequence[Outgoing]) -> list[Outcome]: ...
+    def send(self, batch: Sequence[Outgoing],
+             on_outcome: OutcomeCallback | None = None) -> list[Outcome]: ...
 
 
 class BackendConfigurationError(RuntimeError):
@@ -91,6 +100,7 @@ class OutboxBackend:
 
     name = "outbox"
     max_batch = 500
+    per_message = True
 
     def __init__(self, folder: Path, channel: str, mail_from: str) -> None:
         self.folder = Path(folder)
@@ -103,7 +113,8 @@ class OutboxBackend:
         suffix = "eml" if message.channel == Channel.EMAIL else "txt"
         return f"{message.message_id:08d}-{message.channel}.{suffix}"
 
-    def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+    def send(self, batch: Sequence[Outgoing],
+             on_outcome: OutcomeCallback | None = None) -> list[Outcome]:
         outcomes = []
         for message in batch:
             name = self.file_name(message)
@@ -115,6 +126,8 @@ class OutboxBackend:
             # recipients and personal links.
             write_private(self.folder / name, content)
             outcomes.append(Outcome.accepted(f"outbox:{name}"))
+            if on_outcome is not None:
+                on_outcome(message, outcomes[-1])
         return outcomes
 
 
@@ -124,6 +137,7 @@ class SmtpBackend:
     name = "smtp"
     channel = Channel.EMAIL
     max_batch = 100
+    per_message = True
 
     def __init__(self, host: str, port: int, mail_from: str, *, user: str | None = None,
                  password: str | None = None, tls: bool = False, timeout: float = 30) -> None:
@@ -145,7 +159,8 @@ class SmtpBackend:
         return Outcome.failed(f"SMTP {code} {text}") if code >= 500 else Outcome.retry(
             f"SMTP {code} {text}")
 
-    def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+    def send(self, batch: Sequence[Outgoing],
+             on_outcome: OutcomeCallback | None = None) -> list[Outcome]:
         try:
             connection = self._connect()
         except (OSError, smtplib.SMTPException) as exc:
@@ -157,6 +172,8 @@ class SmtpBackend:
                 try:
                     connection.send_message(email)
                     outcomes.append(Outcome.accepted(email["Message-ID"]))
+                    if on_outcome is not None:
+                        on_outcome(message, outcomes[-1])
                 except smtplib.SMTPRecipientsRefused as exc:
                     code, text = next(iter(exc.recipients.values()))
                     outcomes.append(self._by_code(code, text.decode(errors="replace")))
@@ -200,6 +217,7 @@ class SendGridBackend:
     name = "sendgrid"
     channel = Channel.EMAIL
     max_batch = SENDGRID_MAX_PERSONALIZATIONS
+    per_message = False  # one request per batch: a crash may re-send the batch in flight
 
     def __init__(self, api_key: str | None, host: str, mail_from: str, *,
                  timeout: float = 30) -> None:
@@ -232,7 +250,8 @@ class SendGridBackend:
             "tracking_settings": {"click_tracking": {"enable": False, "enable_text": False}},
         }
 
-    def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+    def send(self, batch: Sequence[Outgoing],
+             on_outcome: OutcomeCallback | None = None) -> list[Outcome]:
         outcomes: dict[int, Outcome] = {}
         groups: dict[int, list[Outgoing]] = {}
         for message in batch:  # one request per shared template
@@ -296,6 +315,7 @@ class TwilioBackend:
     name = "twilio"
     channel = Channel.SMS
     max_batch = 50
+    per_message = True
 
     def __init__(self, account_sid: str | None, auth_token: str | None, from_number: str | None,
                  *, base_url: str | None = None, status_callback: str | None = None,
@@ -313,7 +333,8 @@ class TwilioBackend:
         self.from_number = from_number
         self.status_callback = status_callback
 
-    def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+    def send(self, batch: Sequence[Outgoing],
+             on_outcome: OutcomeCallback | None = None) -> list[Outcome]:
         import requests
         from twilio.base.exceptions import TwilioRestException
 
@@ -324,6 +345,8 @@ class TwilioBackend:
                 sent = self.client.messages.create(
                     to=message.to, from_=self.from_number, body=message.text, **options)
                 outcomes.append(Outcome.accepted(sent.sid))
+                if on_outcome is not None:
+                    on_outcome(message, outcomes[-1])
             except TwilioRestException as exc:
                 reason = f"Twilio {exc.status} {exc.code}: {exc.msg}"
                 if exc.status == 429 or exc.status >= 500:

@@ -98,13 +98,17 @@ def unsubscribe(token: str) -> str | tuple[str, int, dict[str, str]]:
 
     # Guessing opt-out links is throttled like guessing survey links: one count per address.
     address = request.remote_addr or "unknown"
-    retry_after = link_throttle().retry_after(address)
+    retry_after = link_throttle().blocked_here(address)
     if retry_after is not None:
         return (render_template("distribution/unsubscribe.html", invitation=None), 429,
                 {"Retry-After": str(retry_after)})
     invitation = invitation_by_token(db.session, token)
     if invitation is None:
-        link_throttle().record_failure(address)
+        db.session.rollback()  # only read: end it before counting (SQLite's write lock)
+        retry_after = link_throttle().record_failure(address)
+        if retry_after is not None:
+            return (render_template("distribution/unsubscribe.html", invitation=None), 429,
+                    {"Retry-After": str(retry_after)})
         return render_template("distribution/unsubscribe.html", invitation=None), 404, {}
     g.invitation_language = invitation.language
     form = UnsubscribeForm()

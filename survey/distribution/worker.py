@@ -19,6 +19,7 @@ messages, at most one batch per crash, are counted in the campaign status.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
@@ -88,6 +89,10 @@ class SenderSettings:
     backoff_base: float = 30.0  # seconds before the first retry; doubles each attempt
     backoff_max: float = 3600.0
     stale_after: float = 120.0  # a claim whose worker was not seen for this long is re-queued
+    # A batched provider's batch is at most this share of the messages queued (at least
+    # `min_batch`): a killed worker re-sends at most that batch (`Sender.duplicate_bound`).
+    duplicate_share: float = 0.02
+    min_batch: int = 100
     heartbeat_every: float = 15.0  # also while a slow batch is in hand (a thread of its own)
     reminder_every: float = 60.0
     # Audit events are chained by the sender shortly after they are appended (survey.audit):
@@ -114,7 +119,8 @@ class SenderSettings:
             if value:
                 setattr(settings, attribute, int(value))
         for key, attribute in (("SEND_BACKOFF_BASE", "backoff_base"),
-                               ("SEND_STALE_AFTER", "stale_after")):
+                               ("SEND_STALE_AFTER", "stale_after"),
+                               ("SEND_DUPLICATE_SHARE", "duplicate_share")):
             value = pick(key)
             if value is not None:
                 setattr(settings, attribute, value)
@@ -192,6 +198,7 @@ class Sender:
         # `barometre send` queues reminders itself; inside `barometre worker` the scheduler's
         # `reminders` task does, once across all workers.
         self.queues_reminders = True
+        self._queued: dict[str, int] = {}
 
     @property
     def session(self) -> Session:
@@ -238,6 +245,7 @@ class Sender:
                 if self.queues_reminders:
                     total.reminders += self.queue_reminders()
                 total.requeued += self.recover(own=False)
+                self._queued.clear()  # batch sizes follow what is queued now
                 self._last_reminders = time.monotonic()
             if time.monotonic() - self._last_seal >= self.seal_every:
                 self.seal_audit_trail()
@@ -333,11 +341,26 @@ class Sender:
                 continue
             backend = self.backend(channel)
             limit = self.limiters[channel].batch_limit(
-                min(self.settings.batch_size, backend.max_batch))
+                min(self.settings.batch_size, backend.max_batch, self.duplicate_bound(channel)))
             batch_id, ids = self.claim(channel, limit, now)
             if ids:
                 stats.add(self.process(channel, backend, batch_id, ids))
         return stats
+
+    def duplicate_bound(self, channel: str) -> int:
+        """The largest batch for a batched provider (SendGrid), whose batch in flight is sent
+        again when its worker is killed: `duplicate_share` of the messages queued (read once a
+        minute), never fewer than `min_batch`. A per-message provider has no such bound: its
+        messages are marked sent one by one."""
+        backend = self.backend(channel)
+        if getattr(backend, "per_message", False) or not self.settings.duplicate_share:
+            return self.settings.batch_size
+        queued = self._queued.get(channel)
+        if queued is None:
+            queued = self._queued[channel] = self.session.scalar(
+                select(func.count()).select_from(Message).where(
+                    Message.state == MessageState.QUEUED, Message.channel == channel)) or 0
+        return max(self.settings.min_batch, math.ceil(queued * self.settings.duplicate_share))
 
     def claim(self, channel: str, limit: int, now: datetime) -> tuple[str, list[int]]:
         session = self.session
@@ -420,7 +443,11 @@ class Sender:
 
         if outgoing:
             self.limiters[channel].acquire(len(outgoing))
-            outcomes = backend.send(outgoing)
+            on_outcome = None
+            if getattr(backend, "per_message", False):
+                def on_outcome(message: Outgoing, outcome: Outcome) -> None:
+                    self._sent_now(batch_id, message, outcome, attempts)
+            outcomes = backend.send(outgoing, on_outcome=on_outcome)
             self.record(channel, backend, batch_id, outgoing, outcomes, attempts, stats)
         else:
             session.commit()
@@ -490,6 +517,19 @@ class Sender:
         stats.sent += len(sent)
         stats.retried += len(retried)
         stats.failed += len(failed)
+
+    def _sent_now(self, batch_id: str, message: Outgoing, outcome: Outcome,
+                  attempts: Mapping[int, tuple[int, int]]) -> None:
+        """A per-message provider accepted one message: marked sent at once, in a transaction
+        of its own, so that a worker killed later in the batch does not send it again."""
+        if outcome.status != ACCEPTED:
+            return
+        now = self.clock()
+        self._mark_sent([{"b_id": message.message_id, "b_provider": outcome.provider_id}],
+                        batch_id, now)
+        advance_dispositions(self.session, [attempts[message.message_id][1]],
+                             Disposition.SENT, now)
+        self.session.commit()
 
     def _mark_sent(self, sent: list[dict], batch_id: str, now: datetime) -> None:
         """`sending → sent`. A SendGrid request gives one id to its whole batch: one UPDATE per

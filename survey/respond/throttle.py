@@ -1,10 +1,11 @@
 """Slowing down the guessing of links: bad tokens counted per client address.
 
 A token has 192 random bits, so guessing one is hopeless; the throttle keeps a scanner from
-costing database look-ups and filling logs. Counts live in memory, per server process: with
-several gunicorn workers an address gets up to `limit` tries in each, which is still negligible
-against 2^192. Behind a reverse proxy, configure werkzeug's `ProxyFix` so that `remote_addr` is the
-client's address and not the proxy's.
+costing database look-ups and filling logs. Counts are shared by every server process and
+machine (`survey.throttle`: Redis or the database). Behind a reverse proxy, set
+`BAROMETRE_TRUSTED_PROXIES` so that `remote_addr` is the client's address and not the proxy's.
+
+`BadTokenThrottle` is the same rule counted in one process's memory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 
-from flask import current_app
+from survey.throttle import SharedThrottle, throttle
 
 DEFAULT_LIMIT = 20
 DEFAULT_WINDOW_SECONDS = 600.0
@@ -57,22 +58,11 @@ class BadTokenThrottle:
             attempts.popleft()
 
 
-def app_throttle(name: str, limit: int, window: float) -> BadTokenThrottle:
-    """The application's throttle called `name`, made on first use; the configuration keys
-    `<NAME>_LIMIT` and `<NAME>_WINDOW` override the given limit and window."""
-    throttle = current_app.extensions.get(f"throttle:{name}")
-    if throttle is None:
-        key = name.upper()
-        throttle = current_app.extensions.setdefault(
-            f"throttle:{name}",
-            BadTokenThrottle(
-                limit=current_app.config.get(f"{key}_LIMIT", limit),
-                window=current_app.config.get(f"{key}_WINDOW", window),
-            ),
-        )
-    return throttle
+def app_throttle(name: str, limit: int, window: float) -> SharedThrottle:
+    """The application's shared throttle called `name` (`survey.throttle.throttle`)."""
+    return throttle(name, limit, window)
 
 
-def link_throttle() -> BadTokenThrottle:
+def link_throttle() -> SharedThrottle:
     """The one throttle of bad personal-link tokens (survey and opt-out links)."""
-    return app_throttle("respond_bad_token", DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS)
+    return throttle("respond_bad_token", DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS)

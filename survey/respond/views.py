@@ -89,18 +89,10 @@ def _link(
     for. With `locked_in`, the link is locked in that connection's transaction
     (`operations.lock_link`)."""
     address = request.remote_addr or "unknown"
-    retry_after = link_throttle().retry_after(address)
+    # What this process knows only: a respondent's page asks nothing of the shared counts.
+    retry_after = link_throttle().blocked_here(address)
     if retry_after is not None:
-        raise LinkRefused(
-            partial(
-                _message_page,
-                _("Too many attempts"),
-                _("Too many invalid links were opened from your connection. "
-                  "Please wait a few minutes, then open the link from your message again."),
-                429,
-                {"Retry-After": str(retry_after)},
-            )
-        )
+        raise _too_many(retry_after)
     if locked_in is not None:
         link = operations.lock_link(locked_in, token)
         questionnaire = None if link is None else operations.link_questionnaire(locked_in, link)
@@ -111,7 +103,12 @@ def _link(
                 None if link is None else operations.link_questionnaire(connection, link)
             )
     if link is None or questionnaire is None:
-        link_throttle().record_failure(address)
+        if locked_in is not None:  # its transaction holds SQLite's write lock: count after it
+            link_throttle().record_later(address)
+        else:
+            retry_after = link_throttle().record_failure(address)
+            if retry_after is not None:  # beyond the limit, counted on any server
+                raise _too_many(retry_after)
         raise LinkRefused(
             partial(
                 _message_page,
@@ -125,6 +122,19 @@ def _link(
     # The locale selector reads this before the browser's preference (survey.select_locale).
     g.invitation_language = link.language
     return link, questionnaire
+
+
+def _too_many(retry_after: int) -> LinkRefused:
+    return LinkRefused(
+        partial(
+            _message_page,
+            _("Too many attempts"),
+            _("Too many invalid links were opened from your connection. "
+              "Please wait a few minutes, then open the link from your message again."),
+            429,
+            {"Retry-After": str(retry_after)},
+        )
+    )
 
 
 def _today() -> Any:

@@ -5,7 +5,9 @@
 - `close_fieldwork` (every 15 minutes, `BAROMETRE_SCHEDULE_CLOSE_FIELDWORK`): closes the open
   campaigns whose fieldwork end date has passed, in the centre's time zone;
 - `retention_purge` (daily, `BAROMETRE_SCHEDULE_RETENTION_PURGE`): erases the personal data of
-  campaigns closed longer than `BAROMETRE_RETENTION_DAYS`.
+  campaigns closed longer than `BAROMETRE_RETENTION_DAYS`;
+- `throttle_cleanup` (hourly, `BAROMETRE_SCHEDULE_THROTTLE_CLEANUP`): forgets the counted failed
+  logins and bad links older than a day (when they are counted in the database).
 """
 
 from __future__ import annotations
@@ -64,3 +66,13 @@ register_periodic_task(PeriodicTask("reminders", queue_reminders, every=timedelt
 register_periodic_task(PeriodicTask("close_fieldwork", close_ended_fieldwork,
                                     every=timedelta(minutes=15)))
 register_periodic_task(PeriodicTask("retention_purge", retention_purge, every=timedelta(days=1)))
+
+
+def throttle_cleanup(ctx: JobContext) -> dict[str, Any]:
+    from survey.throttle import forget_old_hits
+
+    return {"deleted": forget_old_hits(ctx.session, ctx.now)}
+
+
+register_periodic_task(PeriodicTask("throttle_cleanup", throttle_cleanup,
+                                    every=timedelta(hours=1)))

@@ -157,7 +157,7 @@ def test_the_readme_production_steps_work_on_a_fresh_database(database, tmp_path
     port = free_port()
     web_argv = documented_exec_start(section, "barometre-web.service")
     web_argv[web_argv.index("--port") + 1] = str(port)
-    sender_argv = documented_exec_start(section, "barometre-sender.service")
+    sender_argv = documented_exec_start(section, "barometre-worker.service")
     web = subprocess.Popen(web_argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
     sender = subprocess.Popen(sender_argv, env=env, stdout=subprocess.PIPE,
@@ -227,7 +227,7 @@ def test_serve_with_worker_runs_the_sender_beside_gunicorn_and_stops_both(tmp_pa
         assert len(children) >= 2  # gunicorn's worker and the sender
     finally:
         errors = stop(server)
-    assert "sender" in errors and "started" in errors
+    assert "worker" in errors and "started" in errors
     # Nothing outlives `serve`: neither gunicorn's workers nor the sender.
     for pid in children:
         assert not Path(f"/proc/{pid}").exists(), f"process {pid} outlived barometre serve"
