@@ -78,7 +78,7 @@ bench: install-dev
 
 # The whole campaign on PostgreSQL under load and faults, checked end to end (bench/drill.py).
 drill: install-dev
-	$(BIN)/python bench/drill.py $(if $(QUICK),--quick,)
+	$(BIN)/python bench/drill.py $(if $(QUICK),--quick,) $(if $(CI_DRILL),--ci,)
 
 clean:
 	rm -rf $(VENV) $(VENV)-constraints build *.egg-info .pytest_cache .ruff_cache

@@ -6,33 +6,42 @@ What a centre's operator would fear in a real year, played in a few minutes on o
    with `barometre customers import` (about one in ten has a mobile number and no email); an
    email and SMS campaign created, planned and drawn (5,000 invitations, about 470 of them by
    SMS) with the command line; some sampled customers opt out between the draw and the launch;
-2. gunicorn (`barometre serve --workers 2`) and two senders (`barometre send`) as processes, the
-   fake SendGrid and fake Twilio of the test suite answering 429 and 500 on a fraction of calls
-   and 400 to a few bad addresses and numbers; one sender is killed with `kill -9` midway and
-   restarted; the SMS window is opened to the whole week (`BAROMETRE_SMS_HOURS=00:00-24:00`,
-   `BAROMETRE_SMS_DAYS=mon-sun`, `BAROMETRE_SMS_HOLIDAYS=none`) so that the drill passes at
-   any hour;
+2. the topology of several machines on one host: two web servers (`barometre serve`, each
+   with its own instance folder, one PostgreSQL, `BAROMETRE_TRUSTED_PROXIES=1` and the
+   `X-Forwarded-For` a proxy would set) and two workers (`barometre worker`: sending, jobs,
+   schedule), the fake SendGrid and fake Twilio of the test suite answering 429 and 500 on a
+   fraction of calls and 400 to a few bad addresses and numbers; one worker is killed with
+   `kill -9` in the middle of a sending batch and restarted; the SMS window is opened to the
+   whole week (`BAROMETRE_SMS_HOURS=00:00-24:00`, `BAROMETRE_SMS_DAYS=mon-sun`,
+   `BAROMETRE_SMS_HOLIDAYS=none`) so that the drill passes at any hour;
 3. SendGrid's signed event webhook posting deliveries, bounces and unsubscriptions (one post
    twice, as providers do), and Twilio's signed status callbacks (delivered, undelivered,
-   failed; one twice); a reminder wave (the 7-day delay compressed to none);
+   failed; one twice); a reminder wave queued by the workers' scheduler (the 7-day delay
+   compressed to none);
 4. 1,500 customers answering over HTTP from concurrent clients, some abandoning and resuming
    later, some double-submitting, some abandoning for good;
-5. `barometre campaigns close`, `report`, `export`, then `barometre analyze` on the export and
-   `barometre audit verify`.
+5. fieldwork closed by the scheduler once its end date has passed; `report`, `export`, then
+   `barometre analyze` on the export and `barometre audit verify`; a report generated from the
+   web, its worker killed with `kill -9` in the middle of the job, the job taken over by the
+   other worker; bad links and failed logins alternating between the two web servers.
 
 It then checks, prints a summary table, and exits 1 if a check fails:
 
 - per channel (email, SMS): invitations sent = sampled − suppressed − failed, and no customer
-  invited twice (except the batch in flight when the sender was killed, which is reported);
+  invited twice except within the bound: one SendGrid batch, one SMS per killed worker;
+- every job done exactly once (the killed report job taken over and stored once), every
+  reminder sent once, fieldwork closed by the scheduler, the throttles' limits held across
+  both web servers;
 - the status callbacks' outcomes are on the SMS messages (undelivered, failed after sending);
 - complete responses in the database = responses the clients completed, one per invitation;
 - no reminder reached a customer who had completed, bounced or opted out before it was queued;
 - the report's numbers = `barometre analyze` on the export (same data SHA-256);
 - the audit chain verifies; the logs hold neither a respondent's token nor an address.
 
-    .venv/bin/python bench/drill.py [--quick] [--keep] [--admin-url URL]
+    .venv/bin/python bench/drill.py [--quick | --ci] [--keep] [--admin-url URL]
 
-`make drill` runs the full sizes; `.ci/run` runs it after `make test`.
+`make drill` runs the full sizes; `.ci/run` runs `make drill CI_DRILL=1` (two fifths) after
+`make test`.
 """
 
 from __future__ import annotations
@@ -93,6 +102,11 @@ class Sizes:
 FULL = Sizes(customers=50_000, margin=0.0249, invitations=5_000, respondents=1_500,
              abandoners=100, opted_out_before_launch=40, bad_addresses=12,
              sms_opted_out_before_launch=8, bad_phones=4, batch_size=250, clients=16)
+# What CI runs (`.ci/run`): big enough for batches, kills and a report job to overlap, small
+# enough to keep CI's whole run under its limit.
+CI = Sizes(customers=20_000, margin=0.0394, invitations=2_000, respondents=600, abandoners=40,
+           opted_out_before_launch=16, bad_addresses=6, sms_opted_out_before_launch=4,
+           bad_phones=2, batch_size=100, clients=12)
 QUICK = Sizes(customers=5_000, margin=0.0787, invitations=600, respondents=150, abandoners=15,
               opted_out_before_launch=8, bad_addresses=3, sms_opted_out_before_launch=2,
               bad_phones=1, batch_size=50, clients=8)
@@ -224,6 +238,7 @@ class Drill:
     # (sid, number, link) of the SMS invitations the fake Twilio accepted, before any reminder
     sms_invitations_accepted: list[tuple[str, str, str]] = field(default_factory=list)
     planted_sms: dict[str, int] = field(default_factory=dict)  # status callbacks' outcomes
+    kills: int = 0  # workers killed with -9 during sending
 
     @contextmanager
     def step(self, name: str) -> Iterator[list[str]]:
@@ -247,9 +262,9 @@ class Drill:
                                f"{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def start(self, name: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str, **env: str) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("ab")
-        process = subprocess.Popen([str(BIN / "barometre"), *args], env=self.env,
+        process = subprocess.Popen([str(BIN / "barometre"), *args], env={**self.env, **env},
                                    stdout=log, stderr=log)
         self.processes[name] = process
         return process
@@ -505,6 +520,7 @@ def run(sizes: Sizes, admin_url: str, keep: bool) -> int:
     twilio = FaultyTwilio(rate_limited=0.04, server_error=0.04, latency=0.02)
     folder = Path(tempfile.mkdtemp(prefix="barometre-drill-"))
     port = free_port()
+    port_b = free_port()
     with fake, twilio, fresh_database(admin_url, keep) as database_url:
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("BAROMETRE_", "SENDGRID_", "TWILIO_"))}
@@ -530,12 +546,20 @@ def run(sizes: Sizes, admin_url: str, keep: bool) -> int:
             # Retries after 1, 2, 4… s rather than 30, 60…: the drill's year lasts minutes.
             "BAROMETRE_SEND_BACKOFF_BASE": "1",
             "BAROMETRE_SEND_STALE_AFTER": "20",
+            "BAROMETRE_JOB_STALE_AFTER": "20",
+            "BAROMETRE_SEND_BATCH_SIZE": str(sizes.batch_size),
+            # Both web servers stand behind one (simulated) proxy.
+            "BAROMETRE_TRUSTED_PROXIES": "1",
+            # The scheduler's year, compressed like the rest.
+            "BAROMETRE_SCHEDULE_REMINDERS": "5s",
+            "BAROMETRE_SCHEDULE_CLOSE_FIELDWORK": "5s",
         })
         drill = Drill(sizes, folder, env)
         print(f"drill in {folder}, database {database_url.rsplit('/', 1)[1]}, "
-              f"fake SendGrid on {fake.url}, fake Twilio on {twilio.url}, web on :{port}")
+              f"fake SendGrid on {fake.url}, fake Twilio on {twilio.url}, web on :{port} "
+              f"and :{port_b}")
         try:
-            play(drill, fake, twilio, webhook_key, port)
+            play(drill, fake, twilio, webhook_key, port, port_b)
         except Exception as error:  # noqa: BLE001 - reported as a failed check, then the table
             drill.check("the drill ran to its end", False, repr(error)[:300])
         finally:
@@ -550,19 +574,19 @@ def run(sizes: Sizes, admin_url: str, keep: bool) -> int:
 
 
 def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key,  # noqa: ANN001
-         port: int) -> None:
+         port: int, port_b: int) -> None:
     from sqlalchemy import func, select
 
     from survey.audit import record_event
-    from survey.distribution.operations import schedule_reminders
     from survey.extensions import db
     from survey.frame.suppressions import add_suppression
     from survey.frame.synthetic import synthetic_customer_csv
-    from survey.models import Campaign, Customer, Invitation, Message, Response
+    from survey.models import AuditEvent, Campaign, Customer, Invitation, Message, Response
 
     sizes = drill.sizes
     rng = random.Random(2026)
     base = f"http://127.0.0.1:{port}"
+    base_b = f"http://127.0.0.1:{port_b}"
 
     with drill.step("database: barometre db upgrade, a manager's account") as detail:
         detail.append(drill.barometre("db", "upgrade").strip())
@@ -624,18 +648,22 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
                 len(phones) >= 0.05 * sampled and len(emails) >= 0.8 * sampled,
                 f"{len(emails)} by email, {len(phones)} by SMS (mobile number, no email)")
 
-    with drill.step("start gunicorn (2 workers) and two senders"):
-        drill.start("web", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
-        for name in ("sender-a", "sender-b"):
-            drill.start(name, "send", "--worker-id", f"drill-{name[-1]}",
-                        "--batch-size", str(sizes.batch_size))
-        wait_until(lambda: healthz(base)[0] == 200, 90, "/healthz to answer 200")
-    drill.check("/healthz is 200 with the senders running", healthz(base)[0] == 200,
-                json.dumps(healthz(base)[1].get("checks", {}).get("sender", {})))
+    with drill.step("start two web servers (own instance folders) and two workers"):
+        for name, web_port in (("web-a", port), ("web-b", port_b)):
+            drill.start(name, "serve", "--host", "127.0.0.1", "--port", str(web_port),
+                        "--workers", "1",
+                        BAROMETRE_INSTANCE_PATH=str(drill.folder / f"instance-{name}"))
+        for name in ("worker-a", "worker-b"):
+            drill.start(name, "worker", "--worker-id", f"drill-{name[-1]}")
+        for web in (base, base_b):
+            wait_until(lambda web=web: healthz(web)[0] == 200, 300, f"{web}/healthz to answer 200")
+    drill.check("/healthz is 200 on both web servers with the workers running",
+                healthz(base)[0] == 200 and healthz(base_b)[0] == 200,
+                json.dumps(healthz(base_b)[1].get("checks", {}).get("sender", {})))
 
-    with drill.step(f"web: a manager uploads the {sizes.customers:,}-customer file again "
-                    "(an update)") as detail:
-        manager = manager_session(base)
+    with drill.step(f"web B: a manager uploads the {sizes.customers:,}-customer file again "
+                    "(an update, imported by a worker)") as detail:
+        manager = manager_session(base_b)
         page = manager.request("GET", "/manage/customers?lang=en")
         began = time.perf_counter()
         status, html, location = upload(manager, "/manage/customers",
@@ -654,21 +682,21 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
                 and "imported" in said.group(1),
                 f"HTTP {status} after {upload_seconds:.1f} s")
 
-    with drill.step("launch and send (429/500 faults, one sender killed -9 and restarted)") \
+    with drill.step("launch and send (429/500 faults, one worker killed -9 and restarted)") \
             as detail:
         began = time.perf_counter()
         drill.barometre("campaigns", "launch", SLUG)
         killed_at = sampled * 0.4
         wait_until(lambda: len(fake.accepted) + len(twilio.accepted) >= killed_at, 300,
                    "40 % of the sample sent", every=0.05)
-        victim = drill.processes["sender-a"]
+        victim = drill.processes["worker-a"]
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait()
-        detail.append(f"sender A killed after {len(fake.accepted)} emails and "
+        drill.kills += 1
+        detail.append(f"worker A killed after {len(fake.accepted)} emails and "
                       f"{len(twilio.accepted)} SMS accepted")
-        drill.check("/healthz stays 200 with one sender killed", healthz(base)[0] == 200, "")
-        drill.start("sender-a", "send", "--worker-id", "drill-a",
-                    "--batch-size", str(sizes.batch_size))
+        drill.check("/healthz stays 200 with one worker killed", healthz(base)[0] == 200, "")
+        drill.start("worker-a", "worker", "--worker-id", "drill-a")
 
         def queue_empty() -> bool:
             with app.app_context():
@@ -791,32 +819,66 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
                 callbacks and set(callback_statuses) == {204},
                 str(dict(Counter(callback_statuses))))
 
-    with drill.step("reminders (the 7-day delay compressed to none)") as detail:
+    with drill.step("reminders queued by the workers' scheduler (7 days compressed to none)") \
+            as detail:
         with app.app_context():
             campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
             campaign.reminder_days = [0]
             record_event(db.session, "drill.reminders", actor="drill", object_type="campaign",
                          object_id=campaign.id, summary={"reminder_days": [0]})
             db.session.commit()
-            queued = schedule_reminders(db.session, secret_key=SECRET_KEY, actor="drill",
-                                        window=app.config["SMS_WINDOW"])
-            db.session.commit()
+
+        def reminders_queued() -> int:
+            with app.app_context():
+                count = db.session.scalar(select(func.count()).select_from(Message).where(
+                    Message.sequence > 0))
+                db.session.rollback()
+                return count
+
+        wait_until(lambda: reminders_queued() > 0, 120, "the scheduler to queue reminders")
         wait_until(queue_empty, 300, "every reminder sent")
-        detail.append(f"{queued} reminders queued and sent")
+        queued = reminders_queued()
+        detail.append(f"{queued} reminders queued by the scheduler and sent")
     drill.check("reminders were sent", queued > 0, f"{queued}")
 
     second_wave = [(by_invitation[i][1], None, i in doubles)
                    for i in respondents[(2 * sizes.respondents) // 3:]]
     second_wave += [(by_invitation[i][1], None, False) for i in resumers]  # they come back
-    with drill.step(f"second wave: {len(second_wave)} customers, with the returning ones") \
-            as detail:
+    with drill.step(f"second wave on web B: {len(second_wave)} customers, with the returning "
+                    "ones") as detail:
         began = time.perf_counter()
-        crowd_answers(base, second_wave, sizes.clients, crowd, seed=2)
+        crowd_answers(base_b, second_wave, sizes.clients, crowd, seed=2)
         detail.append(f"{len(crowd.completed)} complete in all, "
                       f"{crowd.double_submits} double submissions")
 
-    with drill.step("close, report, export, analyze, audit verify") as detail:
-        drill.barometre("campaigns", "close", SLUG)
+    with drill.step("fieldwork's end date passes: the scheduler closes it") as detail:
+        from datetime import date, timedelta
+
+        with app.app_context():
+            campaign = db.session.scalar(select(Campaign).where(Campaign.slug == SLUG))
+            campaign.fieldwork_start = date.today() - timedelta(days=10)
+            campaign.fieldwork_end = date.today() - timedelta(days=2)
+            record_event(db.session, "drill.fieldwork_end", actor="drill",
+                         object_type="campaign", object_id=campaign.id,
+                         summary={"fieldwork_end": campaign.fieldwork_end.isoformat()})
+            db.session.commit()
+
+        def closed() -> bool:
+            with app.app_context():
+                status = db.session.scalar(select(Campaign.status).where(Campaign.slug == SLUG))
+                db.session.rollback()
+                return status == "closed"
+
+        began = time.perf_counter()
+        wait_until(closed, 120, "the scheduler to close fieldwork")
+        detail.append(f"closed {time.perf_counter() - began:.1f} s after its end date was set")
+    with app.app_context():
+        closer = db.session.scalar(select(AuditEvent.actor).where(
+            AuditEvent.action == "campaign.close"))
+    drill.check("fieldwork closed at its end date by the scheduler",
+                closed() and (closer or "").startswith("job:"), f"closed by {closer}")
+
+    with drill.step("report, export, analyze, audit verify") as detail:
         report_file = drill.folder / "report.html"
         report_line = drill.barometre("report", SLUG, "--out", str(report_file), "--lang", "en")
         export_file = drill.folder / "export.csv"
@@ -832,16 +894,24 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
         detail.append(f"{audit['events']} audit events sealed, head anchored: "
                       f"{audit['anchored']}")
 
-    with drill.step("web: the manager generates the report") as detail:
-        manager = manager_session(base)
+    with drill.step("web B: the manager generates the report; its worker is killed -9 "
+                    "mid-job") as detail:
+        manager = manager_session(base_b)
         reports = f"/manage/campaigns/{SLUG}/reports"
         page = manager.request("GET", reports)
         began = time.perf_counter()
         generated = manager.request("POST", reports, [
             ("csrf_token", CSRF.search(page.text).group(1)), ("lang", "fr")])
         report_seconds = time.perf_counter() - began
-        # Generated in the request (302 to the reports) or in the background (303 to its job).
-        outcome = follow_job(manager, generated.location)
+        job_id = int(urlsplit(generated.location or "/0").path.rsplit("/", 1)[1])
+        killed = kill_worker_of_job(drill, app, job_id)
+        detail.append(f"job {job_id}: " + (f"worker {killed[0]} killed at stage {killed[1]}"
+                                           if killed else "ended before it could be killed"))
+        # The other worker takes it over once the heartbeat is 20 s old; then the killed one
+        # comes back. The job's page is read on web A: any server tells the outcome.
+        outcome = follow_job(manager_session(base), f"/manage/jobs/{job_id}", timeout=240)
+        if killed:
+            drill.start(f"worker-{killed[0][-1]}", "worker", "--worker-id", killed[0])
         manager.close()
         said = re.search(r"Report \d+ generated|Rapport \d+ généré", outcome)
         detail.append(f"HTTP {generated.status} in {report_seconds:.1f} s; "
@@ -849,6 +919,8 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
     drill.check("the web report generation answers within the server's timeout",
                 generated.status in (302, 303) and report_seconds < 60 and said is not None,
                 f"HTTP {generated.status} after {report_seconds:.1f} s")
+    check_jobs(drill, app, job_id, killed)
+    check_throttles(drill, base, base_b)
 
     # --- the checks ---
     with app.app_context():
@@ -858,7 +930,7 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
             select(Response.invitation_id).join(Invitation)
             .where(Invitation.campaign_id == campaign.id, Response.status == "complete")
         ).scalars().all()
-        check_reminders(drill, db.session, campaign)
+        check_reminders(drill, db.session, campaign, fake, twilio)
     drill.check("complete responses in the database = completed by the clients",
                 len(complete) == len(crowd.completed) == sizes.respondents,
                 f"{len(complete)} in the database, {len(crowd.completed)} completed by clients,"
@@ -870,7 +942,8 @@ def play(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio, webhook_key, 
     check_report(drill, report_file, report_line, export_lines, results_file, len(complete))
     drill.check("audit chain verifies", audit["ok"],
                 f"{audit['events']} events" + ("" if audit["ok"] else f", {audit['reason']}"))
-    drill.check("/healthz answers 200 at the end", healthz(base)[0] == 200, "")
+    drill.check("/healthz answers 200 at the end on both web servers",
+                healthz(base)[0] == 200 and healthz(base_b)[0] == 200, "")
     drill.tokens = [link.rsplit("/", 1)[1] for link in crowd.completed]
 
 
@@ -942,9 +1015,13 @@ def check_invitations(drill: Drill, session, campaign, fake: FaultySendGrid,  # 
                     suppressed == opted_out_planted and failed >= bad_planted,
                     f"{suppressed} suppressed (planted {opted_out_planted}), {failed} failed "
                     f"({bad_planted} bad {'addresses' if channel == 'email' else 'numbers'})")
-        drill.check(f"{channel}: no customer invited twice (in-flight batch aside)",
-                    twice <= in_flight,
-                    f"{len(twice)} sent twice, all from the batch in flight when the sender "
+        # A killed worker re-sends at most its batch in flight through SendGrid, and at most
+        # the one SMS in flight through Twilio (each is marked sent right after its call).
+        bound = drill.kills * (drill.sizes.batch_size if channel == "email" else 1)
+        row["duplicate bound"] = bound
+        drill.check(f"{channel}: duplicates within the bound ({bound} for {drill.kills} kill)",
+                    twice <= in_flight and len(twice) <= bound,
+                    f"{len(twice)} sent twice, all from what was in flight when the worker "
                     f"was killed ({len(in_flight)} messages re-queued)" if twice <= in_flight
                     else f"{len(twice - in_flight)} sent twice outside any in-flight batch")
     sms = drill.by_channel[-1]
@@ -957,7 +1034,8 @@ def check_invitations(drill: Drill, session, campaign, fake: FaultySendGrid,  # 
                 f"after sending (planted {drill.planted_sms.get('failed')})")
 
 
-def check_reminders(drill: Drill, session, campaign) -> None:  # noqa: ANN001
+def check_reminders(drill: Drill, session, campaign, fake: FaultySendGrid,  # noqa: ANN001
+                    twilio: FaultyTwilio) -> None:
     from sqlalchemy import func, or_, select
 
     from survey.models import Invitation, Message, Response
@@ -974,6 +1052,22 @@ def check_reminders(drill: Drill, session, campaign) -> None:  # noqa: ANN001
         Message.campaign_id == campaign.id, Message.sequence > 0, Message.sent_at.is_not(None)))
     drill.check("no reminder to a customer who had completed, bounced or opted out",
                 wrong == 0 and sent > 0, f"{sent} reminders sent, {wrong} wrong")
+    # Once each: one reminder row per invitation (a unique key), and each accepted once by
+    # its provider although two workers' schedulers ran.
+    rows = session.execute(select(Message.id, Message.invitation_id, Message.channel,
+                                  Message.to_address).where(
+        Message.campaign_id == campaign.id, Message.sequence > 0,
+        Message.sent_at.is_not(None))).all()
+    email_ids = {message_id for message_id, _, channel, _ in rows if channel == "email"}
+    emails = Counter(int(message_id) for message_id, _ in fake.accepted
+                     if message_id and int(message_id) in email_ids)
+    sms_numbers = Counter(number for _, number, _ in
+                          twilio.accepted[len(drill.sms_invitations_accepted):])
+    twice = sum(1 for count in [*emails.values(), *sms_numbers.values()] if count > 1)
+    per_invitation = Counter(invitation_id for _, invitation_id, _, _ in rows)
+    drill.check("every reminder sent once (two schedulers running)",
+                twice == 0 and max(per_invitation.values(), default=1) == 1,
+                f"{len(rows)} reminders, {twice} accepted twice by a provider")
 
 
 def check_report(drill: Drill, report_file: Path, report_line: str, export_lines: str,
@@ -995,6 +1089,113 @@ def check_report(drill: Drill, report_file: Path, report_line: str, export_lines
                 report_sha == export_sha and shown and not mismatched and n == respondents,
                 f"{len(shown)} headline indicators equal, same data sha256 {report_sha[:12]}…, "
                 f"n = {n}" if not mismatched else "; ".join(mismatched[:3]))
+
+
+def kill_worker_of_job(drill: Drill, app, job_id: int) -> tuple[str, str] | None:  # noqa: ANN001
+    """Kill -9 the worker running `job_id` once it has begun its work; (worker id, stage)."""
+    from sqlalchemy import select
+
+    from survey.extensions import db
+    from survey.models import Job
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with app.app_context():
+            row = db.session.execute(select(Job.state, Job.claimed_by, Job.stage)
+                                     .where(Job.id == job_id)).one()
+            db.session.rollback()
+        state, worker_id, stage = row
+        if state in ("succeeded", "failed"):
+            return None
+        if state == "running" and worker_id and stage:
+            name = f"worker-{worker_id[-1]}"
+            os.kill(drill.processes[name].pid, signal.SIGKILL)
+            drill.processes[name].wait()
+            return worker_id, stage
+        time.sleep(0.02)
+    return None
+
+
+def check_jobs(drill: Drill, app, report_job: int,  # noqa: ANN001
+               killed: tuple[str, str] | None) -> None:
+    """Every job done once: all succeeded, the killed report job taken over by the other worker
+    and its report stored once; the web import written once."""
+    from sqlalchemy import func, select
+
+    from survey.extensions import db
+    from survey.models import AuditEvent, CustomerImport, Job, Report
+
+    with app.app_context():
+        states = Counter(db.session.scalars(select(Job.state)))
+        kinds = Counter(db.session.scalars(select(Job.kind)))
+        job = db.session.get(Job, report_job)
+        reports = db.session.scalar(select(func.count()).select_from(Report)
+                                    .where(Report.created_by_id.is_not(None)))
+        imports = db.session.scalar(select(func.count()).select_from(CustomerImport))
+        takeovers = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "job.requeue"))
+        finished_by = db.session.scalar(select(AuditEvent.summary).where(
+            AuditEvent.action == "job.finish", AuditEvent.object_id == str(report_job)))
+        pending = db.session.scalar(select(func.count()).select_from(Job).where(
+            Job.kind != "scheduled", Job.state != "succeeded"))
+    # Periodic runs keep coming every few seconds: one may be queued or running now.
+    drill.check("every job succeeded, none failed", pending == 0 and not states.get("failed"),
+                f"{dict(states)} over {dict(kinds)}")
+    drill.check("the report job, its worker killed mid-job, was taken over and done once",
+                killed is not None and job.state == "succeeded" and job.attempts == 2
+                and takeovers >= 1 and reports == 1 and finished_by is not None,
+                f"worker {killed[0] if killed else '?'} killed at stage "
+                f"{killed[1] if killed else '?'}; attempts {job.attempts}, "
+                f"{takeovers} takeover(s), {reports} report(s) stored from the web")
+    drill.check("the web import was written once (command line + web: 2 imports)",
+                imports == 2, f"{imports} customer imports")
+
+
+def check_throttles(drill: Drill, base: str, base_b: str) -> None:
+    """Through the proxy: bad links and failed logins alternating between the two servers are
+    counted together, per client address; other clients are not affected."""
+    import http.client
+    from urllib.parse import urlencode
+
+    def call(web: str, method: str, path: str, client: str, body: str | None = None) -> int:
+        host, port = web.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        headers = {"X-Forwarded-For": client}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    guesses = [call((base, base_b)[n % 2], "GET", f"/r/{'G' * 31}{n % 10}", "203.0.113.50")
+               for n in range(26)]
+    other = call(base_b, "GET", f"/r/{'G' * 32}", "203.0.113.51")
+    drill.check("bad links: the limit (20) held across both servers, per client",
+                guesses.count(404) == 20 and guesses[20:] == [429] * 6 and other == 404,
+                f"{guesses.count(404)} answered not found, then {guesses.count(429)} refused; "
+                f"another client: {other}")
+    # Logins need the form's CSRF token: a real session per server.
+    codes = []
+    for n in range(25):
+        web = (base, base_b)[n % 2]
+        browser = Browser(web)
+        page = browser.request("GET", "/login")
+        token = CSRF.search(page.text).group(1)
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+        browser.close()
+        host, port = web.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.request("POST", "/login", body=urlencode(
+            {"csrf_token": token, "email": f"guess{n}@centre.example",
+             "password": "not the password"}),
+            headers={"X-Forwarded-For": "203.0.113.60", "Cookie": cookie,
+                     "Content-Type": "application/x-www-form-urlencoded"})
+        codes.append(connection.getresponse().status)
+        connection.close()
+    drill.check("failed logins: the limit (20) held across both servers, per client",
+                codes.count(200) == 20 and codes[20:] == [429] * 5,
+                f"{codes.count(200)} refused as wrong, then {codes.count(429)} throttled")
 
 
 def scan_logs(drill: Drill, fake: FaultySendGrid, twilio: FaultyTwilio) -> None:
@@ -1056,13 +1257,14 @@ def summary(drill: Drill) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--ci", action="store_true", help="two fifths of the sizes (CI's)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the drill's database and folder (logs, report, export)")
     parser.add_argument("--admin-url", default=os.environ.get("BAROMETRE_DRILL_ADMIN_URL",
                                                               ADMIN_URL),
                         help="PostgreSQL URL allowed to create and drop a database")
     args = parser.parse_args()
-    return run(QUICK if args.quick else FULL, args.admin_url, args.keep)
+    return run(QUICK if args.quick else CI if args.ci else FULL, args.admin_url, args.keep)
 
 
 if __name__ == "__main__":

@@ -114,13 +114,27 @@ def runner(app: Flask):
 
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
-    """`app` served by a threaded werkzeug server on a free port of 127.0.0.1; its base URL."""
+    """`app` served by a threaded werkzeug server on a free port of 127.0.0.1, with a worker
+    thread beside it running the jobs its pages queue (as `serve --with-worker` does); its base
+    URL."""
+    from survey.worker.queue import run_pending_jobs
+
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.wait(0.2):
+            run_pending_jobs(app, worker_id="test-server-worker")
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
     try:
         yield f"http://127.0.0.1:{http.server_port}"
     finally:
+        stop.set()
+        worker.join()
         http.shutdown()
         thread.join()
 

@@ -59,7 +59,8 @@ def demo(no_serve: bool, host: str, port: int, customers: int) -> None:
     for line in summary:
         click.echo(line)
     if not no_serve:
-        _serve(app, host, port, workers=2)
+        # The demo's imports and reports run in a worker beside the server, as in production.
+        _serve_with_worker(app, host, port, workers=2)
 
 
 @click.command()
@@ -75,19 +76,23 @@ def serve(host: str, port: int, workers: int, with_worker: bool) -> None:
     if not with_worker:
         _serve(get_app(), host, port, workers)
         return
+    _serve_with_worker(get_app(), host, port, workers)
+
+
+def _serve_with_worker(app: Flask, host: str, port: int, workers: int) -> None:
     import subprocess
 
     # The worker runs as its own process: a crash of one never takes the other down, and the
     # web process never runs a job.
-    sender = subprocess.Popen([sys.executable, "-m", "survey", "worker"])
+    worker = subprocess.Popen([sys.executable, "-m", "survey", "worker"])
     try:
-        _serve(get_app(), host, port, workers)
+        _serve(app, host, port, workers)
     finally:
-        sender.terminate()
+        worker.terminate()
         try:
-            sender.wait(timeout=30)
+            worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            sender.kill()
+            worker.kill()
 
 
 def _seal_audit_trail(app: Flask) -> None:

@@ -147,7 +147,7 @@ def test_one_json_line_per_sent_batch_without_addresses(app, caplog):
         launched(app, emails=1200)
         addresses = set(db.session.scalars(select(Message.to_address)))
         with caplog.at_level(logging.INFO, logger="survey.distribution.worker"):
-            stats = sender(app).run(once=True)
+            stats = sender(app, duplicate_share=0).run(once=True)
     assert stats.sent == 1200
     lines = [line for line in parsed_lines(caplog, "survey.distribution.worker")
              if line.get("event") == "send.batch"]
