@@ -54,10 +54,15 @@ class PeriodicTask:
     name: str
     function: str | Callable[[JobContext], Any]
     every: timedelta
+    # The environment variable of its interval, written in full where the task is registered
+    # (docs/configuration.md is checked against the names the code holds); by default
+    # BAROMETRE_SCHEDULE_<NAME>.
+    variable: str | None = None
 
     @property
     def setting(self) -> str:
-        return "BAROMETRE_SCHEDULE_" + re.sub(r"[^A-Z0-9]+", "_", self.name.upper())
+        return self.variable or "BAROMETRE_SCHEDULE_" + re.sub(r"[^A-Z0-9]+", "_",
+                                                               self.name.upper())
 
 
 PERIODIC_TASKS: dict[str, PeriodicTask] = {}

@@ -62,10 +62,13 @@ def retention_purge(ctx: JobContext) -> dict[str, Any]:
             "messages_blanked": summary.messages_blanked}
 
 
-register_periodic_task(PeriodicTask("reminders", queue_reminders, every=timedelta(minutes=1)))
+register_periodic_task(PeriodicTask("reminders", queue_reminders, every=timedelta(minutes=1),
+                                    variable="BAROMETRE_SCHEDULE_REMINDERS"))
 register_periodic_task(PeriodicTask("close_fieldwork", close_ended_fieldwork,
-                                    every=timedelta(minutes=15)))
-register_periodic_task(PeriodicTask("retention_purge", retention_purge, every=timedelta(days=1)))
+                                    every=timedelta(minutes=15),
+                                    variable="BAROMETRE_SCHEDULE_CLOSE_FIELDWORK"))
+register_periodic_task(PeriodicTask("retention_purge", retention_purge, every=timedelta(days=1),
+                                    variable="BAROMETRE_SCHEDULE_RETENTION_PURGE"))
 
 
 def throttle_cleanup(ctx: JobContext) -> dict[str, Any]:
@@ -75,4 +78,5 @@ def throttle_cleanup(ctx: JobContext) -> dict[str, Any]:
 
 
 register_periodic_task(PeriodicTask("throttle_cleanup", throttle_cleanup,
-                                    every=timedelta(hours=1)))
+                                    every=timedelta(hours=1),
+                                    variable="BAROMETRE_SCHEDULE_THROTTLE_CLEANUP"))
