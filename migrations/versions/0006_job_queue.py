@@ -1,22 +1,14 @@
 """the durable job queue, the scheduler's tasks, shared throttles, reports kept in the database
 
 Revision ID: job_queue
-<<<<<<<< HEAD:migrations/versions/0006_job_queue.py
 Revises: user_sessions
-========
-Revises: user_sessions
->>>>>>>> 2f37156 (docs: barometre worker and the settings of #21 (trusted proxies, Redis, job takeover, schedules, SendGrid's duplicate share), each named in full in the code; the job queue's migration follows audit_seal):migrations/versions/0005_job_queue.py
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'job_queue'
-<<<<<<<< HEAD:migrations/versions/0006_job_queue.py
 down_revision = 'user_sessions'
-========
-down_revision = 'user_sessions'
->>>>>>>> 2f37156 (docs: barometre worker and the settings of #21 (trusted proxies, Redis, job takeover, schedules, SendGrid's duplicate share), each named in full in the code; the job queue's migration follows audit_seal):migrations/versions/0005_job_queue.py
 branch_labels = None
 depends_on = None
 
