@@ -141,7 +141,20 @@ def request_translations() -> Any:
 
 
 def register_template_globals(app: Flask) -> None:
+    from survey import formatting, labels
+    from survey.branding import current_branding
+    from survey.navigation import navigation
+
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "fr")
+    # The design system's helpers (docs/design-system.md): locale-aware numbers and dates,
+    # labels for internal codes, the page's branding and the managers' navigation.
+    formatting.register_filters(app)
+    labels.register_filters(app)
+    app.jinja_env.globals["branding"] = current_branding
+    app.jinja_env.globals["navigation"] = navigation
+    from survey.frame.reasons import reason_text
+
+    app.jinja_env.globals["reject_reason"] = reason_text
     app.jinja_env.install_gettext_callables(
         gettext=lambda string: request_translations().ugettext(string),
         ngettext=lambda singular, plural, n: request_translations().ungettext(

@@ -29,6 +29,7 @@ from survey.auth.operations import (
 )
 from survey.auth.roles import ADMINS, READERS, actor_label, roles_required
 from survey.extensions import db
+from survey.labels import label
 from survey.models import User
 
 blueprint = Blueprint("admin", __name__)
@@ -165,7 +166,7 @@ def audit() -> str:
     form.campaign.choices = [SelectChoice("", _("All campaigns"))] + [
         SelectChoice(str(i), slug) for i, slug in campaigns]
     form.action.choices = [SelectChoice("", _("All actions"))] + [
-        SelectChoice(a, a) for a in actions]
+        SelectChoice(a, label(a, "audit_action")) for a in actions]
     # Unknown values (a tampered or stale link) show the whole trail rather than an error.
     valid = form.validate()
     campaign_id = int(form.campaign.data) if valid and form.campaign.data else None

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -18,7 +18,7 @@ from survey.campaigns.forms import CampaignForm
 from survey.campaigns.lifecycle import campaign_steps, next_step
 from survey.campaigns.operations import CampaignError, create_campaign, get_campaign
 from survey.extensions import db
-from survey.models import Campaign, Programme
+from survey.models import Campaign, Disposition, Invitation, Programme
 
 blueprint = Blueprint("campaigns", __name__, url_prefix="/manage")
 
@@ -86,8 +86,42 @@ def campaign(slug: str) -> str:
         found = get_campaign(db.session, slug)
     except CampaignError:
         abort(404)
-    return render_template("campaigns/campaign.html", campaign=found,
-                           steps=campaign_steps(found), next=next_step(found))
+    steps = campaign_steps(found)
+    following = next_step(found)
+    counts = dict(db.session.execute(
+        select(Invitation.disposition, func.count())
+        .where(Invitation.campaign_id == found.id, Invitation.is_test.is_(False))
+        .group_by(Invitation.disposition)
+    ).all())
+    return render_template("campaigns/campaign.html", campaign=found, steps=steps,
+                           next=following, journey=journey(found, steps, following),
+                           invited=sum(counts.values()),
+                           complete=counts.get(Disposition.COMPLETE.value, 0))
+
+
+def journey(campaign: Campaign, steps: list, following: object) -> list[dict[str, object]]:
+    """The stepper's steps: the customer base (shared by every campaign), then the campaign's
+    own, each done, current (the next step), possible now, or not yet possible and why."""
+    before_draw = campaign.status in ("draft", "sampled")
+    items: list[dict[str, object]] = [{
+        "title": _("Import or update the customer base"),
+        "url": url_for("frame.customers"),
+        "state": "allowed" if before_draw else "done",
+        "note": _("possible now") if before_draw else _("done"),
+    }]
+    for step in steps:
+        if step.done:
+            state, note = "done", _("done")
+        elif step == following:
+            state, note = "current", _("next step")
+        elif step.allowed:
+            state, note = "allowed", _("possible now")
+        else:
+            reason = _(step.reason) if step.reason else ""
+            state, note = "blocked", _("not now: %(reason)s", reason=reason)
+        items.append({"title": step.label, "url": step_url(step.key, campaign.slug),
+                      "state": state, "note": note})
+    return items
 
 
 @blueprint.route("/questionnaires/<key>")

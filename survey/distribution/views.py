@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey import CHART_PAGE_POLICY
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
@@ -142,9 +142,13 @@ def status(slug: str) -> Response:
     figure = fieldwork_figure(status, title=gettext("Completed questionnaires per day"),
                               completes_label=gettext("Completes"),
                               cumulative_label=gettext("Cumulative completes"))
+    from survey.main.dashboard import campaign_cards
+
+    card = campaign_cards(db.session, [campaign], with_headline=False)[0]
     page = make_response(render_template(
         "distribution/status.html", campaign=campaign, status=status, close_form=CloseForm(),
         figure_json=figure.replace("</", "<\\/"),  # stays in its block
+        strata=card.strata, target=card.target,
     ))
     page.headers["Content-Security-Policy"] = CHART_PAGE_POLICY
     return page
@@ -183,9 +187,15 @@ def messages(slug: str, error: str | None = None) -> str:
             if channel == Channel.SMS:
                 preview["length"] = sms_length(message.text)
             previews.append(preview)
+    # The launch's recap: how many invitations each channel will carry.
+    per_channel = dict(db.session.execute(
+        select(Invitation.channel, func.count())
+        .where(Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False))
+        .group_by(Invitation.channel)
+    ).all())
     return render_template("distribution/messages.html", campaign=campaign, sample=sample,
                            language=language, previews=previews, launch_form=LaunchForm(),
-                           error=error)
+                           error=error, per_channel=per_channel)
 
 
 @blueprint.post("/manage/campaigns/<slug>/launch")

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from survey.auth.roles import MANAGERS
 from survey.extensions import db
 from survey.followups.operations import loop_counts
+from survey.main.dashboard import campaign_cards
 from survey.models import Campaign, Programme, Report
 
 blueprint = Blueprint("main", __name__)
@@ -21,5 +22,6 @@ def home() -> str:
     if current_user.is_authenticated and current_user.role in MANAGERS:
         loop = {"all": loop_counts(db.session),
                 "mine": loop_counts(db.session, owner_id=current_user.id)}
+    cards = campaign_cards(db.session, list(campaigns)) if current_user.is_authenticated else []
     return render_template("main/home.html", programmes=programmes, campaigns=campaigns,
-                           reported=reported, loop=loop)
+                           reported=reported, loop=loop, cards=cards)

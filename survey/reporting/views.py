@@ -159,8 +159,10 @@ def export(slug: str, fmt: str) -> WerkzeugResponse:
 @blueprint.route("/dashboard")
 @roles_required(*READERS)
 def dashboard(slug: str) -> str:
+    from survey.main.dashboard import HEADLINE_LABELS
+
     campaign = _campaign(slug)
     return render_template(
         "reporting/dashboard.html", campaign=campaign,
-        dashboard=fieldwork_dashboard(db.session, campaign),
+        dashboard=fieldwork_dashboard(db.session, campaign), headline_labels=HEADLINE_LABELS,
     )  # fmt: skip

@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 
 from questionnaires import Questionnaire
 from questionnaires.questions import (
+    NOT_APPLICABLE,
     CallbackQuestion,
     MultipleChoiceQuestion,
     NpsQuestion,
@@ -52,6 +53,34 @@ class Item:
     hint: str | None = None
     channel_field: Any = None
     consent_field: Any = None
+    # A scale's layout (`scale_layout`): how many points, and the end labels when only the ends
+    # are labelled (the cells then show numbers, with the ends written once beside them).
+    points: int = 0
+    ends: tuple[str, str] | None = None
+
+
+def scale_layout(field: Any) -> tuple[int, tuple[str, str] | None]:
+    """(number of points, (low end's text, high end's text) or None) of a scale's radio field.
+
+    Points whose label is only their number, or "number – text", make a numeric scale drawn as
+    equal cells; a scale whose every point has its own words is drawn as rows on a phone.
+    """
+    labels = [(str(value), str(label)) for value, label in _choices(field)
+              if str(value) != NOT_APPLICABLE]
+    numeric = all(label == value or label.startswith(f"{value} – ") for value, label in labels)
+    if not numeric or not labels:
+        return len(labels), None
+    low, high = labels[0], labels[-1]
+    ends = (low[1].partition(" – ")[2] or low[0], high[1].partition(" – ")[2] or high[0])
+    return len(labels), ends
+
+
+def _choices(field: Any) -> list[tuple[Any, Any]]:
+    # WTForms gives (value, label) pairs or, once normalised, `SelectChoice` tuples.
+    return [
+        (choice.value, choice.label) if hasattr(choice, "value") else (choice[0], choice[1])
+        for choice in field.choices
+    ]
 
 
 def _kind(question: Question) -> str:
@@ -75,23 +104,30 @@ _option_markup: dict[tuple[type, str], list[tuple[str, Markup, Markup]]] = {}
 _checkbox_markup: dict[tuple[type, str], tuple[Markup, Markup]] = {}
 
 _OPTION = Markup(
-    '<div class="option"><input id="{id}" name="{name}" type="{type}" value="{value}"{checked}>'
+    '<div class="{css}"><input id="{id}" name="{name}" type="{type}" value="{value}"{checked}>'
     ' <label for="{id}">{label}</label></div>'
 )
+# A point of a numeric scale: the number shows in its cell, the end's words are read with it
+# by screen readers and written once under the scale for the eye.
+_POINT_LABEL = Markup('<span class="n">{number}</span><span class="t"> – {text}</span>')
 
 
 def _markup_of(field: Any) -> list[tuple[str, Markup, Markup]]:
     input_type = "checkbox" if field.type == "CheckboxGroupField" else "radio"
     options = []
-    # WTForms gives (value, label) pairs or, once normalised, `SelectChoice` tuples.
-    for index, choice in enumerate(field.choices):
-        value, label = (
-            (str(choice.value), choice.label) if hasattr(choice, "value") else
-            (str(choice[0]), choice[1])
-        )
+    numeric = input_type == "radio" and scale_layout(field)[1] is not None
+    for index, (raw_value, label) in enumerate(_choices(field)):
+        value = str(raw_value)
+        css = "option"
+        if value == NOT_APPLICABLE:
+            css = "option na"
+        elif numeric:
+            css = "option point"
+            number, _dash, text = str(label).partition(" – ")
+            label = _POINT_LABEL.format(number=number, text=text) if text else label
         markup = {
             "id": f"{field.id}-{index}", "name": field.name, "type": input_type,
-            "value": value, "label": label,
+            "value": value, "label": label, "css": css,
         }
         options.append((
             value,
@@ -277,6 +313,8 @@ def _items(view: PageView, form: Any) -> list[Item]:
             field=form[question.code],
             hint=question.help[view.lang] if question.help else None,
         )
+        if item.kind == "scale":
+            item.points, item.ends = scale_layout(item.field)
         if isinstance(question, CallbackQuestion):
             item.channel_field = form[question.channel_field]
             item.consent_field = form[question.consent_field]

@@ -1,0 +1,78 @@
+"""The managers' navigation: the places of the application, who may go there, and which one a
+page belongs to.
+
+Every manager page shows the same bar (`templates/_components/nav.html`); the current place is
+marked with `aria-current="page"`. A page belongs to the place whose blueprint (or endpoint)
+drew it; a page may also say so itself with `{% set nav_place = "..." %}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+__all__ = ["NavItem", "NAVIGATION", "navigation", "current_place"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: object  # a lazy translation
+    endpoint: str
+    roles: tuple[str, ...]
+    # Endpoints and blueprints whose pages belong to this place.
+    blueprints: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+
+
+ALL = ("admin", "manager", "auditor", "client_viewer")
+NAVIGATION: list[NavItem] = [
+    NavItem("home", _l("Dashboard"), "main.home", ALL, endpoints=("main.home",)),
+    NavItem("campaigns", _l("Campaigns"), "campaigns.index", ALL,
+            blueprints=("campaigns", "distribution", "editor"),
+            endpoints=("frame.plan", "reporting.reports", "reporting.dashboard")),
+    NavItem("customers", _l("Customer base"), "frame.customers", ("admin", "manager"),
+            blueprints=("frame",)),
+    NavItem("followups", _l("Follow-ups"), "followups.queue", ("admin", "manager"),
+            blueprints=("followups",)),
+    NavItem("reports", _l("Reports"), "reporting.all_reports", ALL,
+            endpoints=("reporting.all_reports", "reporting.latest_report")),
+    NavItem("audit", _l("Audit trail"), "admin.audit", ("admin", "manager", "auditor"),
+            endpoints=("admin.audit",)),
+    NavItem("users", _l("Users"), "admin.users", ("admin",), endpoints=("admin.users",)),
+]
+
+
+def current_place() -> str | None:
+    """The key of the place the current page belongs to."""
+    endpoint = request.endpoint or ""
+    blueprint = endpoint.split(".", 1)[0] if "." in endpoint else ""
+    for item in NAVIGATION:
+        if endpoint in item.endpoints:
+            return item.key
+    for item in NAVIGATION:
+        if blueprint in item.blueprints:
+            return item.key
+    return None
+
+
+def navigation() -> list[dict[str, object]]:
+    """The places the signed-in person may go to, each with its URL and whether it is current."""
+    if not current_user.is_authenticated:
+        return []
+    place = current_place()
+    items = []
+    for item in NAVIGATION:
+        if current_user.role not in item.roles:
+            continue
+        try:
+            url = url_for(item.endpoint)
+        except BuildError:  # a place whose pages are not in this application (yet)
+            continue
+        items.append({"key": item.key, "label": item.label, "url": url,
+                      "current": item.key == place})
+    return items
