@@ -140,6 +140,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "job": _l("job"), "webhook": _l("webhook"), "system": _l("system"),
     },
     "language": {"fr": "Français", "en": "English"},
+    "callback_channel": {"phone": _l("By phone"), "email": _l("By email")},
     "indicator_kind": {
         "mean": _l("Mean"),
         "proportion": _l("Share"),

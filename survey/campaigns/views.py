@@ -113,7 +113,7 @@ def journey(campaign: Campaign, steps: list, following: object) -> list[dict[str
         if step.done:
             state, note = "done", _("done")
         elif step == following:
-            state, note = "current", _("next step")
+            state, note = "current", _("Next step")
         elif step.allowed:
             state, note = "allowed", _("possible now")
         else:

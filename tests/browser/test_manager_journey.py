@@ -121,15 +121,17 @@ def test_a_manager_runs_the_whole_year_on_the_demo(app, demo, server, browser, t
     journey.check("login")
     page.click("button[type=submit]")
     # The demo's campaigns: last year's closed one (with its report), this year's open one.
+    # The home is a dashboard: a card per campaign, titled by its programme and year.
     for demo_year in (year - 2, year - 1):
-        assert page.get_by_role("link", name=f"barometre-{demo_year}", exact=True).count() == 1
+        name = f"{DEMO_PROGRAMME} {demo_year}"
+        assert page.get_by_role("link", name=name, exact=True).count() == 1
     journey.check("home-signed-in")
-    journey.follow(f"barometre-{year - 1}")
+    journey.follow(f"{DEMO_PROGRAMME} {year - 1}")
     journey.check("demo-campaign-open")
     page.goto(f"{server}/")
 
     # Next year's campaign of the same programme, its questionnaire previewed.
-    journey.follow("Manage campaigns")
+    journey.follow("Campaigns")
     page.fill("#slug", slug)
     page.fill("#programme", DEMO_PROGRAMME)
     page.fill("#year", str(year))

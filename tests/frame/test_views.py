@@ -55,7 +55,7 @@ def test_rejected_rows_are_listed_masked_and_nothing_is_imported(app, client) ->
     page = upload(client, data)
     assert "1 rows are rejected: nothing was imported." in page.text
     assert "j***@" in page.text and "jean.dupont" not in page.text
-    assert '<th scope="col">Line</th>' in page.text
+    assert '<th scope="col" class="num">Line</th>' in page.text
     page = upload(client, data, accept_rejects="y")
     assert "Customers imported: 1 created" in page.text
 

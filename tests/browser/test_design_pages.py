@@ -1,0 +1,231 @@
+"""Every page of the demo in a real browser, at a phone's and a desktop's width: nothing wider
+than the window, no axe-core violation, no internal code or English on a French page, and the
+respondent's pages laid out for the thumb and light.
+
+Headless Chromium (one browser for the module, shared with the other browser tests) visits the
+demo (`seed_demo`, smaller base). Screenshots of every page at 320, 390 and 1,280 px go to
+`test-output/design/`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from survey import PROJECT_ROOT
+from survey.demo import DEMO_ADMIN, seed_demo
+from survey.extensions import db
+from survey.models import Campaign, FollowUp, Report
+from tests.browser.test_respond_accessibility import (
+    CHROMIUM,
+    assert_accessible,
+    browser,  # noqa: F401 - the module's Chromium, shared
+)
+from tests.conftest import serving
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+]
+
+SHOTS = PROJECT_ROOT / "test-output" / "design"
+WIDTHS = (320, 390, 1280)
+ACCESSIBILITY_WIDTHS = (320, 1280)  # axe-core's rules do not depend on the width in between
+ACTION_MS = 30_000
+NAVIGATION_MS = 60_000
+DEMO_CUSTOMERS = 800
+RESPONDENT_PAGE_BYTES = 30 * 1024  # HTML, CSS and script of one respondent page
+
+# Words that are English and not French: one of them on a French page is an untranslated text.
+ENGLISH_ONLY = {
+    "the", "and", "with", "from", "this", "that", "which", "is", "are", "was", "of", "to", "by",
+    "yes", "no", "not", "none", "open", "draft", "sampled", "closed", "archived", "pending",
+    "sent", "delivered", "bounced", "failed", "opted", "partial", "complete", "status", "state",
+    "invalid", "true", "false", "queued", "running", "succeeded", "callback", "detractor",
+    "step", "created", "report", "reports", "users", "campaigns", "dashboard", "customers",
+}
+# An internal code (`opted_out`, `in_progress`) or a Python value (`['email']`, `{'a': 1}`).
+CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\[['\"]|\{['\"]|\bNone\b|\bTrue\b|\bFalse\b")
+
+
+@pytest.fixture
+def demo(app) -> dict[str, object]:
+    with app.app_context():
+        lines = seed_demo(customers=DEMO_CUSTOMERS)
+        slugs = list(db.session.scalars(select(Campaign.slug).order_by(Campaign.year)))
+        follow_up = db.session.scalar(select(FollowUp.id).order_by(FollowUp.id).limit(1))
+        report = db.session.scalar(select(Report).order_by(Report.id.desc()).limit(1))
+        report_path = (f"/manage/campaigns/{slugs[0]}/reports/{report.id}" if report else None)
+    password = next(line.rsplit(": ", 1)[1] for line in lines if "password" in line)
+    link = next(line.rsplit(": ", 1)[1] for line in lines if "test link" in line)
+    return {"password": password, "slugs": slugs, "follow_up": follow_up,
+            "test_link": "/r/" + link.rsplit("/r/", 1)[1], "report": report_path}
+
+
+@pytest.fixture
+def server(app, demo):
+    app.config["WTF_CSRF_ENABLED"] = True
+    with serving(app) as base:
+        yield base
+
+
+def manager_pages(demo) -> dict[str, str]:
+    old, current = demo["slugs"][0], demo["slugs"][-1]
+    pages = {
+        "home": "/",
+        "campaigns": "/manage/campaigns",
+        "campaign-open": f"/manage/campaigns/{current}",
+        "campaign-closed": f"/manage/campaigns/{old}",
+        "plan": f"/manage/campaigns/{current}/plan",
+        "fieldwork": f"/manage/campaigns/{current}/status",
+        "messages": f"/manage/campaigns/{current}/messages",
+        "customers": "/manage/customers",
+        "reports": f"/manage/campaigns/{old}/reports",
+        "fieldwork-dashboard": f"/manage/campaigns/{current}/dashboard",
+        "follow-ups": f"/manage/campaigns/{old}/follow-ups",
+        "audit": "/audit",
+        "users": "/admin/users",
+        "questionnaire": "/manage/questionnaires/nf-relation-client",
+    }
+    if demo["follow_up"]:
+        pages["follow-up"] = f"/manage/campaigns/{old}/follow-ups/{demo['follow_up']}"
+    return pages
+
+
+def log_in(page, server: str, password: str) -> None:
+    page.goto(f"{server}/login?lang=fr")
+    page.fill("#email", DEMO_ADMIN)
+    page.fill("#password", password)
+    page.locator("form.stacked button[type=submit]").click()
+    page.wait_for_load_state("load")
+
+
+def overflow(page) -> int:
+    """How many pixels the document is wider than the window."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def visible_text(page) -> str:
+    """The page's text a person reads, less what is code on purpose (hashes, headers) and what
+    is marked as another language (the language switch)."""
+    return page.evaluate("""() => {
+        const clone = document.body.cloneNode(true);
+        clone.querySelectorAll('code, pre, script, [lang]:not([lang="fr"]), .visually-hidden')
+             .forEach(e => e.remove());
+        return clone.innerText;
+    }""")
+
+
+def french_problems(text: str) -> list[str]:
+    problems = [f"code {m.group(0)!r}" for m in CODE.finditer(text)]
+    # Addresses, file names and slugs are names, not words.
+    tokens = (token.strip(".,;:!?()«»\"'") for token in text.split())
+    words = {token for token in tokens if token.isalpha() and token.isascii()}
+    problems += [f"English {word!r}" for word in sorted(words) if word.lower() in ENGLISH_ONLY]
+    return problems
+
+
+def test_every_manager_page_fits_every_width_and_passes_axe(app, demo, server, browser):  # noqa: F811
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pages = manager_pages(demo)
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(ACTION_MS)
+        context.set_default_navigation_timeout(NAVIGATION_MS)
+        page = context.new_page()
+        log_in(page, server, demo["password"])
+        for name, path in pages.items():
+            page.goto(f"{server}{path}?lang=fr")
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(SHOTS / f"{width}-{name}.png"), full_page=True)
+            assert page.locator("h1").count() == 1, f"{name}: one h1"
+            assert overflow(page) <= 0, f"{name} at {width} px is wider than the window"
+            if width in ACCESSIBILITY_WIDTHS:
+                assert_accessible(page, f"{name} ({width} px)")
+        context.close()
+
+
+def test_french_pages_show_no_internal_code_and_no_english(app, demo, server, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
+    page = context.new_page()
+    log_in(page, server, demo["password"])
+    found = {}
+    for name, path in manager_pages(demo).items():
+        page.goto(f"{server}{path}?lang=fr")
+        page.wait_for_load_state("load")
+        problems = french_problems(visible_text(page))
+        if problems:
+            found[name] = problems
+    context.close()
+    assert not found, "French pages showing codes or English:\n" + "\n".join(
+        f"  {name}: {', '.join(sorted(set(problems))[:15])}" for name, problems in found.items()
+    )
+
+
+def test_the_checker_finds_codes_and_english() -> None:
+    assert french_problems("État : open ; canaux ['email'] ; opted_out")
+    assert french_problems("Created le 6000")
+    assert not french_problems("Terrain ouvert ; canaux E-mail, SMS ; 5 971 clients désinscrits")
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_respondent_pages_are_laid_out_for_the_thumb_and_light(app, demo, server, browser, width):  # noqa: F811
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 800}, has_touch=True)
+    context.set_default_timeout(ACTION_MS)
+    page = context.new_page()
+    transferred: dict[str, int] = {}
+
+    def count(response) -> None:
+        try:
+            transferred[response.url] = len(response.body())
+        except Exception:  # noqa: BLE001 - a redirect has no body
+            transferred[response.url] = 0
+
+    page.on("response", count)
+    page.goto(f"{server}{demo['test_link']}?lang=fr")
+    seen_scales = {"numeric": 0, "labelled": 0}
+    for step in range(1, 10):
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(SHOTS / f"respondent-{width}-{step}.png"), full_page=True)
+        assert overflow(page) <= 0, f"page {step} at {width} px is wider than the window"
+        assert sum(transferred.values()) <= RESPONDENT_PAGE_BYTES, (
+            f"page {step}: {sum(transferred.values())} bytes transferred")
+        transferred.clear()
+        small = page.evaluate("""() => [...document.querySelectorAll(
+                '.option label, .actions .button, .actions a, .privacy summary')]
+            .map(e => e.getBoundingClientRect())
+            .filter(r => r.width > 0 && (r.height < 44 || r.width < 44)).length""")
+        assert small == 0, f"page {step}: {small} tap targets smaller than 44 px"
+        for scale in page.locator("fieldset.numeric").all():
+            seen_scales["numeric"] += 1
+            cells = scale.locator(".point label").evaluate_all(
+                "labels => labels.map(l => { const r = l.getBoundingClientRect();"
+                " return [Math.round(r.width), Math.round(r.top)]; })")
+            widths = {w for w, _top in cells}
+            rows = sorted({top for _w, top in cells})
+            assert max(widths) - min(widths) <= 1, f"unequal cells: {widths}"
+            assert len(rows) <= 2, f"a numeric scale on {len(rows)} rows"
+            per_row = [sum(1 for _w, top in cells if top == row) for row in rows]
+            assert min(per_row) >= 2, f"a lonely point on a row: {per_row}"
+            na = scale.locator(".option.na label")
+            if na.count():
+                na_top = na.evaluate("l => l.getBoundingClientRect().top")
+                assert na_top > max(rows) + 40, "'Not applicable' is not set apart"
+        seen_scales["labelled"] += page.locator("fieldset.labelled").count()
+        if page.locator("#submit").count() == 0:
+            break
+        for name in page.evaluate("""() => [...new Set([...document.querySelectorAll(
+                '.survey-form input[type=radio], .survey-form input[type=checkbox]')]
+                .map(i => i.name))]"""):
+            if not page.locator(f'input[name="{name}"]:checked').count():
+                page.locator(f'input[name="{name}"]').first.check(force=True)
+        page.click("#submit")
+    assert seen_scales["numeric"] and seen_scales["labelled"]
+    assert "/thanks" in page.url
+    context.close()
