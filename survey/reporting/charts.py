@@ -36,14 +36,30 @@ def to_fragment(figure: go.Figure, element_id: str) -> str:
     )
 
 
+def wrap_label(text: str, width: int = 36) -> str:
+    """A chart label on lines of at most about `width` characters (Plotly breaks on `<br>`),
+    so that a long question is written whole beside its bar rather than cut mid-word."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int) -> None:
+    has_legend = any(trace.showlegend is not False for trace in figure.data) and len(
+        figure.data) > 1
     figure.update_layout(
         title={"text": title, "x": 0},
         font=FONT,
-        height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 50},
+        # Room under the axis for the legend, which is laid out against the figure's bottom
+        # edge (not the axis's), so it never covers the axis title.
+        height=height + (60 if has_legend else 0),
+        margin={"l": 10, "r": 10, "t": 60, "b": 110 if has_legend else 50},
         plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
     )
     figure.update_xaxes(title_text=x_title, gridcolor="#e5e5e5", automargin=True)
     figure.update_yaxes(title_text=y_title, gridcolor="#e5e5e5", automargin=True)
@@ -90,7 +106,7 @@ def distribution_chart(
         figure.add_trace(
             go.Bar(
                 name=point_labels[point],
-                y=[label for label, _ in rows],
+                y=[wrap_label(label) for label, _ in rows],
                 x=[100 * shares.get(point, 0.0) for _, shares in rows],
                 orientation="h",
                 marker={
@@ -105,7 +121,8 @@ def distribution_chart(
             )
         )
     figure.update_layout(barmode="stack")
-    _layout(figure, title, t("share_percent"), "", 120 + 42 * len(rows))
+    lines = sum(wrap_label(label).count("<br>") + 1 for label, _ in rows)
+    _layout(figure, title, t("share_percent"), "", 120 + max(42 * len(rows), 20 * lines))
     figure.update_xaxes(range=[0, 100])
     figure.update_yaxes(autorange="reversed")
     return to_fragment(figure, element_id)
@@ -128,7 +145,7 @@ def interval_chart(
     ]
     figure = go.Figure(
         go.Scatter(
-            y=[label + (f" {markers[i]}" if i < len(markers) and markers[i] else "")
+            y=[wrap_label(label + (f" {markers[i]}" if i < len(markers) and markers[i] else ""))
                for i, (label, *_rest) in enumerate(shown)],
             x=[e for _, e, _, _ in shown],
             mode="markers+text",
@@ -147,7 +164,8 @@ def interval_chart(
             showlegend=False,
         )
     )  # fmt: skip
-    _layout(figure, title, x_title, "", 140 + 40 * len(shown))
+    lines = sum(wrap_label(label).count("<br>") + 1 for label, *_ in shown)
+    _layout(figure, title, x_title, "", 140 + max(40 * len(shown), 20 * lines))
     figure.update_yaxes(autorange="reversed")
     return to_fragment(figure, element_id)
 
@@ -200,6 +218,20 @@ def drivers_chart(
     """The importance–performance grid: items as labelled points, medians as dashed lines."""
     quadrants = sorted({quadrant for *_, quadrant in points})
     symbols = ("circle", "square", "diamond", "triangle-up")
+    # A label goes above its point unless a neighbour's label already sits there; then below.
+    xs = [importance for _, importance, _, _ in points]
+    ys = [100 * performance for _, _, performance, _ in points]
+    x_span = (max(xs) - min(xs)) or 1.0
+    y_span = (max(ys) - min(ys)) or 1.0
+    placed: list[tuple[float, float, str]] = []
+    position_of: dict[str, str] = {}
+    for label, x, y in sorted(zip([p[0] for p in points], xs, ys, strict=True),
+                              key=lambda item: (-item[2], item[1])):
+        near = [where for px, py, where in placed
+                if abs(px - x) < 0.15 * x_span and abs(py - y) < 0.12 * y_span]
+        where = "bottom center" if "top center" in near else "top center"
+        placed.append((x, y, where))
+        position_of[label] = where
     figure = go.Figure()
     for position, quadrant in enumerate(quadrants):
         members = [p for p in points if p[3] == quadrant]
@@ -209,8 +241,8 @@ def drivers_chart(
                 x=[importance for _, importance, _, _ in members],
                 y=[100 * performance for _, _, performance, _ in members],
                 mode="markers+text",
-                text=[label for label, *_ in members],
-                textposition="top center",
+                text=[wrap_label(label, 18) for label, *_ in members],
+                textposition=[position_of[label] for label, *_ in members],
                 marker={"symbol": symbols[position % 4], "size": 12,
                         "color": CATEGORY_COLOURS[position % 6]},
                 hovertemplate="%{text}<br>%{x:.2f} ; %{y:.0f} %<extra></extra>",
@@ -219,6 +251,9 @@ def drivers_chart(
     figure.add_vline(x=importance_median, line_dash="dash", line_color="#555")
     figure.add_hline(y=100 * performance_median, line_dash="dash", line_color="#555")
     _layout(figure, title, t("importance_axis"), t("performance_axis"), 520)
+    # Room around the points for their labels, which the plot area would otherwise cut.
+    figure.update_xaxes(range=[min(xs) - 0.12 * x_span, max(xs) + 0.12 * x_span])
+    figure.update_yaxes(range=[min(ys) - 0.15 * y_span, max(ys) + 0.15 * y_span])
     return to_fragment(figure, element_id)
 
 

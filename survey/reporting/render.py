@@ -8,6 +8,7 @@ report can be built without a web request or a database.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -112,7 +113,7 @@ def render_report(
         "distribution": _distribution_charts(data, t, lang),
         "domains": _domain_charts(data, t, labels, scaled, variable_label),
         "trend": _trend_chart(data, t, labels, scaled),
-        "drivers": _drivers_chart(data, t),
+        "drivers": _drivers_chart(data, t, question_label),
     }
     say("rendering")
     template = environment().get_template("report/report.html")
@@ -144,12 +145,19 @@ def _distribution_charts(data: Mapping[str, Any], t: Any, lang: str) -> dict[str
     for number, (scale, rows) in enumerate(groups.items()):
         first = rows[0]["question"]
         point_labels = {p: chart_label(label) for p, label in first.point_labels(lang).items()}
+        # Whole questions, wrapped on lines by the chart (never cut mid-word).
+        bars = [(chart_label(localize(row["question"].label, lang)), row["shares"]) for row in rows]
         if first.type_name == "nps":
-            point_labels = {p: str(p) for p in range(scale[0], scale[1] + 1)}
+            # The NPS reads as detractors, passives and promoters, not eleven points.
+            groups_of = {"nps_detractors": range(0, 7), "nps_passives": range(7, 9),
+                         "nps_promoters": range(9, 11)}
+            point_labels = {index: t(key) for index, key in enumerate(groups_of)}
+            bars = [
+                (label, {index: sum(shares.get(p, 0.0) for p in points)
+                         for index, points in enumerate(groups_of.values())})
+                for label, shares in bars
+            ]
         title = t("nps_distribution_title") if first.type_name == "nps" else t("distribution_title")
-        bars = [
-            (chart_label(localize(row["question"].label, lang))[:60], row["shares"]) for row in rows
-        ]
         fragment = charts.distribution_chart(
             bars, point_labels, title, t, f"chart-distribution-{number}"
         )
@@ -214,16 +222,33 @@ def _trend_chart(data, t, labels, scaled) -> Markup | None:
     )
 
 
-def _drivers_chart(data, t) -> Markup | None:
+_SATISFIED_WITH = re.compile(
+    r"^(?:êtes-vous satisfaite? (?:de la |de l[’']|du |des |de )|"
+    r"(?:how )?(?:are you )?satisfied (?:are you )?with (?:the |your )?)", re.IGNORECASE)
+
+
+def short_label(question: str, width: int = 32) -> str:
+    """A question in a few words, to name a point of a chart: the satisfaction formula and any
+    parenthesis dropped, cut after a whole word ("Délai de réponse à vos e-mails…")."""
+    text = re.sub(r"\s*\([^)]*\)", "", _SATISFIED_WITH.sub("", question.strip()))
+    text = text.rstrip(" ?").strip()
+    text = text[:1].upper() + text[1:]
+    if len(text) <= width:
+        return text
+    cut = text[:width].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def _drivers_chart(data, t, question_label) -> Markup | None:
     drivers = data["drivers"]
     if not drivers or "grid" not in drivers:
         return None
     grid = drivers["grid"]
     points = [
         (
-            # Question texts are too long to label points: the code names each one, and the
-            # table below the chart gives the question.
-            chart_label(d.item),
+            # Question texts are too long to label points: a few words name each one, and the
+            # table below the chart gives the whole question.
+            chart_label(short_label(question_label(d.item))),
             d.importance,
             d.performance,
             d.quadrant,
