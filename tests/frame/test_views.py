@@ -96,9 +96,9 @@ def test_a_manager_plans_sees_the_precision_then_draws(app, client) -> None:
     response = client.post("/manage/campaigns/barometre-2026/plan", data=plan)
     assert response.status_code == 302
     page = client.get("/manage/campaigns/barometre-2026/plan?lang=en")
-    assert "Expected margin of error overall" in page.text
+    assert "Expected margin of error" in page.text and " points" in page.text
     assert '<th scope="row">particulier</th>' in page.text
-    assert "On the exclusion list</th><td>2</td>" in page.text
+    assert 'On the exclusion list</th><td class="num">2</td>' in page.text
     response = client.post("/manage/campaigns/barometre-2026/draw", data={"seed": "42"})
     assert response.status_code == 302
     with app.app_context():

@@ -153,7 +153,7 @@ def test_an_import_started_from_its_page_runs_in_the_background(app, client) -> 
     wait_for_jobs(app)
     page = client.get(location + "?lang=en")
     assert "Customers imported: 2 created, 0 updated." in page.text
-    assert "<td>2</td>" in page.text  # the counts of the file
+    assert '<span class="kpi-value">2</span>' in page.text  # the counts of the file
     with app.app_context():
         job = db.session.scalars(select(Job)).one()
         assert (job.kind, job.state, job.stage) == ("customer_import", "succeeded", "writing")
