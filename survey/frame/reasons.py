@@ -47,6 +47,9 @@ REASONS: list[tuple[str, re.Pattern[str], Any]] = [
      _l("Already on line %(line)s of the file (the first row is kept).")),
     ("field_count", re.compile(r"the line has (?P<found>\d+) fields, the header (?P<width>\d+)"),
      _l("The line has %(found)s fields where the header has %(width)s.")),
+    ("variable_value", re.compile(r"'(?P<value>.*)' is not a value of survey variable "
+                                  r"'(?P<variable>.*)' \(allowed: (?P<allowed>.*)\)"),
+     _l("“%(value)s” is not a value of the survey variable %(variable)s (allowed: %(allowed)s).")),
     ("belongs_to_another", re.compile(r"this (?P<what>\w+) belongs to customer (?P<owner>.+), "
                                       r"already in the base and absent from the file"),
      _l("Already the contact of customer %(owner)s, who is in the base and not in this file.")),

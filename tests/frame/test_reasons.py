@@ -23,6 +23,8 @@ RECORDED = [
      "Déjà présent ligne 2 du fichier (la première ligne est gardée)."),
     ("the line has 3 fields, the header 6", "field_count",
      "La ligne a 3 champs alors que l’en-tête en a 6."),
+    ("'nord' is not a value of survey variable 'site' (allowed: est, ouest)", "variable_value",
+     "« nord » n’est pas une valeur de la variable d’enquête site (valeurs admises : est, ouest)."),
 ]
 
 
