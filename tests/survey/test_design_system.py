@@ -102,9 +102,10 @@ def _messages_of_the_pages() -> dict[str, set[str]]:
             for _line, message, _comments, _context in extract_from_file(
                 method, str(path), keywords=keywords
             ):
-                for text in message if isinstance(message, tuple) else (message,):
-                    if text:
-                        found.setdefault(text, set()).add(str(Path(path).relative_to(PROJECT_ROOT)))
+                # A plural message is filed under its singular.
+                text = message[0] if isinstance(message, tuple) else message
+                if text:
+                    found.setdefault(text, set()).add(str(Path(path).relative_to(PROJECT_ROOT)))
     return found
 
 
