@@ -91,6 +91,7 @@ LABELS: dict[str, dict[str, Any]] = {
     "JobKind": {
         JobKind.CUSTOMER_IMPORT: _l("Customer base import"),
         JobKind.REPORT: _l("Report"),
+        JobKind.SCHEDULED: _l("Scheduled task"),
     },
     "JobState": {
         JobState.QUEUED: _l("Waiting"),
