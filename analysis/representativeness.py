@@ -314,7 +314,10 @@ def _fit_propensities(
             warnings.simplefilter("ignore", category)
         warnings.simplefilter("ignore", RuntimeWarning)
         model = sm.GLM(
-            shares, matrix[:, used], family=sm.families.Binomial(), var_weights=weighted_units[keep]
+            shares[keep],
+            matrix[:, used],
+            family=sm.families.Binomial(),
+            var_weights=weighted_units[keep],
         )
         fitted = model.fit(tol=1e-12, maxiter=100)
     coefficients = np.zeros(design_matrix.shape[1])

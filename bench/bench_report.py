@@ -30,7 +30,12 @@ from survey.reporting.builder import (  # noqa: E402
 )
 from survey.reporting.dataset import dataset_from_records  # noqa: E402
 from survey.reporting.render import render_report  # noqa: E402
-from survey.reporting.synthetic import synthetic_records  # noqa: E402
+from survey.reporting.synthetic import (  # noqa: E402
+    CHANNEL_SHARES,
+    CONTACT_CHANNELS,
+    SITES,
+    synthetic_records,
+)
 
 TIME_LIMIT_S = 30.0
 SIZE_LIMIT_MB = 8.0
@@ -51,8 +56,19 @@ def main() -> int:
     generated = time.perf_counter()
 
     # From here on: what `barometre report` does once the answers are read.
+    # Raked on segment and contact channel, as a centre weighting to its base's margins would.
+    channel_counts = np.floor(np.array(CHANNEL_SHARES) * 10 * n).astype(int)
+    channel_counts[0] += 10 * n - channel_counts.sum()
+    calibration = {
+        "method": "rake",
+        "margins": {
+            "segment": population,
+            "channel": dict(zip(CONTACT_CHANNELS, channel_counts.tolist(), strict=True)),
+        },
+    }
     dataset = dataset_from_records(
-        records, questionnaire, frame_counts=population, plan={"margin": 0.03}
+        records, questionnaire, frame_counts=population, plan={"margin": 0.03},
+        calibration=calibration,
     )
     previous = dataset_from_records(
         previous_records, questionnaire, frame_counts=population, plan={}
@@ -63,11 +79,17 @@ def main() -> int:
     invitations = pd.DataFrame(
         {
             "stratum": rng.choice(list(population), size=invited, p=[0.7, 0.3]),
-            "channel": "email",
+            "channel": rng.choice(["email", "sms"], size=invited, p=[0.8, 0.2]),
             "disposition": ["complete"] * n
             + list(rng.choice(["delivered", "sent", "bounced", "opted_out"], size=invited - n)),
         }
     )
+    # Every sampled customer's frame variables, for the representativeness section.
+    invitations["responded"] = (invitations["disposition"] == "complete").astype(int)
+    invitations["segment"] = invitations["stratum"]
+    invitations["attr_channel"] = rng.choice(CONTACT_CHANNELS, size=invited, p=CHANNEL_SHARES)
+    invitations["site"] = rng.choice(SITES, size=invited)
+    invitations.attrs["frame_variables"] = ["segment", "attr_channel", "site"]
     created = pd.Timestamp("2026-03-02", tz="UTC") + pd.to_timedelta(
         rng.integers(0, 28 * 24, size=n // 20), unit="h"
     )
@@ -103,6 +125,7 @@ def main() -> int:
     prepared = time.perf_counter()
     data = compute_report(inputs)
     computed = time.perf_counter()
+    representativeness = data["representativeness"]["r_indicator"]
     html = render_report(data, "fr")
     rendered = time.perf_counter()
 
@@ -113,6 +136,8 @@ def main() -> int:
     print(f"table, design, hash    {prepared - generated:>9.2f} s")
     print(f"estimates and tests    {computed - prepared:>9.2f} s")
     print(f"HTML with charts       {rendered - computed:>9.2f} s")
+    print(f"sampled customers      {invited:>10,}  (R-indicator {representativeness['r']:.3f}, "
+          f"raking in {data['weighting']['summary']['calibration']['iterations']} iterations)")
     print(f"report built in        {total:>9.2f} s  (limit {TIME_LIMIT_S:.0f} s)")
     print(f"report size            {size_mb:>9.2f} MB (limit {SIZE_LIMIT_MB:.0f} MB)")
     ok = total < TIME_LIMIT_S and size_mb < SIZE_LIMIT_MB

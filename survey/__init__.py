@@ -177,6 +177,7 @@ BLUEPRINT_MODULES = (
     "survey.respond.views",
     "survey.reporting.views",
     "survey.followups.views",
+    "survey.weighting.views",
     "survey.jobs.views",
     "survey.admin.views",
     "survey.health",

@@ -108,8 +108,10 @@ def _this_year(session, year: int, today: date, respondents: int) -> list[str]:
     config = current_app.config
     campaign, created = _campaign(session, year)
     if created:
+        # Raked on two variables of the customer file, to the margins counted at the draw.
         plan_campaign(session, campaign, strata_variables=["segment"], margin=0.04,
                       confidence=0.95, response_rate=0.35, min_per_stratum=50,
+                      calibration=("rake", ["segment", "canal"]),
                       secret_key=config["SECRET_KEY"], actor="demo")
         draw_sample(session, campaign, DEMO_SEED, secret_key=config["SECRET_KEY"], actor="demo")
         # Fieldwork started two weeks ago, so that the answers so far have happened already.

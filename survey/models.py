@@ -381,6 +381,9 @@ class Campaign(db.Model):
     seed: Mapped[int | None] = mapped_column(Integer)
     # Frozen at draw time: the population of the analysis.
     frame_counts: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # Frozen at draw time too: {variable: {level: count}} over the frame, the calibration's
+    # margins whatever the base becomes after (`survey.weighting.margins`).
+    frame_margins: Mapped[dict[str, dict[str, int]] | None] = mapped_column(JSON)
     frame_sha256: Mapped[str | None] = mapped_column(String(64))
     exclusions: Mapped[dict[str, int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -81,6 +81,18 @@ def campaigns_create(
     type=click.Path(dir_okay=False),
     help="File of external ids to exclude, one per line.",
 )
+@click.option(
+    "--calibrate",
+    metavar="poststratify:VAR | rake:VAR,VAR",
+    help="Weight the respondents to the frame's margins on these customer variables.",
+)
+@click.option(
+    "--margins",
+    "margins_file",
+    type=click.Path(dir_okay=False),
+    help="JSON {variable: {level: count}}: known population figures instead of the frame's.",
+)
+@click.option("--margins-source", help="Where the figures of --margins come from.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def campaigns_plan(slug: str, **options: Any) -> None:
@@ -109,6 +121,9 @@ def campaigns_plan(slug: str, **options: Any) -> None:
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"{options['exclude_file']}: cannot be read ({exc})") from exc
         excluded = [line.strip() for line in lines if line.strip()]
+    calibration, margins = _calibration_options(
+        options["calibrate"], options["margins_file"], options["margins_source"]
+    )
     try:
         campaign = get_campaign(database.session, slug)
         plan = plan_campaign(
@@ -123,6 +138,9 @@ def campaigns_plan(slug: str, **options: Any) -> None:
             prior_sd=prior_sd or None,
             recent_months=options["recent_months"],
             excluded_external_ids=excluded,
+            calibration=calibration,
+            calibration_margins=margins,
+            calibration_reference=options["margins_source"],
             secret_key=current_app.config["SECRET_KEY"],
             actor="cli",
         )
@@ -136,6 +154,76 @@ def campaigns_plan(slug: str, **options: Any) -> None:
 
     for line in plan_lines(plan):
         click.echo(line)
+
+
+def _calibration_options(
+    calibrate: str | None, margins_file: str | None, margins_source: str | None
+) -> tuple[Any, Any]:
+    """(method, variables) or None, and the margins given by hand or None; BadInput if wrong."""
+    from pathlib import Path
+
+    from survey.weighting.operations import CalibrationError, parse_calibrate
+
+    try:
+        calibration = parse_calibrate(calibrate)
+    except CalibrationError as exc:
+        raise BadInput(f"--calibrate: {exc}") from exc
+    if margins_file is None:
+        if margins_source:
+            raise BadInput("--margins-source: give the figures too, with --margins FILE.json")
+        return calibration, None
+    if calibration is None:
+        raise BadInput("--margins: say what to calibrate on, with --calibrate")
+    if not (margins_source or "").strip():
+        raise BadInput("--margins: say where the figures come from, with --margins-source")
+    try:
+        margins = json.loads(Path(margins_file).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{margins_file}: cannot be read ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{margins_file}: line {exc.lineno}: malformed JSON ({exc.msg})") from exc
+    if not isinstance(margins, dict) or not all(isinstance(v, dict) for v in margins.values()):
+        raise BadInput(f"{margins_file}: write {{variable: {{level: count}}}}")
+    return calibration, margins
+
+
+@campaigns.command("calibrate")
+@click.argument("slug")
+@click.argument("choice", metavar="poststratify:VAR | rake:VAR,VAR | none")
+@click.option(
+    "--margins",
+    "margins_file",
+    type=click.Path(dir_okay=False),
+    help="JSON {variable: {level: count}}: known population figures instead of the frame's.",
+)
+@click.option("--margins-source", help="Where the figures of --margins come from.")
+@with_appcontext
+def campaigns_calibrate(
+    slug: str, choice: str, margins_file: str | None, margins_source: str | None
+) -> None:
+    """Change how a drawn campaign's respondents are weighted (report, export, dashboard)."""
+    from survey.campaigns.operations import CampaignError, get_campaign
+    from survey.extensions import db as database
+    from survey.weighting.operations import CalibrationError, choose_calibration, describe
+
+    calibration, margins = _calibration_options(choice, margins_file, margins_source)
+    try:
+        campaign = get_campaign(database.session, slug)
+        document = choose_calibration(
+            database.session, campaign, calibration, actor="cli",
+            manual_margins=margins, reference=margins_source,
+        )  # fmt: skip
+    except (CampaignError, CalibrationError) as exc:
+        raise BadInput(str(exc)) from exc
+    database.session.commit()
+    click.echo(f"campaign {slug}: calibration {describe(document)}")
+    for cell in (document or {}).get("cells", []):
+        flag = "" if cell["enough"] else " (few respondents expected)"
+        click.echo(
+            f"  {cell['variable']} = {cell['level']}: population {cell['population']:g}, "
+            f"{cell['expected_sampled']:.0f} sampled, "
+            f"{cell['expected_respondents']:.1f} respondents expected{flag}"
+        )
 
 
 @campaigns.command("draw")

@@ -74,6 +74,18 @@ class PlanForm(FlaskForm):
     excluded = TextAreaField(
         _l("Exclusion list: external ids, one per line"), validators=[Optional()]
     )
+    calibration_method = SelectField(
+        _l("Weighting to the customer base's margins"),
+        choices=[
+            SelectChoice("none", _l("None: design weights only")),
+            SelectChoice("poststratify", _l("Post-stratification on one variable")),
+            SelectChoice("rake", _l("Raking on several variables")),
+        ],
+        default="none",
+    )
+    calibration_variables = StringField(
+        _l("Weighting variables (comma-separated)"), validators=[Optional()]
+    )
 
 
 class DrawForm(FlaskForm):

@@ -73,6 +73,9 @@ from survey.models import (
     utcnow,
 )
 from survey.tokens import issue_token
+from survey.weighting.margins import frame_margins
+from survey.weighting.operations import CalibrationError, plan_calibration
+from survey.weighting.operations import describe as describe_calibration
 
 STRATUM_SEPARATOR = " / "
 MISSING_VALUE = "(none)"
@@ -101,6 +104,9 @@ class Frame:
     exclusions: dict[str, int]
     counts: dict[str, int]  # stratum key → N_h, in key order
     sha256: str
+    # (stratum key, attributes JSON text, language) → units: the frame variables' source,
+    # from which `survey.weighting` counts the margins without reading the base again.
+    profiles: dict[tuple[str, str | None, str], int] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -245,6 +251,7 @@ def build_frame(
     # language): a base has few such combinations.
     keys: dict[tuple[str | None, str], str] = {}
     groups: dict[str, list[tuple[str, int]]] = {}
+    profiles: dict[tuple[str, str | None, str], int] = {}
     variables_seen: set[str] = set()
     for keep, external_id, customer_id, language, attributes_text in zip(
         remaining.tolist(), external_ids, ids, languages, attribute_texts, strict=True
@@ -261,6 +268,8 @@ def build_frame(
             key = stratum_key(values) if strata_variables else WHOLE_FRAME
             keys[(attributes_text, language)] = key
         groups.setdefault(key, []).append((external_id, customer_id))
+        profile = (key, attributes_text, language)
+        profiles[profile] = profiles.get(profile, 0) + 1
     unknown = [variable for variable in strata_variables if variable not in variables_seen]
     if unknown and groups:
         raise SamplingError(
@@ -293,6 +302,7 @@ def build_frame(
         exclusions=exclusions,
         counts=counts,
         sha256=digest.hexdigest(),
+        profiles=profiles,
     )
 
 
@@ -398,6 +408,9 @@ def plan_campaign(
     prior_sd: Mapping[str, float] | None = None,
     recent_months: int = DEFAULT_RECENT_MONTHS,
     excluded_external_ids: Iterable[str] = (),
+    calibration: tuple[str, Sequence[str]] | None = None,
+    calibration_margins: Mapping[str, Mapping[str, Any]] | None = None,
+    calibration_reference: str | None = None,
     secret_key: str,
     actor: str,
     actor_id: int | None = None,
@@ -407,6 +420,9 @@ def plan_campaign(
 
     Returns the plan. With `save=False` nothing is stored (a preview). Planning again a
     sampled campaign (no message queued yet) discards its sample and puts it back in draft.
+    `calibration` (method, variables) is checked against the frame and the allocation
+    (`survey.weighting.operations.plan_calibration`), on the frame's margins or on
+    `calibration_margins` given by hand with their `calibration_reference`.
     """
     _check_can_sample(session, campaign)
     if allocation not in ALLOCATIONS:
@@ -435,6 +451,13 @@ def plan_campaign(
         prior_sd=prior_sd, recent_months=recent_months, excluded=excluded,
         exclusions=frame.exclusions, frame_size=frame.size, frame_sha256=frame.sha256,
     )
+    try:
+        plan["calibration"] = plan_calibration(
+            calibration, frame.profiles, plan, manual_margins=calibration_margins,
+            reference=calibration_reference,
+        )
+    except CalibrationError as exc:
+        raise SamplingError(str(exc)) from exc
     if not save:
         return plan
     if campaign.status == CampaignStatus.SAMPLED.value:
@@ -455,7 +478,10 @@ def plan_campaign(
             for key in ("strata_variables", "margin", "confidence", "response_rate",
                         "allocation", "min_per_stratum", "recent_months", "exclusions",
                         "frame_size", "frame_sha256", "respondents", "invitations")
-        } | {"excluded_list_size": len(excluded)},
+        } | {
+            "excluded_list_size": len(excluded),
+            "calibration": describe_calibration(plan["calibration"]),
+        },
     )
     return plan
 
@@ -483,6 +509,22 @@ def plan_lines(plan: Mapping[str, Any]) -> list[str]:
         f"target ±{plan['margin'] * 100:.2f} points at {plan['confidence']:.0%} confidence, "
         f"response rate {plan['response_rate']:.0%}, {plan['allocation']} allocation"
     )
+    calibration = plan.get("calibration")
+    if calibration:
+        source = (
+            "margins of the frame at the draw"
+            if calibration["source"] == "frame"
+            else f"margins given by hand ({calibration.get('reference') or 'no source given'})"
+        )
+        lines.append(f"calibration: {describe_calibration(calibration)} on {source}")
+        lines.append(f"{'cell':<30} {'N':>9} {'sampled':>11} {'respondents':>11}")
+        for cell in calibration["cells"]:
+            flag = "" if cell["enough"] else " few respondents expected"
+            name = f"{cell['variable']} = {cell['level']}"
+            lines.append(
+                f"{name[:30]:<30} {cell['population']:>9.0f} {cell['expected_sampled']:>11.1f} "
+                f"{cell['expected_respondents']:>11.1f}{flag}"
+            )
     return lines
 
 
@@ -647,6 +689,7 @@ def draw_sample(
     result.sample_size = len(rows)
     campaign.seed = seed
     campaign.frame_counts = frame.counts
+    campaign.frame_margins = frame_margins(frame.profiles)
     campaign.frame_sha256 = frame.sha256
     campaign.exclusions = frame.exclusions
     campaign.drawn_at = now

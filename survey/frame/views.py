@@ -24,6 +24,7 @@ from survey.frame.importing import (
 from survey.frame.sampling import SamplingError, draw_sample, known_variables, plan_campaign
 from survey.jobs.operations import JobError, active_jobs, queue_job
 from survey.models import JobKind
+from survey.weighting.operations import CalibrationError, parse_calibrate
 
 blueprint = Blueprint("frame", __name__, url_prefix="/manage")
 
@@ -119,6 +120,9 @@ def _fill_from_plan(form: PlanForm, plan: dict[str, Any]) -> None:
     form.recent_months.data = plan["recent_months"]
     form.excluded.data = "\n".join(plan["excluded_external_ids"])
     form.prior_sd.data = "\n".join(f"{k}={v}" for k, v in (plan.get("prior_sd") or {}).items())
+    calibration = plan.get("calibration")
+    form.calibration_method.data = calibration["method"] if calibration else "none"
+    form.calibration_variables.data = ", ".join(calibration["variables"]) if calibration else ""
 
 
 @blueprint.route("/campaigns/<slug>/plan", methods=["GET"])
@@ -134,7 +138,8 @@ def save_plan(slug: str) -> str | Response:
     campaign = _campaign_or_404(slug)
     if form.validate_on_submit():
         prior_sd = _prior_sd(form)
-        if not form.prior_sd.errors:
+        calibration = _calibration_choice(form)
+        if not form.prior_sd.errors and not form.calibration_variables.errors:
             try:
                 plan_campaign(
                     db.session,
@@ -148,6 +153,7 @@ def save_plan(slug: str) -> str | Response:
                     prior_sd=prior_sd,
                     recent_months=form.recent_months.data,
                     excluded_external_ids=_lines(form.excluded.data),
+                    calibration=calibration,
                     secret_key=current_app.config["SECRET_KEY"],
                     actor=actor_label(),
                     actor_id=current_user.id,
@@ -160,6 +166,22 @@ def save_plan(slug: str) -> str | Response:
                 flash(_("Plan saved. Check the expected precision, then draw."), "success")
                 return redirect(url_for("frame.plan", slug=slug))
     return _plan_page(slug, form, DrawForm(), status=422)
+
+
+def _calibration_choice(form: PlanForm) -> tuple[str, list[str]] | None:
+    """The form's weighting as (method, variables), or None; an error on the field if wrong."""
+    method = form.calibration_method.data
+    if method == "none":
+        return None
+    try:
+        return parse_calibrate(f"{method}:{form.calibration_variables.data or ''}")
+    except CalibrationError:
+        if method == "poststratify":
+            message = _("Post-stratification takes exactly one variable, e.g. segment.")
+        else:
+            message = _("Name the variables to weight on, separated by commas.")
+        form.calibration_variables.errors = [*form.calibration_variables.errors, message]
+        return None
 
 
 @blueprint.route("/campaigns/<slug>/draw", methods=["POST"])

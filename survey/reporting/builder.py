@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,11 +21,15 @@ import pandas as pd
 from analysis import AnalysisInputError, analyze, parse_design
 from analysis.aapor import rates_from_dispositions
 from analysis.comparison import compare_to_previous, domain_versus_rest
+from analysis.diagnostics import unweighted_design
 from analysis.drivers import key_drivers
 from analysis.estimation import SMALL_BASE, WITHHELD_BELOW, indicator_scores
 from analysis.reliability import cronbach_alpha
+from analysis.representativeness import r_indicator, response_rates
 from questionnaires.questions import NpsQuestion, RatingQuestion
 from survey.reporting.dataset import WEIGHT, RespondentsDataset
+from survey.weighting.sample import RESPONDED, sample_file_frame
+from survey.weighting.sample import STRATUM as STRATUM_COLUMN
 
 # How many free comments the report prints at most: enough to read the customers' words,
 # few enough that the report of 100,000 respondents stays small.
@@ -143,6 +147,8 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "margin": _margin(overall, headline, inputs.campaign.plan),
         "year_on_year": _year_on_year(inputs, overall, headline, confidence),
         "method": _method(inputs, result),
+        "weighting": _weighting(inputs, spec, result, overall, headline),
+        "representativeness": _representativeness(inputs, spec),
         "questions": _questions(dataset, overall),
         "domains": _domains(dataset, spec, estimates, headline, confidence),
         "trend": _trend(inputs, overall, headline),
@@ -155,6 +161,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
             "software_version": inputs.software_version,
             "export_name": inputs.export_name,
             "design_name": _design_name(inputs.export_name),
+            "sample_name": _design_name(inputs.export_name).replace(".design.json", ".sample.csv"),
             "design": dataset.design,
             "questionnaire": dataset.questionnaire,
             "audit_head": inputs.audit_head,
@@ -257,6 +264,101 @@ def _method(inputs: ReportInputs, result: Any) -> dict[str, Any]:
     }
 
 
+def _weighting(
+    inputs: ReportInputs,
+    spec: Any,
+    result: Any,
+    overall: Mapping[str, Any],
+    headline: Headline,
+) -> dict[str, Any]:
+    """What weighting does: the headline estimates weighted and unweighted side by side, the
+    weights per stratum, trimming candidates and the calibration's convergence."""
+    names = [name for name in headline.names() if name in overall]
+    plain = replace(
+        unweighted_design(spec),
+        by=(),
+        indicators=tuple(i for i in spec.indicators if i.name in names),
+    )
+    unweighted = {e.indicator: e.to_dict() for e in analyze(inputs.dataset.frame, plain).estimates}
+    chosen = inputs.campaign.plan.get("calibration") if inputs.campaign.plan else None
+    return {
+        "summary": result.weighting_details,
+        "headline": [
+            {"indicator": name, "weighted": overall[name], "unweighted": unweighted.get(name)}
+            for name in names
+        ],
+        "chosen": chosen if isinstance(chosen, Mapping) else None,
+        "note": inputs.dataset.calibration_note,
+    }
+
+
+def _representativeness(inputs: ReportInputs, spec: Any) -> dict[str, Any] | None:
+    """Response rates by frame variable and the R-indicator over every sampled customer, with
+    a plain reading: which levels answered less than the whole sample (their interval below
+    its rate) and whether the calibration weights on their variable."""
+    table = inputs.invitations
+    if len(table) < 2 or "disposition" not in table.columns:
+        return None
+    if RESPONDED not in table.columns:
+        table = table.assign(**{RESPONDED: (table["disposition"] == "complete").astype(int)})
+    sample = sample_file_frame(table)
+    variables = [c for c in sample.columns if c not in (STRATUM_COLUMN, RESPONDED)]
+    if not variables:
+        return None
+    population = dict(inputs.campaign.frame_counts) or None
+    strata = STRATUM_COLUMN if population else None
+    try:
+        rates = response_rates(
+            sample, variables, strata=strata, population=population, confidence=spec.confidence
+        )
+        indicator = r_indicator(
+            sample, variables, strata=strata, population=population, confidence=spec.confidence
+        )
+    except AnalysisInputError as error:
+        return {"error": str(error)}
+    calibrated = set(spec.calibration.variables) if spec.calibration is not None else set()
+    overall = rates[0]
+    readings = []
+    for rate in rates[1:]:
+        if rate.ci_high is not None and overall.rate is not None and rate.ci_high < overall.rate:
+            direction = "under"
+        elif rate.ci_low is not None and overall.rate is not None and rate.ci_low > overall.rate:
+            direction = "over"
+        else:
+            continue
+        readings.append(
+            {
+                "variable": rate.variable,
+                "level": rate.level,
+                "direction": direction,
+                "rate": rate.rate,
+                "overall": overall.rate,
+                "corrected": rate.variable in calibrated,
+            }
+        )
+    readings.sort(key=lambda r: -abs((r["rate"] or 0) - (r["overall"] or 0)))
+    partial_levels = {
+        (partial.variable, level["level"]): {
+            "partial_unconditional": level["unconditional"],
+            "partial_conditional": level["conditional"],
+        }
+        for partial in indicator.partial
+        for level in partial.levels
+    }
+    return {
+        "variables": variables,
+        "overall": overall.to_dict(),
+        "rates": [
+            {**rate.to_dict(), **partial_levels.get((rate.variable, rate.level), {})}
+            for rate in rates[1:]
+        ],
+        "partial": {p.variable: p.to_dict() for p in indicator.partial},
+        "r_indicator": indicator.to_dict(),
+        "readings": readings,
+        "calibrated": sorted(calibrated),
+    }
+
+
 def _questions(dataset: RespondentsDataset, overall: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per scale question: weighted distribution, "not applicable" apart, mean and satisfied."""
     frame = dataset.frame
@@ -346,8 +448,9 @@ def _domains(
             for estimate in by_indicator.values():
                 if estimate["n"] < WITHHELD_BELOW:
                     # Too few respondents to publish (issue #3): no numbers, no contrast.
-                    estimate.update(estimate=None, se=None, ci_low=None, ci_high=None,
-                                    withheld=True)
+                    estimate.update(
+                        estimate=None, se=None, ci_low=None, ci_high=None, withheld=True
+                    )
                     contrasts.pop(level, None)
         domains.append(
             {

@@ -32,10 +32,11 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis import final_weights, parse_design
+from analysis import AnalysisInputError, final_weights, parse_design
 from questionnaires import NOT_APPLICABLE, Questionnaire
 from survey.models import Campaign, Invitation, Response, ResponseStatus
 from survey.privacy.masking import mask_personal_data
+from survey.weighting.operations import resolve_calibration, sample_level_table
 
 RESPONDENT = "respondent"
 STRATUM = "stratum"
@@ -78,6 +79,8 @@ class RespondentsDataset:
     text_columns: list[str] = field(default_factory=list)
     # Per rating offering "not applicable": who chose it (a blank cell in the table itself).
     not_applicable: dict[str, np.ndarray] = field(default_factory=dict)
+    # Why the chosen calibration could not be applied (the weights are then the design's).
+    calibration_note: str | None = None
 
     @property
     def data_sha256(self) -> str:
@@ -89,8 +92,13 @@ def load_questionnaire(campaign: Campaign) -> Questionnaire:
     return Questionnaire.from_canonical_json(campaign.questionnaire_version.definition)
 
 
-def build_dataset(session: Session, campaign: Campaign) -> RespondentsDataset:
-    """The respondents of `campaign` (complete, non-test responses) and their design."""
+def build_dataset(
+    session: Session, campaign: Campaign, *, plan: Mapping[str, Any] | None = None
+) -> RespondentsDataset:
+    """The respondents of `campaign` (complete, non-test responses) and their design.
+
+    `plan` replaces the campaign's own (a weighting preview)."""
+    plan = campaign.plan if plan is None else plan
     questionnaire = load_questionnaire(campaign)
     rows = session.execute(
         select(Response.id, Response.answers, Invitation)
@@ -116,7 +124,8 @@ def build_dataset(session: Session, campaign: Campaign) -> RespondentsDataset:
         records,
         questionnaire,
         frame_counts=campaign.frame_counts,
-        plan=campaign.plan or {},
+        plan=plan or {},
+        calibration=resolve_calibration(plan, campaign.frame_margins),
     )
 
 
@@ -137,8 +146,21 @@ def dataset_from_records(
     *,
     frame_counts: Mapping[str, int] | None,
     plan: Mapping[str, Any],
+    calibration: Mapping[str, Any] | None = None,
 ) -> RespondentsDataset:
-    """The table and design from plain records (the database-free half of `build_dataset`)."""
+    """The table and design from plain records (the database-free half of `build_dataset`).
+
+    `calibration` is the design's (``{"method", "margins"}``, from
+    `survey.weighting.operations.resolve_calibration`); its variables' columns hold each
+    respondent's level as the margins count it (``(none)`` for a blank). When the respondents
+    cannot be calibrated (a level without respondents), the design keeps its base weights and
+    `RespondentsDataset.calibration_note` says why.
+    """
+    if calibration is None:
+        legacy = plan.get("calibration")
+        if isinstance(legacy, Mapping) and legacy.get("margins") and "source" not in legacy:
+            calibration = {"method": legacy.get("method", "rake"), "margins": legacy["margins"]}
+    calibration_variables = list(calibration["margins"]) if calibration else []
     question_columns = [entry["code"] for entry in questionnaire.data_dictionary("en")]
     text_columns = [
         entry["code"] for entry in questionnaire.data_dictionary("en") if entry["type"] == "text"
@@ -159,6 +181,10 @@ def dataset_from_records(
         }
         for name, value in record.attributes.items():
             row[_attribute_column(name, question_columns)] = neutralise(_category(value))
+        if calibration_variables:
+            levels = sample_level_table(record.attributes, calibration_variables)
+            for name, level in levels.items():
+                row[_attribute_column(name, question_columns)] = neutralise(level)
         for code in na_codes:
             not_applicable[code].append(record.answers.get(code) == NOT_APPLICABLE)
         answers = recorder.record(record.answers)
@@ -196,7 +222,8 @@ def dataset_from_records(
         and (column == STRATUM or not frame[column].equals(frame[STRATUM]))
     ]
     design = build_design(
-        questionnaire, frame, frame_counts=frame_counts, plan=plan, domains=domains
+        questionnaire, frame, frame_counts=frame_counts, plan=plan, domains=domains,
+        calibration=_calibration_columns(calibration, question_columns),
     )
     if "weights" in design:
         frame["_design_weight"] = frame["_design_weight"].astype(float)
@@ -209,7 +236,17 @@ def dataset_from_records(
     ]  # fmt: skip
     frame = frame[ordered + ([WEIGHT] if WEIGHT in frame.columns else [])]
     # The final weight, calibrated when the design calibrates: what every estimate uses.
-    frame[WEIGHT] = final_weights(frame, parse_design(design)).to_numpy()
+    calibration_note = None
+    try:
+        frame[WEIGHT] = final_weights(frame, parse_design(design)).to_numpy()
+    except AnalysisInputError as error:
+        if "calibration" not in design:
+            raise
+        # The report, the export and `analyze` must agree: the design file loses the
+        # calibration too, and the report says why.
+        calibration_note = str(error)
+        design.pop("calibration")
+        frame[WEIGHT] = final_weights(frame, parse_design(design)).to_numpy()
     return RespondentsDataset(
         frame=frame,
         design=design,
@@ -219,7 +256,23 @@ def dataset_from_records(
         not_applicable={
             code: np.array(flags, dtype=bool) for code, flags in not_applicable.items()
         },
+        calibration_note=calibration_note,
     )
+
+
+def _calibration_columns(
+    calibration: Mapping[str, Any] | None, question_columns: list[str]
+) -> dict[str, Any] | None:
+    """The calibration with its variables named as the table's columns."""
+    if not calibration:
+        return None
+    return {
+        "method": calibration["method"],
+        "margins": {
+            _attribute_column(variable, question_columns): counts
+            for variable, counts in calibration["margins"].items()
+        },
+    }
 
 
 class AnalysisRecorder:
@@ -265,12 +318,13 @@ def build_design(
     frame_counts: Mapping[str, int] | None,
     plan: Mapping[str, Any],
     domains: list[str],
+    calibration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The DESIGN.json mapping of the analysis contract for this campaign.
 
     Stratified by ``stratum`` with the frame counts frozen at the draw as population; without
-    them (a campaign that was never drawn) the invitations' design weights are used. The plan's
-    ``calibration`` (``{"method": "rake", "margins": {...}}``) is passed through when it has one.
+    them (a campaign that was never drawn) the invitations' design weights are used.
+    ``calibration`` (``{"method": "rake", "margins": {...}}``) is written when given.
     """
     design: dict[str, Any] = {
         "confidence": float(plan.get("confidence", 0.95)),
@@ -280,8 +334,7 @@ def build_design(
         design["population"] = {neutralise(str(k)): int(v) for k, v in frame_counts.items()}
     else:
         design["weights"] = WEIGHT
-    calibration = plan.get("calibration")
-    if isinstance(calibration, Mapping) and calibration.get("margins"):
+    if calibration and calibration.get("margins"):
         design["calibration"] = {
             "method": calibration.get("method", "rake"),
             "margins": {

@@ -26,11 +26,12 @@ from analysis import AnalysisInputError, analyze, parse_design
 from survey.audit import record_event, sealed_head
 from survey.files import private_folder, write_private
 from survey.followups.figures import follow_ups_table
-from survey.models import Campaign, Invitation, Report
+from survey.models import Campaign, Report
 from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
-from survey.reporting.dataset import DatasetError, build_dataset
+from survey.reporting.dataset import DatasetError, build_dataset, csv_bytes
 from survey.reporting.exports import EXPORT_FORMATS, write_export
 from survey.reporting.render import build_report_html
+from survey.weighting.sample import sample_file_frame, sample_table
 
 
 class ReportError(ValueError):
@@ -69,12 +70,9 @@ def campaign_facts(campaign: Campaign) -> CampaignFacts:
 
 
 def invitations_table(session: Session, campaign: Campaign) -> pd.DataFrame:
-    rows = session.execute(
-        select(Invitation.stratum, Invitation.channel, Invitation.disposition).where(
-            Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False)
-        )
-    ).all()
-    return pd.DataFrame(rows, columns=["stratum", "channel", "disposition"])
+    """One row per non-test invitation: stratum, channel, disposition, and what the
+    representativeness needs (`survey.weighting.sample.sample_table`)."""
+    return sample_table(session, campaign)
 
 
 def programme_history(session: Session, campaign: Campaign) -> list[PastCampaign]:
@@ -262,10 +260,15 @@ class Export:
     design_path: Path
     data_sha256: str
     rows: int
+    sample_path: Path | None = None
 
 
 def design_path_for(out: Path) -> Path:
     return out.with_name(f"{out.stem}.design.json")
+
+
+def sample_path_for(out: Path) -> Path:
+    return out.with_name(f"{out.stem}.sample.csv")
 
 
 def export_campaign(
@@ -292,6 +295,10 @@ def export_campaign(
         design_path = design_path_for(out)
         write_private(design_path, (json.dumps(dataset.design, indent=2, ensure_ascii=False)
                                     + "\n").encode("utf-8"))
+        # Every sampled customer, responded or not: `analyze --sample` reproduces the
+        # report's response rates by frame variable and R-indicator from it.
+        sample_path = sample_path_for(out)
+        write_private(sample_path, csv_bytes(sample_file_frame(sample_table(session, campaign))))
     except OSError as error:
         raise ReportError(f"{out}: cannot write the export: {error.strerror or error}") from error
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
@@ -306,7 +313,7 @@ def export_campaign(
         summary={"format": fmt, "excel_france": excel_france, "rows": len(dataset.frame),
                  "sha256": digest},
     )  # fmt: skip
-    return Export(out, design_path, digest, len(dataset.frame))
+    return Export(out, design_path, digest, len(dataset.frame), sample_path)
 
 
 def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: int = 120) -> Path:

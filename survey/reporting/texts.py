@@ -110,10 +110,94 @@ TEXTS: dict[str, tuple[str, str]] = {
     "effective_n": ("Taille d’échantillon effective (Kish)", "Effective sample size (Kish)"),
     "deff_w": ("Effet de plan dû à la pondération", "Design effect of weighting"),
     "weight_range": ("Poids minimum et maximum", "Smallest and largest weight"),
+    "w_cv": ("Coefficient de variation des poids", "Coefficient of variation of the weights"),
+    "w_calibration_rake": (
+        "Les poids sont ensuite calés par raking (ajustement proportionnel itératif) sur les marges de : {variables}.",
+        "The weights are then raked (iterative proportional fitting) to the margins of: {variables}.",
+    ),
+    "w_calibration_poststratify": (
+        "Les poids sont ensuite post-stratifiés sur : {variables}.",
+        "The weights are then post-stratified on: {variables}.",
+    ),
+    "w_source_frame": (
+        "Les marges sont les effectifs de la base clients au moment du tirage, enregistrés avec lui (un import ultérieur ne les change pas).",
+        "The margins are the customer base's counts at the draw, stored with it (a later import does not change them).",
+    ),
+    "w_source_manual": (
+        "Les marges sont des effectifs de population connus, saisis à la main (source : {reference}).",
+        "The margins are known population counts entered by hand (source: {reference}).",
+    ),
+    "w_converged": ("Le calage a convergé en {iterations} itérations.", "The calibration converged in {iterations} iterations."),
+    "w_no_calibration": (
+        "Aucun calage sur des marges n’est appliqué.",
+        "No calibration to margins is applied.",
+    ),
+    "w_not_applied": (
+        "Le calage choisi n’a pas pu être appliqué ({reason}) : les estimations utilisent les poids de base.",
+        "The chosen calibration could not be applied ({reason}): the estimates use the base weights.",
+    ),
+    "w_trimming": (
+        "Poids supérieurs à {ratio} fois la médiane",
+        "Weights above {ratio} times the median",
+    ),
+    "w_trimming_text": (
+        "Aucun poids n’est écrêté : les estimations restent celles du package R survey ; les poids au-delà du seuil sont comptés pour juger de leur influence.",
+        "No weight is trimmed: the estimates stay those of R's survey package; weights beyond the threshold are counted to judge their influence.",
+    ),
+    "w_side_by_side": ("Estimations non pondérées et pondérées", "Unweighted and weighted estimates"),
+    "w_unweighted": ("Non pondérée", "Unweighted"),
+    "w_weighted": ("Pondérée", "Weighted"),
+    "w_side_by_side_text": (
+        "Non pondérée : chaque répondant compte pour un (sondage aléatoire simple). L’écart montre ce que la pondération corrige.",
+        "Unweighted: each respondent counts once (simple random sample). The difference shows what weighting corrects.",
+    ),
+    "m_representativeness": ("Représentativité des réponses", "Representativeness of the response"),
+    "rep_none": (
+        "Aucune variable de la base clients ne permet de comparer répondants et non-répondants.",
+        "No variable of the customer base allows comparing respondents with non-respondents.",
+    ),
+    "rep_r_text": (
+        "Indicateur R (Schouten, Cobben et Bethlehem, 2009) : {r} (intervalle à {level} % : {low} à {high}), calculé sur les {n} clients tirés à partir de leurs probabilités de réponse estimées par {variables} ; coefficient de variation des probabilités : {cv}.",
+        "R-indicator (Schouten, Cobben and Bethlehem, 2009): {r} ({level}% interval: {low} to {high}), computed over the {n} sampled customers from their response propensities estimated from {variables}; coefficient of variation of the propensities: {cv}.",
+    ),
+    "rep_r_explain": (
+        "R vaut 1 quand tous les clients ont la même probabilité de répondre, quels que soient ces caractères ; plus il est bas, plus la réponse en dépend. Le coefficient de variation borne le biais d’une moyenne non pondérée, en écarts-types de la variable mesurée.",
+        "R is 1 when every customer is as likely to answer, whatever these characteristics; the lower it is, the more the response depends on them. The coefficient of variation bounds the bias of an unweighted mean, in standard deviations of the variable measured.",
+    ),
+    "rep_reading_under": (
+        "Les clients « {level} » ({variable}) sont sous-représentés parmi les répondants : {rate} ont répondu, contre {overall} de l’ensemble.",
+        "Customers '{level}' ({variable}) are under-represented among respondents: {rate} answered, against {overall} overall.",
+    ),
+    "rep_reading_over": (
+        "Les clients « {level} » ({variable}) sont sur-représentés parmi les répondants : {rate} ont répondu, contre {overall} de l’ensemble.",
+        "Customers '{level}' ({variable}) are over-represented among respondents: {rate} answered, against {overall} overall.",
+    ),
+    "rep_corrected": (
+        "La pondération par {variable} le corrige.",
+        "Weighting by {variable} corrects for it.",
+    ),
+    "rep_not_corrected": (
+        "La pondération ne porte pas sur {variable} : l’écart n’est corrigé que s’il suit les strates.",
+        "Weighting does not use {variable}: the gap is corrected only as far as it follows the strata.",
+    ),
+    "rep_reading_none": (
+        "Aucun groupe de clients ne répond significativement moins ou plus que l’ensemble.",
+        "No group of customers answers significantly less or more than the whole sample.",
+    ),
+    "rep_rates_caption": ("Taux de réponse par variable de la base", "Response rates by variable of the base"),
+    "rep_variable": ("Variable", "Variable"),
+    "rep_level": ("Modalité", "Level"),
+    "rep_rate": ("Taux de réponse", "Response rate"),
+    "rep_partial_u": ("R partiel inconditionnel", "Unconditional partial R"),
+    "rep_partial_c": ("R partiel conditionnel", "Conditional partial R"),
+    "rep_rates_text": (
+        "Taux pondérés par les poids de tirage, intervalles logit ; indicateurs R partiels de Schouten, Shlomo et Skinner (2011) : l’inconditionnel est négatif pour une modalité qui répond moins que l’ensemble, le conditionnel mesure ce que la variable ajoute une fois les autres connues.",
+        "Rates weighted by the design weights, logit intervals; partial R-indicators of Schouten, Shlomo and Skinner (2011): the unconditional one is negative for a level that answers less than the whole, the conditional one measures what the variable adds once the others are known.",
+    ),
     "m_estimation": ("Estimateurs et intervalles", "Estimators and intervals"),
     "m_estimation_text": (
-        "Moyennes et proportions pondérées (estimateurs par le ratio de Horvitz-Thompson), variances par linéarisation de Taylor avec correction de population finie, intervalles de Student à {level} % (ddl = répondants − strates) ; proportions : intervalle {ci_method} ; NPS = % promoteurs (9–10) − % détracteurs (0–6) ; indice = moyenne pondérée des items ramenés sur 0–100. Les résultats reproduisent le package R survey. Les réponses « non concerné » et les questions non posées sont exclues des dénominateurs. Une base de moins de {small} répondants est signalée (⚠).",
-        "Weighted means and proportions (Horvitz–Thompson ratio estimators), variances by Taylor linearisation with finite-population correction, Student intervals at {level}% (df = respondents − strata); proportions: {ci_method} interval; NPS = % promoters (9–10) − % detractors (0–6); index = weighted mean of the items rescaled to 0–100. Results reproduce R's survey package. 'Not applicable' answers and questions not asked are left out of denominators. A base below {small} respondents is flagged (⚠).",
+        "Moyennes et proportions pondérées (estimateurs par le ratio de Horvitz-Thompson), variances par linéarisation de Taylor avec correction de population finie, intervalles de Student à {level} % (ddl = répondants − strates) ; proportions : intervalle {ci_method} ; NPS = % promoteurs (9–10) − % détracteurs (0–6) ; indice = moyenne pondérée des items ramenés sur 0–100. Les résultats reproduisent le package R survey (sauf, dans un domaine d’un plan calé, les bornes de l’intervalle bêta : R y compte toutes les lignes du plan, barometre les répondants du domaine). Les réponses « non concerné » et les questions non posées sont exclues des dénominateurs. Une base de moins de {small} répondants est signalée (⚠).",
+        "Weighted means and proportions (Horvitz–Thompson ratio estimators), variances by Taylor linearisation with finite-population correction, Student intervals at {level}% (df = respondents − strata); proportions: {ci_method} interval; NPS = % promoters (9–10) − % detractors (0–6); index = weighted mean of the items rescaled to 0–100. Results reproduce R's survey package (except, in a domain of a calibrated design, the bounds of the beta interval: R counts every row of the design there, barometre the domain's respondents). 'Not applicable' answers and questions not asked are left out of denominators. A base below {small} respondents is flagged (⚠).",
     ),
     "ci_logit": ("logit", "logit"),
     "ci_beta": ("de Korn-Graubard (bêta)", "Korn–Graubard (beta)"),
@@ -261,6 +345,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "When this report was made, the audit trail held {count} sealed events; its head (last "
         "hash) is {hash}. This command checks that the trail still reaches it, with nothing "
         "deleted or rebuilt:",
+    ),
+    "a_weighting": ("Pondération et représentativité en détail", "Weighting and representativeness in detail"),
+    "a_weights_by_stratum": ("Poids finaux par strate", "Final weights per stratum"),
+    "a_margins": (
+        "Marges de calage (convergence en {iterations} itérations)",
+        "Calibration margins (converged in {iterations} iterations)",
+    ),
+    "a_base_total": ("Total des poids de base", "Total of the base weights"),
+    "a_calibrated_total": ("Total des poids calés", "Total of the calibrated weights"),
+    "a_r_model": (
+        "Probabilités de réponse : régression logistique pondérée par les poids de tirage (effets principaux), moyenne {mean}, écart-type {sd} ; erreur type de R par bootstrap stratifié ({replicates} réplications, graine {seed}). Le fichier d’échantillon (un client tiré par ligne : strate, réponse, variables de la base, sans donnée personnelle) reproduit ces nombres :",
+        "Response propensities: logistic regression weighted by the design weights (main effects), mean {mean}, standard deviation {sd}; standard error of R by stratified bootstrap ({replicates} replicates, seed {seed}). The sample file (one sampled customer per row: stratum, response, variables of the base, no personal data) reproduces these numbers:",
+    ),
+    "a_weighting_reproduce": (
+        "La sortie de barometre analyze contient, sous « weighting », les poids par strate, les marges de calage et leur convergence ; les estimations non pondérées s’obtiennent avec un fichier de plan réduit à « indicators ».",
+        "The output of barometre analyze holds, under 'weighting', the weights per stratum, the calibration margins and their convergence; the unweighted estimates come from a design file holding only 'indicators'.",
     ),
     "small_base_flag": ("base faible", "small base"),
     "withheld_flag": ("moins de 10 répondants : non publié", "under 10 respondents: withheld"),

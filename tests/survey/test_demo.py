@@ -41,6 +41,12 @@ def test_the_demo_runs_a_whole_year_through_the_real_services(app, client) -> No
         assert db.session.query(Message).filter(Message.state != "queued").count() > 0
         assert db.session.query(Response).filter_by(status="complete").count() > 50
         assert db.session.query(Report).count() == 2
+        # This year's wave is raked on two variables of the customer file, margins from the draw.
+        from survey.reporting.dataset import build_dataset
+
+        assert this_year.plan["calibration"]["variables"] == ["segment", "canal"]
+        design = build_dataset(db.session, this_year).design
+        assert design["calibration"]["margins"]["canal"] == this_year.frame_margins["canal"]
     password = re.search(r"password \(shown once\): (\S+)", "\n".join(lines)).group(1)
     client.post("/login", data={"email": DEMO_ADMIN, "password": password})
     home = client.get("/")

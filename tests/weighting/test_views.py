@@ -1,0 +1,78 @@
+"""The manager's weighting: chosen with the plan, previewed and changed on the weighting page."""
+
+from __future__ import annotations
+
+from survey.campaigns.operations import create_campaign, get_campaign
+from survey.extensions import db
+from tests.reporting.test_views import login
+from tests.weighting.test_weighting import _customers, _raked_campaign
+
+PLAN = {
+    "strata": "segment", "margin": "0.06", "confidence": "0.95", "response_rate": "0.5",
+    "allocation": "proportional", "min_per_stratum": "0", "recent_months": "12",
+}  # fmt: skip
+
+
+def test_the_plan_form_saves_a_raking_and_shows_its_cells(app, client):
+    with app.app_context():
+        _customers(400)
+        create_campaign(
+            db.session, "plan-web", programme="P", year=2026,
+            questionnaire_key="nf-relation-client", actor="test",
+        )  # fmt: skip
+        db.session.commit()
+    login(client, "manager")
+    url = "/manage/campaigns/plan-web/plan"
+    refused = client.post(url, data={**PLAN, "calibration_method": "poststratify",
+                                     "calibration_variables": "segment, canal"})  # fmt: skip
+    assert refused.status_code == 422
+    assert "Post-stratification takes exactly one variable" in refused.text
+    unknown = client.post(url, data={**PLAN, "calibration_method": "rake",
+                                     "calibration_variables": "segment, region"})  # fmt: skip
+    assert unknown.status_code == 422 and "no variable &#39;region&#39;" in unknown.text
+    saved = client.post(url, data={**PLAN, "calibration_method": "rake",
+                                   "calibration_variables": "segment, canal"})  # fmt: skip
+    assert saved.status_code in (302, 303)
+    page = client.get(url)
+    assert 'id="calibration-cells"' in page.text and "courrier" in page.text
+    assert 'id="calibration-verdict"' in page.text
+    assert 'value="rake" selected' in page.text or "selected" in page.text
+    with app.app_context():
+        assert get_campaign(db.session, "plan-web").plan["calibration"]["variables"] == [
+            "segment", "canal"
+        ]
+
+
+def test_the_weighting_page_previews_then_saves(app, client):
+    with app.app_context():
+        _customers()
+        db.session.commit()
+        slug = _raked_campaign()
+    login(client, "manager")
+    url = f"/manage/campaigns/{slug}/weighting"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'id="frame-margins"' in page.text and 'id="calibration-cells"' in page.text
+    preview = client.get(url, query_string={"method": "poststratify", "variables": "canal"})
+    assert preview.status_code == 200
+    assert 'id="preview-weights"' in preview.text and 'id="preview-headline"' in preview.text
+    with app.app_context():  # a preview changes nothing
+        assert get_campaign(db.session, slug).plan["calibration"]["method"] == "rake"
+    bad = client.get(url, query_string={"method": "rake", "variables": "canal, nothing"})
+    assert bad.status_code == 422
+    saved = client.post(url, data={"method": "poststratify", "variables": "canal"})
+    assert saved.status_code in (302, 303)
+    with app.app_context():
+        assert get_campaign(db.session, slug).plan["calibration"]["variables"] == ["canal"]
+
+
+def test_an_auditor_reads_the_weighting_page_but_cannot_change_it(app, client):
+    with app.app_context():
+        _customers(300)
+        db.session.commit()
+        slug = _raked_campaign()
+    login(client, "auditor")
+    url = f"/manage/campaigns/{slug}/weighting"
+    page = client.get(url)
+    assert page.status_code == 200 and "Use this weighting" not in page.text
+    assert client.post(url, data={"method": "none"}).status_code == 403
