@@ -177,7 +177,10 @@ def _text(column: pd.Series, variable: str) -> pd.Series:
             f"sample column {variable!r} has {int(column.isna().sum())} blank value(s): "
             "write the missing level as a level of its own, e.g. '(none)'"
         )
-    return column.map(lambda value: _level_text(value))
+    if pd.api.types.is_float_dtype(column):
+        return column.map(_level_text)
+    # Text or whole numbers: one conversion of the column rather than one call per row.
+    return column.astype(str)
 
 
 def _level_text(value: object) -> str:
@@ -219,7 +222,8 @@ def design_weights(
             f"stratum {missing[0]!r} of the sample is not in the design's 'population'"
         )
     sizes = {str(key): float(value) for key, value in population.items()}
-    return labels.map(lambda label: sizes[label] / counts[label]).to_numpy(dtype=float)
+    per_stratum = {label: sizes[label] / count for label, count in counts.items()}
+    return labels.map(per_stratum).to_numpy(dtype=float)
 
 
 def _cells(
@@ -399,7 +403,7 @@ def r_indicator(
     r, mean, sd = _r_value(propensity, weighted_units)
     se = low = high = None
     if replicates > 0:
-        values = _bootstrap(cells, design_matrix, replicates, seed)
+        values = _bootstrap(cells, design_matrix, replicates, seed, coefficients)
         se = float(np.std(values, ddof=1))
         from scipy import special
 
@@ -427,7 +431,9 @@ def r_indicator(
     )
 
 
-def _bootstrap(cells: _Cells, design_matrix: np.ndarray, replicates: int, seed: int) -> np.ndarray:
+def _bootstrap(
+    cells: _Cells, design_matrix: np.ndarray, replicates: int, seed: int, start: np.ndarray
+) -> np.ndarray:
     """R of each stratified bootstrap replicate (multinomial draws over each stratum's groups)."""
     rng = np.random.Generator(np.random.PCG64(seed))
     # Per group, the (responding, non-responding) units: the categories a redraw picks from.
@@ -445,9 +451,42 @@ def _bootstrap(cells: _Cells, design_matrix: np.ndarray, replicates: int, seed: 
         weight = cells.weights[group_index] * drawn
         units = group_sums(cells.cell_of[group_index], cells.n_cells, weight)
         responses = group_sums(cells.cell_of[group_index], cells.n_cells, weight * responded)
-        propensity, _, _ = _fit_propensities(design_matrix, units, responses)
+        propensity = _newton_propensities(design_matrix, units, responses, start)
         values[b] = _r_value(propensity, units)[0]
     return values
+
+
+def _newton_propensities(
+    design_matrix: np.ndarray,
+    weighted_units: np.ndarray,
+    weighted_responses: np.ndarray,
+    start: np.ndarray,
+    iterations: int = 50,
+) -> np.ndarray:
+    """The same weighted logistic fit as `_fit_propensities`, by Newton's method on the cells.
+
+    A replicate's fit starts from the sample's coefficients and takes a few steps over a
+    handful of cells: statsmodels' set-up would cost more than the whole fit, 500 times.
+    Columns whose level no kept cell holds are left out (aliased, as R's glm drops them).
+    """
+    keep = weighted_units > 0
+    matrix = design_matrix[keep]
+    units, responses = weighted_units[keep], weighted_responses[keep]
+    used = np.flatnonzero(matrix.any(axis=0))
+    x = matrix[:, used]
+    beta = start[used].copy()
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        gradient = x.T @ (responses - units * p)
+        hessian = (x * (units * p * (1.0 - p))[:, None]).T @ x
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+        beta += step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return 1.0 / (1.0 + np.exp(-(design_matrix[:, used] @ beta)))
 
 
 def _partial(

@@ -22,6 +22,7 @@ def test_the_plan_form_saves_a_raking_and_shows_its_cells(app, client):
         )  # fmt: skip
         db.session.commit()
     login(client, "manager")
+    client.get("/?lang=en")  # the session keeps the language
     url = "/manage/campaigns/plan-web/plan"
     refused = client.post(url, data={**PLAN, "calibration_method": "poststratify",
                                      "calibration_variables": "segment, canal"})  # fmt: skip
@@ -50,8 +51,11 @@ def test_the_weighting_page_previews_then_saves(app, client):
         slug = _raked_campaign()
     login(client, "manager")
     url = f"/manage/campaigns/{slug}/weighting"
-    page = client.get(url)
-    assert page.status_code == 200
+    french = client.get(url + "?lang=fr")
+    assert "Pondération de barometre-2026" in french.text
+    assert "Pondération en vigueur" in french.text
+    page = client.get(url + "?lang=en")
+    assert page.status_code == 200 and "Weighting in force" in page.text
     assert 'id="frame-margins"' in page.text and 'id="calibration-cells"' in page.text
     preview = client.get(url, query_string={"method": "poststratify", "variables": "canal"})
     assert preview.status_code == 200
@@ -72,6 +76,7 @@ def test_an_auditor_reads_the_weighting_page_but_cannot_change_it(app, client):
         db.session.commit()
         slug = _raked_campaign()
     login(client, "auditor")
+    client.get("/?lang=en")
     url = f"/manage/campaigns/{slug}/weighting"
     page = client.get(url)
     assert page.status_code == 200 and "Use this weighting" not in page.text
