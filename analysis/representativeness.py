@@ -475,6 +475,10 @@ def _newton_propensities(
     used = np.flatnonzero(matrix.any(axis=0))
     x = matrix[:, used]
     beta = start[used].copy()
+    # A replicate can lose every respondent of a level: its coefficient runs off to -inf and
+    # its propensity to 0, as R's glm would give (with a warning); exp overflowing is expected.
+    np_errors = np.errstate(over="ignore")
+    np_errors.__enter__()
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(x @ beta)))
         gradient = x.T @ (responses - units * p)
@@ -486,7 +490,9 @@ def _newton_propensities(
         beta += step
         if np.max(np.abs(step)) < 1e-10:
             break
-    return 1.0 / (1.0 + np.exp(-(design_matrix[:, used] @ beta)))
+    propensity = 1.0 / (1.0 + np.exp(-(design_matrix[:, used] @ beta)))
+    np_errors.__exit__(None, None, None)
+    return propensity
 
 
 def _partial(
