@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 
 
 class WeightingForm(FlaskForm):
@@ -19,5 +19,7 @@ class WeightingForm(FlaskForm):
             SelectChoice("rake", _l("Raking on several variables")),
         ],
         default="none",
+        # A post without a choice changes nothing (rather than removing the weighting).
+        validators=[InputRequired()],
     )
     variables = StringField(_l("Weighting variables (comma-separated)"), validators=[Optional()])

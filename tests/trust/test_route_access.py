@@ -69,6 +69,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "reporting.report_file": READER,
     "reporting.export": READER,
     "reporting.dashboard": READER,
+    # Weighting: read by auditors; changed by managers (an empty form is refused)
+    "weighting.weighting": READER,
+    "weighting.save_weighting": (LOGIN, 403, 422, 422),
     # Follow-ups: the queue and each follow-up hold customers' answers and contacts; the
     # loop's figures are aggregates an auditor reads
     "followups.queue": MANAGER,
