@@ -4,14 +4,14 @@ Calibration margins are computed from the frame as it stood at the draw, so that
 import of the customer base changes no report.
 
 Revision ID: frame_margins
-Revises: user_sessions
+Revises: job_queue
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "frame_margins"
-down_revision = "user_sessions"
+down_revision = "job_queue"
 branch_labels = None
 depends_on = None
 
