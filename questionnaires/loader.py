@@ -37,7 +37,10 @@ __all__ = [
     "DefinitionInvalid",
     "UnknownQuestionnaire",
     "canonical_json",
+    "check_definition",
+    "definition_data",
     "definition_sha256",
+    "definition_yaml",
     "get_bundled",
     "list_bundled",
     "load_canonical_json",
@@ -105,6 +108,42 @@ def load_definition(path_or_text: str | os.PathLike[str] | bytes) -> Questionnai
 def validate_file(path: str | os.PathLike[str]) -> list[DefinitionError]:
     """Every problem in the definition at ``path``; an empty list when it is valid."""
     return _check_file(Path(path))[1]
+
+
+def check_definition(
+    data: Any, source: str = "<definition>"
+) -> tuple[Questionnaire | None, list[DefinitionError]]:
+    """Check a definition already read into Python data (an editor's draft): the questionnaire,
+    or None and every problem, with the same paths and messages as :func:`validate_file`."""
+    return _check_data(data, source, None)
+
+
+# The order a person reads a question in; the type's own fields follow, then the options.
+_QUESTION_KEY_ORDER = ("code", "type", "label", "chart_label", "help", "required", "show_if")
+_DEFINITION_KEY_ORDER = ("id", "version", "languages", "title", "introduction", "thank_you")
+
+
+def definition_data(questionnaire: Questionnaire) -> dict[str, Any]:
+    """The definition as plain data (what a YAML file holds): fields at their default omitted,
+    keys in reading order. Loading it again gives the same :func:`definition_sha256`."""
+    data = questionnaire.model_dump(mode="python", exclude_defaults=True)
+    for page in data["pages"]:
+        page["questions"] = [
+            _ordered(question, _QUESTION_KEY_ORDER) for question in page["questions"]
+        ]
+    return _ordered(data, _DEFINITION_KEY_ORDER)
+
+
+def definition_yaml(data: Any) -> str:
+    """YAML text of a definition's data (``definition_data``, or a draft's data), readable and
+    loadable by :func:`load_definition`."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _ordered(mapping: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    ordered = {key: mapping[key] for key in first if key in mapping}
+    ordered.update((key, value) for key, value in mapping.items() if key not in ordered)
+    return ordered
 
 
 def canonical_json(questionnaire: Questionnaire) -> bytes:

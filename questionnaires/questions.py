@@ -56,6 +56,8 @@ Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 ChoiceValue = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)]
 Weight = Annotated[int | float, Field(gt=0)]
 
+CHART_LABEL_LENGTH = 40
+
 NOT_APPLICABLE = "na"
 """Stored answer of a rating answered "not applicable" (kept apart from "not answered")."""
 
@@ -80,12 +82,17 @@ class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type_name: ClassVar[str]
+    trend_fields: ClassVar[tuple[str, ...]] = ("type", "label", "show_if")
+    """The fields whose change breaks the item's year-on-year trend (wording, scale, choices,
+    condition): each type adds its own. Help, required-ness or the chart label do not."""
 
     code: Code
     label: LocalizedText
     help: LocalizedText | None = None
     required: bool = False
     show_if: str | None = None
+    chart_label: LocalizedText | None = None
+    """A short name for charts and tables (at most ``CHART_LABEL_LENGTH`` characters)."""
 
     _condition: Condition | None = PrivateAttr(default=None)
 
@@ -97,6 +104,18 @@ class Question(BaseModel):
         if type_field is not None:
             (cls.type_name,) = get_args(type_field.annotation)
             QUESTION_TYPES[cls.type_name] = cls
+
+    @field_validator("chart_label")
+    @classmethod
+    def _chart_label_is_short(cls, text: dict[str, str] | None) -> dict[str, str] | None:
+        long = sorted(lang for lang, value in (text or {}).items()
+                      if len(value) > CHART_LABEL_LENGTH)
+        if long:
+            raise ValueError(
+                f"a chart label has at most {CHART_LABEL_LENGTH} characters (too long in "
+                f"{', '.join(long)})"
+            )
+        return text
 
     @field_validator("show_if")
     @classmethod
@@ -113,6 +132,12 @@ class Question(BaseModel):
     def condition(self) -> Condition | None:
         """The parsed ``show_if``, or None when the question is always shown."""
         return self._condition
+
+    def trend_signature(self) -> dict[str, Any]:
+        """The values of ``trend_fields``: two items with the same code and the same signature
+        measure the same thing from one year to the next."""
+        data = self.model_dump(mode="json")
+        return {name: data.get(name) for name in self.trend_fields}
 
     # -- asking ---------------------------------------------------------------------------------
 
@@ -301,6 +326,7 @@ class RatingQuestion(_ScaleQuestion):
     """
 
     type: Literal["rating"]
+    trend_fields = (*Question.trend_fields, "min", "max", "labels", "not_applicable")
     min: int = 1
     max: int = 5
     labels: dict[int, LocalizedText]
@@ -374,6 +400,7 @@ class NpsQuestion(_ScaleQuestion):
     """Net Promoter Score: likelihood to recommend, 0..10 (promoters 9–10, detractors 0–6)."""
 
     type: Literal["nps"]
+    trend_fields = (*Question.trend_fields, "labels")
     labels: dict[int, LocalizedText] | None = None
 
     @field_validator("labels")
@@ -414,6 +441,7 @@ def _distinct_values(choices: list[Choice]) -> list[Choice]:
 
 
 class _ChoiceQuestion(Question):
+    trend_fields = (*Question.trend_fields, "choices")
     choices: list[Choice] = Field(min_length=2)
 
     _validate_choices = field_validator("choices")(_distinct_values)
@@ -623,6 +651,7 @@ class CallbackQuestion(Question):
     """
 
     type: Literal["callback"]
+    trend_fields = (*Question.trend_fields, "channels")
     consent: LocalizedText
     channels: list[CallbackChannel] = Field(default=["phone", "email"], min_length=1)
     channel_label: LocalizedText | None = None

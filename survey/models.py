@@ -26,6 +26,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -248,16 +251,53 @@ class QuestionnaireVersion(db.Model):
     __tablename__ = "questionnaire_version"
     __table_args__ = (
         UniqueConstraint("key", "sha256"),
+        UniqueConstraint("key", "number"),
         CheckConstraint("length(sha256) = 64", name="sha256_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100))
+    # 1, 2, 3… per key, in the order frozen: what `questionnaires export KEY --version N` names.
+    number: Mapped[int] = mapped_column(Integer)
     version: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
     definition: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(QuestionnaireVersion, "before_insert")
+def _number_version(mapper: Any, connection: Any, version: QuestionnaireVersion) -> None:
+    """Number a new version after the last of its key, wherever it is frozen (campaign
+    creation, the editor, an import)."""
+    if version.number is None:
+        table = QuestionnaireVersion.__table__
+        last = connection.scalar(
+            select(func.max(table.c.number)).where(table.c.key == version.key)
+        )
+        version.number = (last or 0) + 1
+
+
+class QuestionnaireDraft(db.Model):
+    """A questionnaire being written: definition data that may be invalid, saved as it is.
+
+    `data` is what a YAML file would hold; freezing it (once valid) makes a
+    QuestionnaireVersion. `undo` keeps the data before the last change, and `undo_label` what
+    that change was, so that the last change can be taken back.
+    """
+
+    __tablename__ = "questionnaire_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    undo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    undo_label: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class CustomerImport(db.Model):
@@ -386,6 +426,9 @@ class Campaign(db.Model):
     frame_margins: Mapped[dict[str, dict[str, int]] | None] = mapped_column(JSON)
     frame_sha256: Mapped[str | None] = mapped_column(String(64))
     exclusions: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # The comparability of the questionnaire with the programme's previous campaign (which
+    # items' trends are broken and why), and who confirmed it: see survey.editor.operations.
+    trend_check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -49,40 +49,14 @@ def get_or_create_programme(session: Session, name: str, *, actor: str) -> Progr
 
 
 def freeze_questionnaire(session: Session, key: str, *, actor: str) -> QuestionnaireVersion:
-    """The frozen copy of bundled definition `key`, created the first time its content is seen."""
-    from questionnaires.loader import canonical_json, definition_sha256, get_bundled
+    """The frozen version a campaign uses for `key`: a template (frozen the first time its
+    content is seen), a questionnaire of the centre (its latest version) or `KEY@N`."""
+    from survey.editor.operations import EditorError, resolve_questionnaire
 
     try:
-        definition = get_bundled(key)
-    except KeyError as exc:
-        raise CampaignError(
-            str(exc.args[0]) if exc.args else f"unknown questionnaire {key!r}"
-        ) from exc
-    sha256 = definition_sha256(definition)
-    version = session.scalar(
-        select(QuestionnaireVersion).where(
-            QuestionnaireVersion.key == key, QuestionnaireVersion.sha256 == sha256
-        )
-    )
-    if version is None:
-        version = QuestionnaireVersion(
-            key=key,
-            version=str(definition.version),
-            title=definition.text("title", definition.languages[0]),
-            sha256=sha256,
-            definition=canonical_json(definition).decode("utf-8"),
-        )
-        session.add(version)
-        session.flush()
-        record_event(
-            session,
-            "questionnaire.freeze",
-            actor=actor,
-            object_type="questionnaire_version",
-            object_id=version.id,
-            summary={"key": key, "sha256": sha256},
-        )
-    return version
+        return resolve_questionnaire(session, key, actor=actor)
+    except EditorError as exc:
+        raise CampaignError(str(exc)) from exc
 
 
 def create_campaign(
@@ -114,6 +88,9 @@ def create_campaign(
     )
     session.add(campaign)
     session.flush()
+    from survey.editor.operations import record_trend_check
+
+    record_trend_check(session, campaign)
     record_event(
         session,
         "campaign.create",

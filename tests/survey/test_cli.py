@@ -134,7 +134,7 @@ def test_campaigns_create_freezes_the_questionnaire(runner, app) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
     unknown = runner.invoke(["campaigns", "create", "other", "--programme", "Baromètre",
                              "--year", "2026", "--questionnaire", "nope"])
-    assert unknown.exit_code == 2 and "no bundled questionnaire 'nope'" in unknown.output
+    assert unknown.exit_code == 2 and "no questionnaire 'nope'" in unknown.output
 
 
 def test_analyze_prints_or_writes_the_estimates(runner, tmp_path) -> None:
