@@ -45,6 +45,7 @@ __all__ = [
     "list_bundled",
     "load_canonical_json",
     "load_definition",
+    "read_yaml",
     "validate_file",
 ]
 
@@ -243,9 +244,9 @@ def _check_file(path: Path) -> tuple[Questionnaire | None, list[DefinitionError]
     return _check_source(content, file)
 
 
-def _check_source(
-    source: str | bytes, file: str
-) -> tuple[Questionnaire | None, list[DefinitionError]]:
+def read_yaml(source: str | bytes, file: str = "<definition>") -> tuple[Any, list[DefinitionError]]:
+    """A definition's YAML read into Python data, unchecked (an editor saves a draft with
+    errors), or None and the reason it cannot be read (encoding, YAML syntax, with the line)."""
     if isinstance(source, bytes):
         try:
             # utf-8-sig: editors on Windows may start the file with a byte-order mark.
@@ -257,17 +258,36 @@ def _check_source(
                 "decoded; save the file as UTF-8"
             )
             return None, [DefinitionError(file, "", message, line)]
+    raw, root, errors = _parse_yaml(source, file)
+    return raw, errors
+
+
+def _check_source(
+    source: str | bytes, file: str
+) -> tuple[Questionnaire | None, list[DefinitionError]]:
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None, read_yaml(source, file)[1]
+    raw, root, errors = _parse_yaml(source, file)
+    if errors:
+        return None, errors
+    return _check_data(raw, file, root)
+
+
+def _parse_yaml(source: str, file: str) -> tuple[Any, yaml.Node | None, list[DefinitionError]]:
     loader = _DefinitionLoader(source)
     try:
         root = loader.get_single_node()
         raw = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
-        return None, [_yaml_error(file, error)]
+        return None, None, [_yaml_error(file, error)]
     except yaml.YAMLError as error:
-        return None, [DefinitionError(file, "", f"YAML error: {error}")]
+        return None, None, [DefinitionError(file, "", f"YAML error: {error}")]
     finally:
         loader.dispose()
-    return _check_data(raw, file, root)
+    return raw, root, []
 
 
 class _DefinitionLoader(yaml.SafeLoader):

@@ -180,6 +180,7 @@ BLUEPRINT_MODULES = (
     "survey.weighting.views",
     "survey.jobs.views",
     "survey.admin.views",
+    "survey.editor.views",
     "survey.health",
 )
 

@@ -11,7 +11,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from questionnaires import get_bundled, list_bundled
+from questionnaires import get_bundled
 from questionnaires.forms import build_page_form_class
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.campaigns.forms import CampaignForm
@@ -49,8 +49,10 @@ def campaign_helpers() -> dict[str, object]:
 @roles_required(*READERS)
 def index() -> str | Response:
     form = CampaignForm()
-    form.questionnaire.choices = [SelectChoice(b.key, f"{b.title} ({b.key}, {b.version})")
-                                  for b in list_bundled()]
+    from survey.editor.operations import campaign_choices
+
+    form.questionnaire.choices = [SelectChoice(choice.reference, choice.label)
+                                  for choice in campaign_choices(db.session)]
     if form.year.data is None:
         form.year.data = date.today().year
     if form.validate_on_submit():

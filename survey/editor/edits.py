@@ -81,15 +81,9 @@ def free_code(data: Data, stem: str) -> str:
     return f"{stem}_{number}"
 
 
-def _languages(data: Data) -> list[str]:
-    languages = data.get("languages")
-    return [lang for lang in languages if isinstance(lang, str)] if isinstance(languages, list) \
-        else []
-
-
 def _empty_text(data: Data) -> dict[str, str]:
-    # Texts to be written: the schema reports each empty one as missing, in its language.
-    return dict.fromkeys(_languages(data) or ["fr", "en"], "")
+    # A text to be written: the schema reports it as missing in every declared language.
+    return {}
 
 
 def new_question(data: Data, type_name: str) -> dict[str, Any]:

@@ -434,6 +434,66 @@ def _slot_values(view: PageView) -> Callable[[str], str]:
     return value_of
 
 
+# --- a manager's preview of a questionnaire being written ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _PreviewLink:
+    is_test: bool = True
+
+
+def render_preview(
+    questionnaire: Questionnaire,
+    page_index: int,
+    lang: str,
+    answers: dict[str, Any],
+    *,
+    action: str,
+    previous_url: str | None,
+    csrf_token: str,
+    errors: dict[str, str] | None = None,
+    formdata: Any = None,
+) -> str:
+    """A page of a questionnaire that is not frozen (the editor's live preview) with the
+    respondent's own template and fields, drawn in full: `answers` are those given so far in
+    the preview, `formdata` what was just submitted when it had `errors`. The page carries the
+    test banner: nothing typed in a preview is ever stored as an answer."""
+    visible_by_page = questionnaire.visible_by_page(answers)
+    visible_pages = [index for index, shown in enumerate(visible_by_page) if shown]
+    step = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
+    view = PageView(
+        token="", link=_PreviewLink(),  # type: ignore[arg-type]
+        questionnaire=questionnaire, page_index=page_index, lang=lang,
+        questions=visible_by_page[page_index], step=step,
+        steps=max(len(visible_pages), step),
+        previous=max((index for index in visible_pages if index < page_index), default=None),
+        last=not any(index > page_index for index in visible_pages),
+    )
+    # A class of its own: a draft changes between two previews, the respondents' cache is for
+    # frozen definitions only.
+    from questionnaires import build_page_form_class
+
+    form_class = build_page_form_class(questionnaire, page_index, lang)
+    if formdata is not None:
+        form = form_class(formdata=formdata)
+    else:
+        form = form_class(formdata=None, data=form_values(view.questions, answers))
+    items = _items(view, form)
+    errors = errors or {}
+    error_links = [
+        (errors[field.name], _anchor(field))
+        for item in items
+        for field in (item.field, item.channel_field, item.consent_field)
+        if field is not None and field.name in errors
+    ]
+    return _render_template(
+        view, items, errors=errors, error_links=error_links, notice=None, action=action,
+        previous_url=previous_url, link_csrf=csrf_token, revision=0,
+        options=lambda field: _checked_options(_markup_of(field), field.data),
+        checkbox=lambda field: field(),
+    )
+
+
 # --- the thank-you page ----------------------------------------------------------------------
 
 

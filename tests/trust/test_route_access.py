@@ -89,6 +89,29 @@ TABLE: dict[str, tuple[object, ...]] = {
     # Background jobs: a report's job is read like the reports (an import's, like the customer
     # base, by managers only: tests/jobs/test_jobs.py)
     "jobs.job": READER,
+    # The questionnaire editor: the walk's key is a template's, which has frozen versions but
+    # no draft (a draft's pages answer 404; their roles are checked in tests/editor)
+    "editor.index": READER,
+    "editor.create": (LOGIN, 403, 400, 400),  # no source given
+    "editor.upload": (LOGIN, 403, 303, 303),  # no file: back to the list, saying so
+    "editor.draft": (LOGIN, 404, 404, 404),
+    "editor.texts": (LOGIN, 403, 404, 404),
+    "editor.add_page": (LOGIN, 403, 404, 404),
+    "editor.page": (LOGIN, 403, 404, 404),
+    "editor.question_action": (LOGIN, 403, 404, 404),
+    "editor.question": (LOGIN, 404, 404, 404),
+    "editor.undo": (LOGIN, 403, 404, 404),
+    "editor.freeze": (LOGIN, 403, 404, 404),
+    "editor.delete": (LOGIN, 403, 404, 404),
+    "editor.export_draft": (LOGIN, 404, 404, 404),
+    "editor.preview": (LOGIN, 404, 404, 404),
+    "editor.preview_page": (LOGIN, 404, 404, 404),
+    "editor.preview_end": (LOGIN, 404, 404, 404),
+    "editor.preview_restart": (LOGIN, 404, 404, 404),
+    "editor.versions": READER,
+    "editor.export_version": READER,
+    "editor.export_template": READER,
+    "editor.campaign_questionnaire": READER,
     # Respondents: the token is the credential, whoever is logged in
     "respond.resume": PUBLIC,  # a first visit shows the first page
     "respond.page": PUBLIC,
@@ -103,7 +126,7 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "wording": "invitation", "language": "fr", "name": seeded.outbox_file,
         "key": "nf-relation-client", "token": seeded.token, "page_index": 0,
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
-        "job_id": seeded.report_job_id,
+        "job_id": seeded.report_job_id, "page": 0, "index": 0, "lang": "fr", "number": 1,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {missing}; add one to the test"
