@@ -20,7 +20,8 @@ from survey.models import Campaign, CampaignStatus, Customer, Report, Role, User
 
 DEMO_ADMIN = "admin@barometre.example"
 DEMO_PROGRAMME = "Baromètre satisfaction Service Client"
-DEMO_QUESTIONNAIRE = "nf-relation-client"
+DEMO_QUESTIONNAIRE = "nf-relation-client"  # last year's: the bundled template
+DEMO_CENTRE_QUESTIONNAIRE = "service-client"  # this year's: written in the editor
 DEMO_CUSTOMERS = 6000
 DEMO_SEED = 2026
 
@@ -67,15 +68,46 @@ def _customer_base(session, customers: int) -> list[str]:
     return [f"  customer base: {report.rows_created} customers imported (demo-customers.csv)"]
 
 
-def _campaign(session, year: int) -> tuple[Campaign, bool]:
+def _campaign(session, year: int, questionnaire=lambda session: DEMO_QUESTIONNAIRE
+              ) -> tuple[Campaign, bool]:
     slug = f"barometre-{year}"
     campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
     if campaign is not None:
         return campaign, False
     campaign = create_campaign(session, slug, programme=DEMO_PROGRAMME, year=year,
-                               questionnaire_key=DEMO_QUESTIONNAIRE, channels=("email", "sms"),
-                               actor="demo")
+                               questionnaire_key=questionnaire(session),
+                               channels=("email", "sms"), actor="demo")
     return campaign, True
+
+
+def _centre_questionnaire(session) -> str:
+    """This year's questionnaire, the centre's own: last year's template, written again in the
+    editor with one item reworded. The comparability check flags that item (its trend breaks)
+    and the report's trend section says so."""
+    from survey.editor import edits
+    from survey.editor.operations import (
+        EditorError,
+        apply_edit,
+        draft_from_template,
+        freeze_draft,
+        get_draft,
+    )
+
+    try:
+        draft = get_draft(session, DEMO_CENTRE_QUESTIONNAIRE)
+    except EditorError:
+        draft = draft_from_template(session, DEMO_QUESTIONNAIRE, DEMO_CENTRE_QUESTIONNAIRE,
+                                    actor="demo")
+        for page, page_data in enumerate(draft.data["pages"]):
+            for index, question in enumerate(page_data["questions"]):
+                if question["code"] == "next_steps":
+                    reworded = {**question, "label": {
+                        "fr": "Vous a-t-on bien expliqué la suite donnée à votre demande ?",
+                        "en": "Were you told clearly what would happen next with your request?",
+                    }}
+                    apply_edit(session, draft, edits.replace_question, page, index, reworded,
+                               label="next_steps reworded", actor="demo")
+    return f"{freeze_draft(session, draft, actor='demo').key}"
 
 
 def _last_year(session, year: int, respondents: int) -> list[str]:
@@ -106,7 +138,7 @@ def _this_year(session, year: int, today: date, respondents: int) -> list[str]:
     from survey.respond.operations import create_test_invitation
 
     config = current_app.config
-    campaign, created = _campaign(session, year)
+    campaign, created = _campaign(session, year, _centre_questionnaire)
     if created:
         # Raked on two variables of the customer file, to the margins counted at the draw.
         plan_campaign(session, campaign, strata_variables=["segment"], margin=0.04,

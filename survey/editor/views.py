@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as HttpResponse
 
@@ -40,10 +41,41 @@ from survey.editor import edits
 from survey.editor import forms as editor_forms
 from survey.editor import operations as ops
 from survey.extensions import db
+from survey.respond.operations import NON_ANSWER_FIELDS
 
 blueprint = Blueprint("editor", __name__, url_prefix="/manage")
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+# What people read for the registry's type names and the fields that break a trend.
+TYPE_LABELS = {
+    "rating": _l("Satisfaction scale"),
+    "nps": _l("Recommendation (0–10)"),
+    "single_choice": _l("One choice"),
+    "multiple_choice": _l("Several choices"),
+    "yes_no": _l("Yes or no"),
+    "text": _l("Free text"),
+    "callback": _l("Callback request"),
+}
+FIELD_LABELS = {
+    "type": _l("question type"),
+    "label": _l("wording"),
+    "show_if": _l("condition"),
+    "min": _l("scale"),
+    "max": _l("scale"),
+    "labels": _l("labels of the scale"),
+    "not_applicable": _l("“not applicable” option"),
+    "choices": _l("choices"),
+    "channels": _l("ways of contacting"),
+}
+
+
+@blueprint.app_context_processor
+def editor_labels() -> dict[str, Any]:
+    return {
+        "type_label": lambda name: TYPE_LABELS.get(name, name),
+        "field_label": lambda name: FIELD_LABELS.get(name, name),
+    }
 
 
 def _draft(key: str) -> Any:
@@ -431,7 +463,7 @@ def preview_page(key: str, lang: str, page: int) -> HttpResponse:
     if request.method == "POST":
         with force_locale(lang):
             answers, errors = clean_page_answers(questionnaire, page, request.form, answers,
-                                                 lang=lang)
+                                                 lang=lang, ignore=NON_ANSWER_FIELDS)
         session[_preview_key(key, lang)] = json.dumps(answers)
         if not errors:
             following = next_page_index(questionnaire, page, answers)

@@ -58,6 +58,10 @@ class CampaignFacts:
     exclusions: Mapping[str, int] = field(default_factory=dict)
     drawn_at: datetime | None = None
     closed_at: datetime | None = None
+    # The items whose trend the questionnaire broke since the previous campaign (`code`,
+    # `reason`: changed or removed, `fields`), as the editor's comparability check found them.
+    trend_breaks: tuple[Mapping[str, Any], ...] = ()
+    trend_previous: str | None = None
 
 
 @dataclass(frozen=True)

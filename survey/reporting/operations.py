@@ -66,6 +66,8 @@ def campaign_facts(campaign: Campaign) -> CampaignFacts:
         exclusions=dict(campaign.exclusions or {}),
         drawn_at=campaign.drawn_at,
         closed_at=campaign.closed_at,
+        trend_breaks=tuple((campaign.trend_check or {}).get("breaks") or ()),
+        trend_previous=(campaign.trend_check or {}).get("previous_campaign"),
     )
 
 

@@ -244,6 +244,21 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Première campagne du programme : la tendance commencera l’an prochain.",
         "First campaign of the programme: the trend starts next year.",
     ),
+    "trend_breaks": (
+        "Éléments non comparables avec {previous} (le questionnaire a changé) :",
+        "Items not comparable with {previous} (the questionnaire changed):",
+    ),
+    "trend_removed": ("n’est plus posée", "no longer asked"),
+    "trend_changed": ("modifiée :", "changed:"),
+    "trend_field_type": ("type de question", "question type"),
+    "trend_field_label": ("libellé", "wording"),
+    "trend_field_show_if": ("condition d’affichage", "condition"),
+    "trend_field_min": ("échelle", "scale"),
+    "trend_field_max": ("échelle", "scale"),
+    "trend_field_labels": ("libellés de l’échelle", "labels of the scale"),
+    "trend_field_not_applicable": ("option « non concerné »", "“not applicable” option"),
+    "trend_field_choices": ("réponses proposées", "choices"),
+    "trend_field_channels": ("moyens de contact", "ways of contacting"),
     # drivers
     "drivers_title": ("Matrice importance–performance", "Importance–performance grid"),
     "importance_axis": (

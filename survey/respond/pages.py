@@ -480,12 +480,16 @@ def render_preview(
         form = form_class(formdata=None, data=form_values(view.questions, answers))
     items = _items(view, form)
     errors = errors or {}
-    error_links = [
-        (errors[field.name], _anchor(field))
+    fields = [
+        field
         for item in items
         for field in (item.field, item.channel_field, item.consent_field)
-        if field is not None and field.name in errors
+        if field is not None
     ]
+    error_links = [(errors[field.name], _anchor(field)) for field in fields
+                   if field.name in errors]
+    shown = {field.name for field in fields}
+    error_links += [(message, "submit") for name, message in errors.items() if name not in shown]
     return _render_template(
         view, items, errors=errors, error_links=error_links, notice=None, action=action,
         previous_url=previous_url, link_csrf=csrf_token, revision=0,

@@ -190,7 +190,7 @@ def test_a_campaign_takes_a_version_and_the_manager_confirms_its_comparability(
                                                  for p in range(1, 6) for lang in ("fr", "en")},
                       "satisfied": "4, 5", "index_weight": "", "overall": "y"})
     assert client.post(f"{BASE}/drafts/centre/freeze").status_code == 303
-    page = client.post("/manage/campaigns/b-2026/questionnaire",
+    page = client.post("/manage/campaigns/b-2026/questionnaire?lang=en",
                        data={"action": "publish", "questionnaire": "centre@2"},
                        follow_redirects=True)
     assert "overall" in page.text and "I confirm" in page.text

@@ -47,6 +47,11 @@ def test_the_demo_runs_a_whole_year_through_the_real_services(app, client) -> No
         assert this_year.plan["calibration"]["variables"] == ["segment", "canal"]
         design = build_dataset(db.session, this_year).design
         assert design["calibration"]["margins"]["canal"] == this_year.frame_margins["canal"]
+        # This year's questionnaire was written in the editor with one item reworded: its trend
+        # is flagged against last year's, and the report says so.
+        assert this_year.questionnaire_version.key == "service-client"
+        assert this_year.trend_check["breaks"] == [
+            {"code": "next_steps", "reason": "changed", "fields": ["label"]}]
     password = re.search(r"password \(shown once\): (\S+)", "\n".join(lines)).group(1)
     client.post("/login", data={"email": DEMO_ADMIN, "password": password})
     home = client.get("/")
@@ -54,6 +59,7 @@ def test_the_demo_runs_a_whole_year_through_the_real_services(app, client) -> No
     assert report_link, "the report opens from the home page"
     report = client.get(report_link.group(1), follow_redirects=True)
     assert report.status_code == 200 and "plotly" in report.text.lower()
+    assert 'id="trend-breaks"' in report.text and "next_steps" in report.text
     test_link = re.search(r"test link \(not counted in the statistics\): \S+(/r/\S+)",
                           "\n".join(lines)).group(1)
     assert client.get(test_link, follow_redirects=True).status_code == 200

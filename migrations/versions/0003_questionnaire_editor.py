@@ -1,13 +1,13 @@
 """questionnaire drafts, numbered versions and a campaign's trend check (issue #17)
 
 Revision ID: questionnaire_editor
-Revises: 0001
+Revises: survey_variables
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "questionnaire_editor"
-down_revision = "0001"
+down_revision = "survey_variables"
 branch_labels = None
 depends_on = None
 
