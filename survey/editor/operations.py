@@ -11,7 +11,9 @@ Service functions flush and record an AuditEvent; the request or command commits
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,8 +106,6 @@ def check_draft(draft: QuestionnaireDraft) -> tuple[Questionnaire | None, list[D
 
 
 def _check_new_key(session: Session, key: str) -> None:
-    import re
-
     if not re.match(KEY_PATTERN, key) or len(key) > 64:
         raise EditorError(
             f"'{key}' cannot be a questionnaire's key: use lower-case letters, digits and '-' "
@@ -157,8 +157,6 @@ def draft_from_version(
 def _json_ready(data: dict[str, Any]) -> dict[str, Any]:
     # The JSON column would turn a scale's integer keys into text on its own; doing it here
     # keeps the draft the same before and after it is saved.
-    import json
-
     return json.loads(json.dumps(data, ensure_ascii=False))
 
 
