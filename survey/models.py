@@ -251,14 +251,15 @@ class QuestionnaireVersion(db.Model):
     __tablename__ = "questionnaire_version"
     __table_args__ = (
         UniqueConstraint("key", "sha256"),
-        UniqueConstraint("key", "number"),
+        Index("uq_questionnaire_version_key_number", "key", "number", unique=True),
         CheckConstraint("length(sha256) = 64", name="sha256_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100))
     # 1, 2, 3… per key, in the order frozen: what `questionnaires export KEY --version N` names.
-    number: Mapped[int] = mapped_column(Integer)
+    # (Nullable in the schema only: `_number_version` numbers every version inserted.)
+    number: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))

@@ -27,9 +27,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_questionnaire_draft")),
         sa.UniqueConstraint("key", name=op.f("uq_questionnaire_draft_key")),
     )
-    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("number", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("created_by", sa.String(length=100), nullable=True))
+    # Plain ALTER TABLE statements (no batch copy of the table): on SQLite, copying a table that
+    # campaigns and responses reference would fail their foreign keys. `number` stays nullable in
+    # the schema; the application numbers every version it inserts (survey.models).
+    op.add_column("questionnaire_version", sa.Column("number", sa.Integer(), nullable=True))
+    op.add_column("questionnaire_version",
+                  sa.Column("created_by", sa.String(length=100), nullable=True))
 
     # Versions frozen before the editor are numbered in the order they were frozen.
     connection = op.get_bind()
@@ -41,21 +44,14 @@ def upgrade() -> None:
         connection.execute(
             version.update().where(version.c.id == row.id).values(number=counts[row.key])
         )
-
-    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
-        batch_op.alter_column("number", existing_type=sa.Integer(), nullable=False)
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_questionnaire_version_key_number"), ["key", "number"]
-        )
-    with op.batch_alter_table("campaign", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("trend_check", sa.JSON(), nullable=True))
+    op.create_index("uq_questionnaire_version_key_number", "questionnaire_version",
+                    ["key", "number"], unique=True)
+    op.add_column("campaign", sa.Column("trend_check", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("campaign", schema=None) as batch_op:
-        batch_op.drop_column("trend_check")
-    with op.batch_alter_table("questionnaire_version", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_questionnaire_version_key_number"), type_="unique")
-        batch_op.drop_column("created_by")
-        batch_op.drop_column("number")
+    op.drop_column("campaign", "trend_check")
+    op.drop_index("uq_questionnaire_version_key_number", table_name="questionnaire_version")
+    op.drop_column("questionnaire_version", "created_by")
+    op.drop_column("questionnaire_version", "number")
     op.drop_table("questionnaire_draft")
