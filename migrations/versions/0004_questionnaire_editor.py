@@ -1,13 +1,13 @@
 """questionnaire drafts, numbered versions and a campaign's trend check (issue #17)
 
 Revision ID: questionnaire_editor
-Revises: survey_variables
+Revises: followups
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "questionnaire_editor"
-down_revision = "survey_variables"
+down_revision = "followups"
 branch_labels = None
 depends_on = None
 
