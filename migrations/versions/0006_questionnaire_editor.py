@@ -1,13 +1,13 @@
 """questionnaire drafts, numbered versions and a campaign's trend check (issue #17)
 
 Revision ID: questionnaire_editor
-Revises: followups
+Revises: user_sessions
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "questionnaire_editor"
-down_revision = "followups"
+down_revision = "user_sessions"
 branch_labels = None
 depends_on = None
 
