@@ -14,7 +14,7 @@ def test_versions_are_numbered_by_key_and_the_revision_goes_down_and_up(tmp_path
     url = f"sqlite:///{tmp_path / 'old.db'}"
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": url,
                       "TESTING": True})
-    upgrade_database(app, "user_sessions")
+    upgrade_database(app, "frame_margins")
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(
@@ -37,7 +37,7 @@ def test_versions_are_numbered_by_key_and_the_revision_goes_down_and_up(tmp_path
     config = alembic_config()
     with app.app_context(), db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "user_sessions")
+        command.downgrade(config, "frame_margins")
     assert "questionnaire_draft" not in inspect(create_engine(url)).get_table_names()
     upgrade_database(app)
     assert "questionnaire_draft" in inspect(create_engine(url)).get_table_names()

@@ -1,13 +1,13 @@
 """questionnaire drafts, numbered versions and a campaign's trend check (issue #17)
 
 Revision ID: questionnaire_editor
-Revises: user_sessions
+Revises: frame_margins
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "questionnaire_editor"
-down_revision = "user_sessions"
+down_revision = "frame_margins"
 branch_labels = None
 depends_on = None
 
