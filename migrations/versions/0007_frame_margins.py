@@ -16,11 +16,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE statements, not a batch copy: on SQLite, copying the campaign table that
+# invitations reference breaks their foreign keys on the way down.
 def upgrade() -> None:
-    with op.batch_alter_table("campaign") as batch:
-        batch.add_column(sa.Column("frame_margins", sa.JSON(), nullable=True))
+    op.add_column("campaign", sa.Column("frame_margins", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("campaign") as batch:
-        batch.drop_column("frame_margins")
+    op.drop_column("campaign", "frame_margins")
