@@ -86,22 +86,7 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "fr"
 
 
-def _private_sqlite_file(url: str) -> None:
-    """Create an SQLite database file for the service user only before SQLite creates it with
-    the umask's mode (its WAL and shared-memory files take the same mode)."""
-    from sqlalchemy.engine import make_url
-
-    from survey.files import create_private
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database)
-        if path.parent.is_dir():
-            create_private(path)
-
-
 def register_extensions(app: Flask) -> None:
-    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from survey import PROJECT_ROOT
 from survey.extensions import AUTOCOMMIT_OPTION, db
+from survey.files import create_private
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -32,10 +33,23 @@ def alembic_config() -> Config:
 
 def upgrade_database(app: Flask, revision: str = "head") -> None:
     """Bring the application's database to `revision` (creating it when empty)."""
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     config = alembic_config()
     with app.app_context(), db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create an SQLite database file for the service user only before SQLite creates it with
+    the umask's mode (its WAL and shared-memory files take the same mode).
+
+    Done here, where the database is meant to come into being, and not when the application
+    starts: a command run before `db upgrade` must create nothing.
+    """
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None and Path(sqlite_file).parent.is_dir():
+        create_private(Path(sqlite_file))
 
 
 class DatabaseNotReady(RuntimeError):
