@@ -166,6 +166,7 @@ BLUEPRINT_MODULES = (
     "survey.jobs.views",
     "survey.admin.views",
     "survey.editor.views",
+    "survey.publication.views",
     "survey.health",
 )
 

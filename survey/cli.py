@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "survey.distribution.commands",
     "survey.reporting.commands",
     "survey.followups.commands",
+    "survey.publication.commands",
     "survey.admin.commands",
     "survey.privacy.commands",
     "survey.worker.commands",

@@ -778,3 +778,104 @@ class ThrottleHit(db.Model):
     name: Mapped[str] = mapped_column(String(50))
     key: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CriterionUnit(enum.StrEnum):
+    """What a performance criterion counts: a rate (a share of the cases, numerator over
+    denominator), a duration in seconds or days, or a count."""
+
+    RATE = "rate"
+    SECONDS = "seconds"
+    DAYS = "days"
+    COUNT = "count"
+
+
+class CriterionDirection(enum.StrEnum):
+    HIGHER = "higher"  # the target is a floor: higher is better
+    LOWER = "lower"  # the target is a ceiling: lower is better
+
+
+class PerformanceCriterion(db.Model):
+    """A commitment of the centre measured by its own tools (telephony, ticketing), with its
+    target: NF Service's "performance criteria", shown beside the satisfaction
+    (`survey.publication`).
+
+    A rate's target and values are shares (0.8 for 80 %); `item` names the questionnaire item
+    (question code) that asks the customers about the same commitment, when there is one.
+    """
+
+    __tablename__ = "performance_criterion"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "code"),
+        CheckConstraint(_in("unit", CriterionUnit), name="unit"),
+        CheckConstraint(_in("direction", CriterionDirection), name="direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    code: Mapped[str] = mapped_column(String(50))
+    label_fr: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(10))
+    target: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(10))
+    item: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    programme: Mapped[Programme] = relationship()
+    values: Mapped[list[CriterionValue]] = relationship(
+        order_by="CriterionValue.month", cascade="all, delete-orphan", back_populates="criterion"
+    )
+
+
+class CriterionValue(db.Model):
+    """One month's measured value of a criterion (imported from a CSV or typed in a form)."""
+
+    __tablename__ = "criterion_value"
+    __table_args__ = (
+        UniqueConstraint("criterion_id", "month"),
+        CheckConstraint("length(month) = 7", name="month_length"),
+        CheckConstraint(
+            "numerator IS NULL OR (denominator IS NOT NULL AND numerator >= 0 "
+            "AND denominator > 0 AND numerator <= denominator)",
+            name="rate_counts",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("performance_criterion.id", ondelete="CASCADE"), index=True
+    )
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[int | None] = mapped_column(Integer)
+    denominator: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))  # "form", or the imported file's name
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    criterion: Mapped[PerformanceCriterion] = relationship(back_populates="values")
+
+
+class Publication(db.Model):
+    """A programme's results published at `/p/<slug>` without login.
+
+    `figures` is the public results as published (`survey.publication.results`), computed when
+    the manager publishes, so that the page and its open data stay the same numbers until the
+    next publication; the performance criteria are read live (they change every month).
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (CheckConstraint("length(slug) >= 2", name="slug_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    published: Mapped[bool] = mapped_column(default=False)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    programme: Mapped[Programme] = relationship()

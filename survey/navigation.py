@@ -41,6 +41,8 @@ NAVIGATION: list[NavItem] = [
             blueprints=("followups",)),
     NavItem("reports", _l("Reports"), "reporting.all_reports", ALL,
             endpoints=("reporting.all_reports", "reporting.latest_report")),
+    NavItem("programmes", _l("Programmes"), "publication.programmes",
+            ("admin", "manager", "auditor"), blueprints=("publication",)),
     NavItem("audit", _l("Audit trail"), "admin.audit", ("admin", "manager", "auditor"),
             endpoints=("admin.audit",)),
     NavItem("users", _l("Users"), "admin.users", ("admin",), endpoints=("admin.users",)),

@@ -89,6 +89,9 @@ class ReportInputs:
     verbatim_seed: int = 0
     # The audit trail's newest sealed event when the report was made (`survey.audit.Head`).
     audit_head: Any = None
+    # The programme's performance criteria over the campaign's year, month by month
+    # (`survey.publication.criteria.criteria_table`).
+    criteria: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "drivers": _drivers(dataset),
         "reliability": _reliability(dataset, confidence),
         "follow_ups": _follow_ups(inputs.follow_ups, inputs.generated_at),
+        "criteria": criteria_beside_satisfaction(inputs.criteria, overall),
         "verbatims": _verbatims(dataset, inputs.verbatim_seed),
         "annex": {
             "data_sha256": inputs.data_sha256,
@@ -530,6 +534,20 @@ def _reliability(dataset: RespondentsDataset, confidence: float) -> dict[str, An
     except AnalysisInputError as error:
         return {"error": str(error), "items": items, "left_out": left_out}
     return {"alpha": alpha, "items": items, "left_out": left_out}
+
+
+def criteria_beside_satisfaction(
+    criteria: Sequence[Mapping[str, Any]], overall: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Each performance criterion with the satisfied share (and its interval) of the
+    questionnaire item it is linked to, when the campaign asked it: the commitment as the
+    centre measured it beside the commitment as its customers judged it."""
+    rows = []
+    for criterion in criteria:
+        item = criterion.get("item")
+        estimate = overall.get(f"{item}_satisfied") if item else None
+        rows.append({**criterion, "satisfaction": dict(estimate) if estimate else None})
+    return rows
 
 
 def _follow_ups(follow_ups: pd.DataFrame, now: datetime | None) -> dict[str, Any]:

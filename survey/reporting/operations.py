@@ -27,6 +27,7 @@ from survey.audit import record_event, sealed_head
 from survey.files import private_folder, write_private
 from survey.followups.figures import follow_ups_table
 from survey.models import Campaign, Report
+from survey.publication.criteria import criteria_table, months_between
 from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
 from survey.reporting.dataset import DatasetError, build_dataset, csv_bytes
 from survey.reporting.exports import EXPORT_FORMATS, write_export
@@ -119,6 +120,8 @@ def report_inputs(session: Session, campaign: Campaign, *, export_name: str | No
         export_name=export_name or f"{campaign.slug}.csv",
         verbatim_seed=campaign.seed or 0,
         audit_head=sealed_head(session),
+        criteria=criteria_table(session, campaign.programme,
+                                months_between(f"{campaign.year}-01", f"{campaign.year}-12")),
     )
 
 

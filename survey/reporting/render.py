@@ -133,7 +133,21 @@ def render_report(
         plotly_script=trusted(charts.plotly_script()),
         dictionary=questionnaire.data_dictionary(lang),
         questionnaire=questionnaire,
+        criterion_value=lambda criterion, value: criterion_value(numbers, t, criterion, value),
     )
+
+
+def criterion_value(numbers: Numbers, t: Any, criterion: Mapping[str, Any],
+                    value: float | None) -> str:
+    """A performance criterion's value in its unit: a rate in percent, a delay with its unit."""
+    if value is None:
+        return "–"
+    unit = criterion["unit"]
+    if unit == "rate":
+        return numbers.pct(value)
+    if unit == "count":
+        return numbers.int(round(value))
+    return f"{numbers.num(value)}\u00a0{t('unit_' + unit)}"
 
 
 def _distribution_charts(data: Mapping[str, Any], t: Any, lang: str) -> dict[str, Markup]:

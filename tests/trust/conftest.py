@@ -32,6 +32,7 @@ class Seeded:
     token: str  # the test link's token (open campaign)
     outbox_file: str
     report_job_id: int  # a finished report job of the open campaign
+    programme_id: int = 0  # the demo's programme
     users: dict[str, int] = field(default_factory=dict)
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
@@ -72,7 +73,7 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             app=app, open_slug=open_campaign.slug, closed_slug=closed.slug, report_id=report_id,
             follow_up_id=follow_up_id, token=token,
             outbox_file=sorted(p.name for p in (instance / "outbox").iterdir())[0],
-            report_job_id=job.id,
+            report_job_id=job.id, programme_id=open_campaign.programme_id,
             emails={c.email for c in customers if c.email},
             phones={c.phone for c in customers if c.phone},
             names={c.name for c in customers if c.name},

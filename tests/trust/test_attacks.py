@@ -290,7 +290,9 @@ def test_every_form_refuses_a_post_without_its_csrf_token(hostile, tmp_path) -> 
     values = {"slug": hostile.slug, "follow_up_id": hostile.follow_up_ids[0], "token": "x",
               "page_index": 0, "report_id": hostile.report_id,
               # The questionnaire editor's forms (a draft's key, page and question, language).
-              "key": "nf-relation-client", "page": 0, "index": 0, "lang": "fr"}
+              "key": "nf-relation-client", "page": 0, "index": 0, "lang": "fr",
+              # The performance criteria's forms (any programme: the token is checked first).
+              "programme_id": 1}
     with app.app_context():
         values["user_id"] = db.session.scalar(select(User.id).where(User.role == "auditor"))
     before = _counts(app)

@@ -112,6 +112,13 @@ TABLE: dict[str, tuple[object, ...]] = {
     "editor.export_version": READER,
     "editor.export_template": READER,
     "editor.campaign_questionnaire": READER,
+    # Programmes: performance criteria read by auditors, changed by managers (an empty form is
+    # refused)
+    "publication.programmes": READER,
+    "publication.criteria": READER,
+    "publication.define_criterion": (LOGIN, 403, 422, 422),
+    "publication.import_criteria": (LOGIN, 403, 422, 422),
+    "publication.record_value": (LOGIN, 403, 422, 422),
     # Respondents: the token is the credential, whoever is logged in
     "respond.resume": PUBLIC,  # a first visit shows the first page
     "respond.page": PUBLIC,
@@ -127,6 +134,7 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "key": "nf-relation-client", "token": seeded.token, "page_index": 0,
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
         "job_id": seeded.report_job_id, "page": 0, "index": 0, "lang": "fr", "number": 1,
+        "programme_id": seeded.programme_id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {missing}; add one to the test"

@@ -1,0 +1,173 @@
+"""The performance criteria page of a programme (managers), and its publication.
+
+Thin views: the work is in `survey.publication.criteria` and `survey.publication.results`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
+
+from questionnaires.localized import localize
+from questionnaires.questions import RatingQuestion
+from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.extensions import db
+from survey.models import Campaign, CriterionValue, PerformanceCriterion, Programme
+from survey.publication import criteria as ops
+from survey.publication.forms import CriteriaFileForm, CriterionForm, CriterionValueForm
+from survey.reporting.dataset import load_questionnaire
+
+blueprint = Blueprint("publication", __name__)
+
+
+def _lang() -> str:
+    return "en" if str(get_locale() or "fr") == "en" else "fr"
+
+
+def _programme(programme_id: int) -> Programme:
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def item_labels(programme: Programme, lang: str) -> dict[str, str]:
+    """The rating items of the programme's latest questionnaire, by code, in `lang`."""
+    campaign = db.session.scalars(select(Campaign).where(Campaign.programme_id == programme.id)
+                                  .order_by(Campaign.year.desc(), Campaign.id.desc())).first()
+    if campaign is None:
+        return {}
+    questionnaire = load_questionnaire(campaign)
+    return {question.code: localize(question.label, lang)
+            for _page, question in questionnaire.questions()
+            if isinstance(question, RatingQuestion)}
+
+
+def _months(programme: Programme, count: int = 12) -> list[str]:
+    latest = db.session.scalar(
+        select(func.max(CriterionValue.month)).join(PerformanceCriterion)
+        .where(PerformanceCriterion.programme_id == programme.id))
+    until = date(int(latest[:4]), int(latest[5:]), 1) if latest else date.today()
+    return ops.last_months(until, count)
+
+
+def _forms(programme: Programme, items: dict[str, str]):
+    define = CriterionForm(prefix="define")
+    define.item.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(code, label) for code, label in items.items()]
+    upload = CriteriaFileForm(prefix="upload")
+    value = CriterionValueForm(prefix="value")
+    value.criterion.choices = [
+        SelectChoice(c.code, c.label_en if _lang() == "en" else c.label_fr)
+        for c in ops.criteria_of(db.session, programme)]
+    return define, upload, value
+
+
+def _page(programme: Programme, define, upload, value, *, file_errors=None,
+          status: int = 200) -> tuple[str, int]:
+    lang = _lang()
+    items = item_labels(programme, lang)
+    months = _months(programme)
+    return render_template(
+        "publication/criteria.html", programme=programme, lang=lang, items=items,
+        months=months, table=ops.criteria_table(db.session, programme, months),
+        define=define, upload=upload, value=value, file_errors=file_errors or [],
+    ), status  # fmt: skip
+
+
+@blueprint.route("/manage/programmes")
+@roles_required(*READERS)
+def programmes() -> str:
+    rows = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    return render_template("publication/programmes.html", programmes=rows)
+
+
+@blueprint.route("/manage/programmes/<int:programme_id>/criteria")
+@roles_required(*READERS)
+def criteria(programme_id: int) -> tuple[str, int]:
+    programme = _programme(programme_id)
+    return _page(programme, *_forms(programme, item_labels(programme, _lang())))
+
+
+@blueprint.route("/manage/programmes/<int:programme_id>/criteria/define", methods=["POST"])
+@roles_required(*MANAGERS)
+def define_criterion(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
+    programme = _programme(programme_id)
+    define, upload, value = _forms(programme, item_labels(programme, _lang()))
+    if define.validate_on_submit():
+        try:
+            ops.define_criterion(
+                db.session, programme, code=define.code.data, label_fr=define.label_fr.data,
+                label_en=define.label_en.data, unit=define.unit.data,
+                target=ops.target_from_display(define.unit.data, define.target.data),
+                direction=define.direction.data, item=define.item.data or None,
+                actor=actor_label(), actor_id=current_user.id,
+            )  # fmt: skip
+        except ops.CriteriaError as error:
+            db.session.rollback()
+            field, _sep, message = str(error).partition(": ")
+            target = {"label": define.label_fr}.get(field) or getattr(define, field, define.code)
+            target.errors = [*target.errors, message or str(error)]
+        else:
+            db.session.commit()
+            flash(_("Criterion %(code)s saved.", code=define.code.data), "ok")
+            return redirect(url_for(".criteria", programme_id=programme.id), 303)
+    return _page(programme, define, upload, value, status=422)
+
+
+@blueprint.route("/manage/programmes/<int:programme_id>/criteria/import", methods=["POST"])
+@roles_required(*MANAGERS)
+def import_criteria(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
+    programme = _programme(programme_id)
+    define, upload, value = _forms(programme, item_labels(programme, _lang()))
+    if not upload.validate_on_submit():
+        return _page(programme, define, upload, value, status=422)
+    storage = upload.file.data
+    name = (storage.filename or "criteria.csv").rsplit("/", 1)[-1][-200:]
+    try:
+        result = ops.import_criteria_file(db.session, programme, storage.read(), name,
+                                          actor=actor_label(), actor_id=current_user.id)
+    except ops.CriteriaFileError as error:
+        db.session.rollback()
+        return _page(programme, define, upload, value, file_errors=error.errors, status=422)
+    except ops.CriteriaError as error:
+        db.session.rollback()
+        return _page(programme, define, upload, value, file_errors=[str(error)], status=422)
+    db.session.commit()
+    flash(_("%(file)s imported: %(created)s months added, %(updated)s changed, %(unchanged)s "
+            "unchanged.", file=name, created=result.created, updated=result.updated,
+            unchanged=result.unchanged), "ok")
+    return redirect(url_for(".criteria", programme_id=programme.id), 303)
+
+
+@blueprint.route("/manage/programmes/<int:programme_id>/criteria/value", methods=["POST"])
+@roles_required(*MANAGERS)
+def record_value(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
+    programme = _programme(programme_id)
+    define, upload, value = _forms(programme, item_labels(programme, _lang()))
+    if value.validate_on_submit():
+        criterion = next((c for c in ops.criteria_of(db.session, programme)
+                          if c.code == value.criterion.data), None)
+        if criterion is None:
+            abort(400)
+        try:
+            ops.record_value(db.session, criterion, value.month.data, value=value.value.data,
+                             numerator=value.numerator.data, denominator=value.denominator.data,
+                             actor=actor_label(), actor_id=current_user.id)
+        except ops.CriteriaError as error:
+            db.session.rollback()
+            field, _sep, message = str(error).partition(": ")
+            target = getattr(value, field, value.value)
+            target.errors = [*target.errors, message or str(error)]
+        else:
+            db.session.commit()
+            flash(_("Value recorded."), "ok")
+            return redirect(url_for(".criteria", programme_id=programme.id), 303)
+    return _page(programme, define, upload, value, status=422)
