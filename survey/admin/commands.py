@@ -6,6 +6,7 @@ import json
 
 import click
 
+from survey.auditpack.commands import audit_pack, audit_verify_pack
 from survey.commandline import BadInput, SystemFailure, with_appcontext
 
 
@@ -80,5 +81,10 @@ def audit_seal() -> None:
     click.echo(f"sealed {sealed} events" + (f"; head {head.seq} {head.hash}" if head else ""))
 
 
+# The auditor's pack has its own package; its commands belong to `barometre audit`.
+audit.add_command(audit_pack)
+audit.add_command(audit_verify_pack)
+
 # Registered on `barometre` by `survey.cli`.
 COMMANDS = (audit,)
+

@@ -151,6 +151,8 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "headline": headline,
         "overall": overall,
         "estimates": estimates,
+        "figures": stated_figures(estimates, inputs.data_sha256, len(frame),
+                                  inputs.campaign.questionnaire_sha256),
         "margin": _margin(overall, headline, inputs.campaign.plan),
         "year_on_year": _year_on_year(inputs, overall, headline, confidence),
         "method": _method(inputs, result),
@@ -177,6 +179,28 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "generated_at": inputs.generated_at,
         "small_base": SMALL_BASE,
     }
+
+
+def stated_figures(
+    estimates: Sequence[Mapping[str, Any]], data_sha256: str, respondents: int,
+    questionnaire_sha256: str | None = None,
+) -> dict[str, Any]:
+    """The numbers the report states, at full precision, for `barometre audit verify-pack`:
+    every estimate of the engine (whole sample and domains), with the hashes of the data it was
+    computed from and of the questionnaire version. A domain under `WITHHELD_BELOW`
+    respondents keeps its count only, as the report withholds it."""
+    stated = []
+    for estimate in estimates:
+        row = {key: estimate.get(key) for key in FIGURE_FIELDS}
+        if estimate["domain"] is not None and estimate["n"] < WITHHELD_BELOW:
+            row.update(estimate=None, se=None, ci_low=None, ci_high=None, withheld=True)
+        stated.append(row)
+    return {"data_sha256": data_sha256, "questionnaire_sha256": questionnaire_sha256,
+            "respondents": respondents, "estimates": stated}
+
+
+#: The fields of each estimate the report states in its figures block.
+FIGURE_FIELDS = ("indicator", "domain", "n", "estimate", "se", "ci_low", "ci_high")
 
 
 def _design_name(export_name: str) -> str:

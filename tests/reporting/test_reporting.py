@@ -109,6 +109,15 @@ def test_csv_export_reproduces_the_report_numbers(app, campaigns, tmp_path):
     shown = re.search(r'data-indicator="index">([^<]+)<', html).group(1)
     assert shown.strip() == f"{index.estimate:.1f}"
     assert "barometre analyze barometre-2026.csv --design barometre-2026.design.json" in html
+    # Every number the report states in its figures block is the one analyze gives again: the
+    # comparison `barometre audit verify-pack` makes.
+    from survey.auditpack.verify import estimate_differences
+
+    block = re.search(r'id="report-figures">(.*?)</script>', html, re.DOTALL).group(1)
+    figures = json.loads(block)
+    assert figures["data_sha256"] == done.data_sha256
+    assert estimate_differences(figures["estimates"], reproduced) == []
+    assert len(figures["estimates"]) == len(reproduced)
 
 
 def test_analyze_reads_the_excel_france_export_as_the_utf8_one(app, campaigns, tmp_path):
