@@ -77,7 +77,10 @@ def select_locale() -> str:
     """The language: explicit choice, then the invitation's, then the browser's."""
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
-        session["lang"] = chosen
+        # The published results are cached by anyone: their language is in their address,
+        # never remembered in a cookie.
+        if request.blueprint != "public":
+            session["lang"] = chosen
         return chosen
     if session.get("lang") in LANGUAGES:
         return session["lang"]
@@ -167,6 +170,7 @@ BLUEPRINT_MODULES = (
     "survey.admin.views",
     "survey.editor.views",
     "survey.publication.views",
+    "survey.publication.public",
     "survey.health",
 )
 

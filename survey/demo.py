@@ -51,7 +51,65 @@ def seed_demo(today: date | None = None, *, customers: int = DEMO_CUSTOMERS) -> 
     lines += _customer_base(session, customers)
     lines += _last_year(session, year - 1, respondents=customers // 10)
     lines += _this_year(session, year, today, respondents=customers * 3 // 40)
+    lines += _published_results(session, today)
     return lines
+
+
+#: The demo centre's commitments: code, French and English labels, unit, target (a share for a
+#: rate), direction, and the questionnaire item on the same commitment.
+DEMO_CRITERIA = (
+    ("calls-60s", "Appels décrochés en moins de 60 s", "Calls answered within 60 s", "rate",
+     0.80, "higher", "phone_wait"),
+    ("written-reply-days", "Délai moyen de réponse écrite", "Average written reply time",
+     "days", 2.0, "lower", "written_reply_time"),
+    ("complaints-in-time", "Réclamations traitées dans le délai annoncé",
+     "Complaints answered within the announced time", "rate", 0.90, "higher",
+     "complaint_handling"),
+)
+DEMO_PUBLIC_SLUG = "service-client"
+
+
+def demo_criteria_csv(today: date) -> bytes:
+    """The twelve months before this one, as the centre's telephony and ticketing tools would
+    export them (seeded: the same file at every run of the same month)."""
+    import random
+
+    rng = random.Random(DEMO_SEED)
+    lines = ["month;criterion;value;numerator;denominator"]
+    year, month = today.year, today.month
+    months = []
+    for _ in range(12):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append(f"{year:04d}-{month:02d}")
+    for label in sorted(months):
+        calls = rng.randint(9000, 12000)
+        # Winter months miss the 80 % target: the table shows the months that did.
+        share = rng.uniform(0.74, 0.79) if label[5:] in ("01", "02") else rng.uniform(0.8, 0.9)
+        lines.append(f"{label};calls-60s;;{round(calls * share)};{calls}")
+        lines.append(f"{label};written-reply-days;{rng.uniform(1.2, 2.4):.1f};;")
+        complaints = rng.randint(60, 140)
+        lines.append(f"{label};complaints-in-time;;{round(complaints * rng.uniform(0.86, 0.98))};"
+                     f"{complaints}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _published_results(session, today: date) -> list[str]:
+    """The programme's performance criteria over the last year, and its results published
+    (last year's closed campaign) at /p/service-client."""
+    from survey.models import Programme
+    from survey.publication.criteria import define_criterion, import_criteria_file
+    from survey.publication.results import publish
+
+    programme = session.scalar(select(Programme).where(Programme.name == DEMO_PROGRAMME))
+    for code, label_fr, label_en, unit, target, direction, item in DEMO_CRITERIA:
+        define_criterion(session, programme, code=code, label_fr=label_fr, label_en=label_en,
+                         unit=unit, target=target, direction=direction, item=item, actor="demo")
+    import_criteria_file(session, programme, demo_criteria_csv(today), "demo-criteria.csv",
+                         actor="demo")
+    publication = publish(session, programme, slug=DEMO_PUBLIC_SLUG, actor="demo")
+    session.commit()
+    return [f"  performance criteria: {len(DEMO_CRITERIA)} with 12 months of values; results "
+            f"published at {current_app.config['BASE_URL'].rstrip('/')}/p/{publication.slug}"]
 
 
 def _customer_base(session, customers: int) -> list[str]:

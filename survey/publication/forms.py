@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import FloatField, SelectField, StringField
+from wtforms import FloatField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -58,4 +58,5 @@ class PublishForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    pass
+    # Sent by the button's form: a post without it (a stray request) withdraws nothing.
+    confirm = HiddenField(default="1", validators=[InputRequired()])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,7 +21,14 @@ from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.extensions import db
 from survey.models import Campaign, CriterionValue, PerformanceCriterion, Programme
 from survey.publication import criteria as ops
-from survey.publication.forms import CriteriaFileForm, CriterionForm, CriterionValueForm
+from survey.publication import results
+from survey.publication.forms import (
+    CriteriaFileForm,
+    CriterionForm,
+    CriterionValueForm,
+    PublishForm,
+    WithdrawForm,
+)
 from survey.reporting.dataset import load_questionnaire
 
 blueprint = Blueprint("publication", __name__)
@@ -171,3 +178,58 @@ def record_value(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
             flash(_("Value recorded."), "ok")
             return redirect(url_for(".criteria", programme_id=programme.id), 303)
     return _page(programme, define, upload, value, status=422)
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+@blueprint.route("/manage/programmes/<int:programme_id>/publication", methods=["GET", "POST"])
+@roles_required(*READERS)
+def publication(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
+    programme = _programme(programme_id)
+    current = results.publication_of(db.session, programme)
+    form = PublishForm(prefix="publish")
+    status = 200
+    if request.method == "POST":
+        if current_user.role not in MANAGERS:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                done = results.publish(db.session, programme, slug=form.slug.data,
+                                       actor=actor_label(), actor_id=current_user.id)
+            except results.PublicationError as error:
+                db.session.rollback()
+                form.slug.errors = [*form.slug.errors, str(error).partition(": ")[2]
+                                    or str(error)]
+            else:
+                db.session.commit()
+                address = url_for("public.page", publication_slug=done.slug, _external=True)
+                flash(_("The results are published at %(url)s.", url=address), "ok")
+                return redirect(url_for(".publication", programme_id=programme.id), 303)
+        status = 422
+    elif not form.slug.data:
+        form.slug.data = current.slug if current else results.suggested_slug(programme.name)
+    return render_template(
+        "publication/publication.html", programme=programme, publication=current, form=form,
+        withdraw=WithdrawForm(prefix="withdraw"),
+        campaign=results.latest_closed_campaign(db.session, programme),
+    ), status  # fmt: skip
+
+
+@blueprint.route("/manage/programmes/<int:programme_id>/publication/withdraw",
+                 methods=["POST"])
+@roles_required(*MANAGERS)
+def withdraw(programme_id: int) -> WerkzeugResponse:
+    programme = _programme(programme_id)
+    form = WithdrawForm(prefix="withdraw")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        results.withdraw(db.session, programme, actor=actor_label(), actor_id=current_user.id)
+    except results.PublicationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".publication", programme_id=programme.id), 303)
+    db.session.commit()
+    flash(_("The results are withdrawn: their public page no longer exists."), "ok")
+    return redirect(url_for(".publication", programme_id=programme.id), 303)

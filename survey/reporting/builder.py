@@ -203,6 +203,34 @@ def stated_figures(
 FIGURE_FIELDS = ("indicator", "domain", "n", "estimate", "se", "ci_low", "ci_high")
 
 
+def public_figures(inputs: ReportInputs) -> dict[str, Any]:
+    """The part of the report a programme publishes (`survey.publication.results`): the same
+    functions and thresholds as `compute_report`, without what the public page leaves out
+    (verbatims, drivers, representativeness, follow-ups), so that its numbers are the report's.
+    """
+    dataset = inputs.dataset
+    spec = parse_design(dataset.design)
+    result = analyze(dataset.frame, spec)
+    estimates = [estimate.to_dict() for estimate in result.estimates]
+    overall = {e["indicator"]: e for e in estimates if e["domain"] is None}
+    headline = headline_indicators(dataset.design)
+    method = _method(inputs, result)
+    return {
+        "confidence": spec.confidence,
+        "n_respondents": len(dataset.frame),
+        "headline": headline,
+        "overall": overall,
+        "year_on_year": _year_on_year(inputs, overall, headline, spec.confidence),
+        "domains": _domains(dataset, spec, estimates, headline, spec.confidence),
+        "trend": _trend(inputs, overall, headline),
+        "questions": _questions(dataset, overall),
+        "method": {key: method[key] for key in ("population", "invited", "rates", "calibration",
+                                                "stratified", "proportion_ci")},
+        "small_base": SMALL_BASE,
+        "withheld_below": WITHHELD_BELOW,
+    }
+
+
 def _design_name(export_name: str) -> str:
     stem = export_name.rsplit(".", 1)[0] if "." in export_name else export_name
     return f"{stem}.design.json"

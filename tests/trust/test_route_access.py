@@ -119,6 +119,14 @@ TABLE: dict[str, tuple[object, ...]] = {
     "publication.define_criterion": (LOGIN, 403, 422, 422),
     "publication.import_criteria": (LOGIN, 403, 422, 422),
     "publication.record_value": (LOGIN, 403, 422, 422),
+    "publication.publication": READER,  # an auditor reads it; only managers publish
+    "publication.withdraw": (LOGIN, 403, 400, 400),  # a post without its button's field
+    # The published results: anyone, without login (the demo publishes its programme)
+    "public.page": PUBLIC,
+    "public.results_json": PUBLIC,
+    "public.results_csv": PUBLIC,
+    "public.poster": PUBLIC,  # printed by Chromium once, then kept in the instance folder
+    "public.badge": PUBLIC,
     # Respondents: the token is the credential, whoever is logged in
     "respond.resume": PUBLIC,  # a first visit shows the first page
     "respond.page": PUBLIC,
@@ -134,7 +142,8 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "key": "nf-relation-client", "token": seeded.token, "page_index": 0,
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
         "job_id": seeded.report_job_id, "page": 0, "index": 0, "lang": "fr", "number": 1,
-        "programme_id": seeded.programme_id,
+        "programme_id": seeded.programme_id, "publication_slug": "service-client",
+        "size": "a4",
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {missing}; add one to the test"
@@ -240,6 +249,22 @@ def test_an_auditor_sees_no_personal_data_anywhere_it_can_go(seeded) -> None:
     # The check itself works: a manager's outbox file and follow-up show a customer's contact.
     outbox = manager.get(f"/manage/outbox/{seeded.outbox_file}")
     assert _personal_data_in(seeded, _visible_text(outbox))
+
+
+def test_the_published_results_hold_no_personal_data(seeded) -> None:
+    """The demo's published page, its JSON and CSV, in both languages: no email, phone or name
+    of the customer base."""
+    anonymous = seeded.app.test_client()
+    for path in ("/p/service-client", "/p/service-client?lang=en",
+                 "/p/service-client/results.json", "/p/service-client/results.csv"):
+        response = anonymous.get(path)
+        assert response.status_code == 200, path
+        text = _visible_text(response)
+        assert not _personal_data_in(seeded, text), path
+        assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", response.get_data(as_text=True)), path
+    # The check itself sees a name when one is there.
+    name = sorted(seeded.names)[0]
+    assert _personal_data_in(seeded, f"x {name} y")
 
 
 def test_the_export_an_auditor_downloads_is_the_respondents_data(seeded) -> None:
