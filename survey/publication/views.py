@@ -21,6 +21,7 @@ from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.extensions import db
 from survey.models import Campaign, CriterionValue, PerformanceCriterion, Programme
 from survey.publication import criteria as ops
+from survey.publication import pack as _pack  # noqa: F401 - registers the pack section
 from survey.publication import results
 from survey.publication.forms import (
     CriteriaFileForm,
