@@ -161,8 +161,8 @@ def define_criterion(
     session.flush()
     record_event(
         session, "criterion.define" if created else "criterion.change", actor=actor,
-        actor_id=actor_id, object_type="performance_criterion", object_id=criterion.id,
-        summary={"programme": programme.id, "code": code, "unit": unit, "target": target,
+        actor_id=actor_id, object_type="programme", object_id=programme.id,
+        summary={"criterion": criterion.id, "code": code, "unit": unit, "target": target,
                  "direction": direction, "item": item},
     )  # fmt: skip
     return criterion
@@ -372,8 +372,9 @@ def record_value(
     session.flush()
     record_event(
         session, "criteria.value", actor=actor, actor_id=actor_id,
-        object_type="performance_criterion", object_id=criterion.id,
-        summary={"month": month, "value": stored, "numerator": top, "denominator": bottom},
+        object_type="programme", object_id=criterion.programme_id,
+        summary={"criterion": criterion.code, "month": month, "value": stored,
+                 "numerator": top, "denominator": bottom},
     )  # fmt: skip
     return session.scalars(select(CriterionValue).where(
         CriterionValue.criterion_id == criterion.id, CriterionValue.month == month)).one()
