@@ -220,9 +220,11 @@ def test_a_manager_runs_the_whole_year_on_the_demo(app, demo, server, browser, t
     # Each of the three asked to be called back: the manager takes the first one.
     page.locator("table a").first.click()
     journey.check("follow-up")
-    page.select_option("#status", "in_progress")
-    page.fill("#notes", "Rappel prévu demain matin.")
-    page.get_by_role("button", name="Save").click()
+    page.fill("#body", "Rappel prévu demain matin.")
+    page.check("#contact_attempt")  # a note that records a contact attempt starts the handling
+    page.get_by_role("button", name="Add the note").click()
+    page.wait_for_load_state("load")
+    assert "Rappel prévu demain matin." in page.content()
     journey.check("follow-up-saved")
 
     # The same pages in French.
