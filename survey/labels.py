@@ -142,6 +142,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "campaign.calibration": _l("Weighting changed"),
         "campaign.export": _l("Data exported"),
         "campaign.audit_pack": _l("Auditor's pack generated"),
+        "results.publish": _l("Results published"),
+        "results.withdraw": _l("Published results withdrawn"),
         "campaign.questionnaire": _l("Campaign's questionnaire changed"),
         "campaign.trend_check.confirm": _l("Year-on-year comparability confirmed"),
         "questionnaire.draft.create": _l("Questionnaire draft created"),
