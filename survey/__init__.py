@@ -13,6 +13,7 @@ from flask_babel import get_locale, get_translations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from survey import errors
 from survey.config import config_from_environment
 from survey.extensions import AUTOCOMMIT_OPTION, babel, csrf, db, login_manager
 
@@ -65,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_template_globals(app)
     register_blueprints(app)
     register_security_headers(app)
+    errors.init_app(app)
     # Every package's job types and periodic tasks (`survey.<package>.tasks`), so that a job
     # queued here names a registered kind.
     from survey.worker.registry import load_task_modules

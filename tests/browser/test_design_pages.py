@@ -88,6 +88,7 @@ def manager_pages(demo) -> dict[str, str]:
         "audit": "/audit",
         "users": "/admin/users",
         "questionnaire": "/manage/questionnaires/nf-relation-client",
+        "not-found": "/manage/no-such-page",
     }
     # The follow-up pages (#19, survey/followups/) are not yet on the design system: at 390 px the
     # queue is 12 px wider than the window and its French page shows one English word. They
