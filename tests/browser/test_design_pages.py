@@ -89,10 +89,11 @@ def manager_pages(demo) -> dict[str, str]:
         "users": "/admin/users",
         "questionnaire": "/manage/questionnaires/nf-relation-client",
         "not-found": "/manage/no-such-page",
+        "follow-ups": "/manage/follow-ups",
+        "follow-up": f"/manage/follow-ups/{demo['follow_up']}",
+        "follow-up-figures": "/manage/follow-ups/figures",
+        "service-levels": "/manage/follow-ups/service-levels",
     }
-    # The follow-up pages (#19, survey/followups/) are not yet on the design system: at 390 px the
-    # queue is 12 px wider than the window and its French page shows one English word. They
-    # join this list once they use the components.
     return pages
 
 
