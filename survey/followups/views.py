@@ -98,7 +98,8 @@ def _item(follow_up_id: int) -> FollowUp:
 
 def _tell_owner() -> None:
     """Send the assignment emails just queued; one that cannot go now stays queued for the
-    next delivery (the digest command, or the worker), and the page says nothing of it."""
+    next delivery (the workers' `staff_notifications` task, or the digest command), and the
+    page says nothing of it."""
     try:
         deliver(db.session, current_app.config, limit=50)
     except Exception:  # noqa: BLE001 - a mail relay down must not fail the assignment

@@ -18,7 +18,9 @@ from survey.distribution.sms_window import SmsWindow
 from survey.extensions import db
 from survey.followups import operations as ops
 from survey.followups.notifications import build_digest, deliver
+from survey.followups.operations import Calendar
 from survey.followups.service_levels import ServiceLevelError, due_at
+from survey.followups.tasks import digest_day_has_begun
 from survey.models import (
     AuditEvent,
     Campaign,
@@ -28,6 +30,8 @@ from survey.models import (
     StaffNotification,
     User,
 )
+from survey.worker import run_pending_jobs
+from survey.worker.scheduler import queue_due_tasks
 from tests.respond.helpers import answer_all, make_link, open_campaign
 from tests.survey.factories import make_customer
 
@@ -359,6 +363,38 @@ def test_digest_lists_overdue_and_is_sent_once_with_two_workers(app, live):
         users = db.session.scalars(select(User.email).where(User.id.in_(
             select(StaffNotification.user_id)))).all()
         assert "reader@example.org" not in users
+
+
+def test_the_workers_send_the_digest_once_a_working_day_without_a_command(app, live):
+    make_overdue(app, live["detractor"])
+    # A centre open every day at every hour: the digest's day has begun whenever this runs.
+    app.config["SMS_WINDOW"] = SmsWindow(opens=0, closes=24 * 60, days=frozenset(range(7)),
+                                         holiday_country=None)
+    with app.app_context():
+        create_user(db.session, "boss@example.org", "manager", PASSWORD, actor="test")
+        db.session.query(StaffNotification).delete()
+        db.session.commit()
+        for _ in range(2):  # two intervals: the second run finds the day's digest made
+            assert queue_due_tasks(db.session, {"followup_digest": timedelta(0)}) == [
+                "followup_digest"]
+            db.session.commit()
+            run_pending_jobs(app)
+            assert queue_due_tasks(db.session, {"staff_notifications": timedelta(0)}) == [
+                "staff_notifications"]
+            db.session.commit()
+            run_pending_jobs(app)
+        digests = db.session.scalars(select(StaffNotification)).all()
+        assert [(d.kind, d.state) for d in digests] == [("digest", "sent")]
+        assert "EN RETARD" in digests[0].body
+    assert len(list((Path(app.instance_path) / "outbox" / "staff").iterdir())) == 1
+
+
+def test_no_digest_before_the_centre_opens_nor_on_a_closed_day():
+    calendar = Calendar("Europe/Paris", SmsWindow())  # 09:00-20:00 Monday to Saturday, FR
+    assert not digest_day_has_begun(datetime(2026, 12, 7, 7, 59, tzinfo=UTC), calendar)  # 08:59
+    assert digest_day_has_begun(datetime(2026, 12, 7, 8, 0, tzinfo=UTC), calendar)  # Mon 09:00
+    assert not digest_day_has_begun(datetime(2026, 12, 6, 12, 0, tzinfo=UTC), calendar)  # Sun
+    assert not digest_day_has_begun(datetime(2026, 12, 25, 12, 0, tzinfo=UTC), calendar)  # Xmas
 
 
 def test_digest_command_and_list_command(app, runner, live):
