@@ -18,8 +18,12 @@ from babel import numbers as babel_numbers
 
 MISSING = "–"
 
-__all__ = ["MISSING", "number", "percent", "interval", "format_date", "format_datetime",
-           "register_filters"]
+__all__ = ["MISSING", "number", "percent", "interval", "p_value", "format_date",
+           "format_datetime", "register_filters"]
+
+#: Below this a p-value is written as a bound: three decimals would print "0,000", which reads
+#: as an impossible "no chance at all" rather than "very small".
+P_FLOOR = 0.001
 
 
 def _locale() -> str:
@@ -86,6 +90,17 @@ def interval(low: Any, high: Any = None, digits: int = 1, *, as_percent: bool = 
     return f"[{write(low, digits, locale=locale)}{separator}{write(high, digits, locale=locale)}]"
 
 
+def p_value(value: Any, digits: int = 3, locale: str | None = None) -> str:
+    """A test's p-value with `digits` decimals; one below 0.001 reads `< 0,001` (French) or
+    `< 0.001` (English), with a no-break space after the sign, never `0,000`."""
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return MISSING
+    locale = locale or _locale()
+    if float(value) < P_FLOOR:
+        return "<\u00a0" + number(P_FLOOR, 3, locale=locale)
+    return number(value, digits, locale=locale)
+
+
 def format_date(value: Any, style: str = "medium", locale: str | None = None) -> str:
     """A date (`5 déc. 2026` / `Dec 5, 2026`); a datetime is first put in the centre's zone."""
     if value is None or value == "":
@@ -130,6 +145,7 @@ def register_filters(app: Any) -> None:
         number=number,
         percent=percent,
         interval=interval,
+        p_value=p_value,
         date=format_date,
         datetime=format_datetime,
     )

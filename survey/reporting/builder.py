@@ -71,6 +71,8 @@ class PastCampaign:
     year: int
     slug: str
     estimates: Sequence[Mapping[str, Any]]
+    # Its frame, fieldwork and questionnaire, to state what limits the comparison with it.
+    facts: CampaignFacts | None = None
 
 
 @dataclass
@@ -161,6 +163,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "questions": _questions(dataset, overall),
         "domains": _domains(dataset, spec, estimates, headline, confidence),
         "trend": _trend(inputs, overall, headline),
+        "comparability": comparability(inputs),
         "drivers": _drivers(dataset),
         "reliability": _reliability(dataset, confidence),
         "follow_ups": _follow_ups(inputs.follow_ups, inputs.generated_at),
@@ -306,7 +309,12 @@ def _method(inputs: ReportInputs, result: Any) -> dict[str, Any]:
     for row in per_stratum:
         row["respondents"] = int(respondents.get(row["stratum"], 0))
     design = inputs.dataset.design
+    partials = int((invitations["disposition"] == "partial").sum()) if len(invitations) else 0
     return {
+        "channels": [name for name in ("email", "sms") if name in inputs.campaign.channels],
+        # Started but not finished: a P in AAPOR's RR2, but no answer of theirs is estimated.
+        "partials": partials,
+        "plan_vs_achieved": _plan_vs_achieved(inputs.campaign.plan, respondents),
         "population": sum(inputs.campaign.frame_counts.values())
         if inputs.campaign.frame_counts
         else None,
@@ -322,6 +330,61 @@ def _method(inputs: ReportInputs, result: Any) -> dict[str, Any]:
             str(s) for s in inputs.campaign.frame_counts if str(s) not in respondents.index
         ),
     }
+
+
+def _plan_vs_achieved(plan: Mapping[str, Any], respondents: pd.Series) -> list[dict[str, Any]]:
+    """Respondents the sample plan aimed at in each stratum against those who answered: the
+    deviation from the plan ISO 20252 asks a report to state."""
+    rows = []
+    for stratum in (plan or {}).get("strata") or ():
+        planned = stratum.get("respondents")
+        achieved = int(respondents.get(str(stratum["stratum"]), 0))
+        rows.append({
+            "stratum": str(stratum["stratum"]),
+            "planned": planned,
+            "achieved": achieved,
+            "difference": None if planned is None else achieved - planned,
+        })
+    return rows
+
+
+def comparability(inputs: ReportInputs) -> dict[str, Any] | None:
+    """What changed since the previous campaign the report compares with and limits the
+    comparison: the frame's size, the fieldwork dates, the questionnaire. Only what differs is
+    listed; None without a previous campaign whose facts are known."""
+    earlier = [past for past in inputs.history if past.year < inputs.campaign.year]
+    if not earlier:
+        return None
+    previous = max(earlier, key=lambda past: past.year)
+    if previous.facts is None:
+        return None
+    before, now = previous.facts, inputs.campaign
+    changes: list[dict[str, Any]] = []
+    size_before = sum(before.frame_counts.values()) if before.frame_counts else None
+    size_now = sum(now.frame_counts.values()) if now.frame_counts else None
+    if size_before != size_now:
+        changes.append({"kind": "frame_size", "before": size_before, "now": size_now})
+    if (before.fieldwork_start, before.fieldwork_end) != (now.fieldwork_start, now.fieldwork_end):
+        # Compared by day of the year: the same weeks a year apart are no change of season.
+        def season(facts: CampaignFacts) -> tuple[Any, ...]:
+            return tuple((day.month, day.day) if day else None
+                         for day in (facts.fieldwork_start, facts.fieldwork_end))
+
+        if season(before) != season(now):
+            changes.append({
+                "kind": "fieldwork",
+                "before": (before.fieldwork_start, before.fieldwork_end),
+                "now": (now.fieldwork_start, now.fieldwork_end),
+            })
+    if (before.questionnaire_key, before.questionnaire_version, before.questionnaire_sha256) != (
+        now.questionnaire_key, now.questionnaire_version, now.questionnaire_sha256
+    ):
+        changes.append({
+            "kind": "questionnaire",
+            "before": (before.questionnaire_version, before.questionnaire_sha256[:12]),
+            "now": (now.questionnaire_version, now.questionnaire_sha256[:12]),
+        })
+    return {"year": previous.year, "slug": previous.slug, "changes": changes}
 
 
 def _weighting(

@@ -98,6 +98,7 @@ def programme_history(session: Session, campaign: Campaign) -> list[PastCampaign
                 year=past.year,
                 slug=past.slug,
                 estimates=[estimate.to_dict() for estimate in result.estimates],
+                facts=campaign_facts(past),
             )
         )
     return history

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from questionnaires.localized import localize
+from survey import formatting
 from survey.reporting import charts
 from survey.reporting.builder import compute_report
 from survey.reporting.texts import translator
@@ -65,6 +66,14 @@ class Numbers:
 
     def int(self, value: int | None) -> str:
         return "–" if value is None else f"{value:,}".replace(",", "\u202f")
+
+    def p(self, value: float | None) -> str:
+        """A p-value: `< 0,001` rather than `0,000` (`survey.formatting.p_value`)."""
+        return formatting.p_value(value, locale=self.lang)
+
+    def date(self, value: Any) -> str:
+        """A date in the report's language (`5 décembre 2026` / `December 5, 2026`)."""
+        return formatting.format_date(value, "long", locale=self.lang)
 
     def signed(self, value: float | None, digits: int = 1) -> str:
         if value is None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analysis import analyze, parse_design, read_responses
 from analysis.cli import run_analyze
@@ -424,3 +424,138 @@ def test_domains_under_ten_respondents_are_withheld_from_the_report():
     row = html.split('data-variable="' + variable + '"')[1].split("</table>")[0]
     row = row.split(">rare")[1].split("</tr>")[0]
     assert "withheld" in row and "[" in row and "–" in row
+
+
+def test_p_values_below_a_thousandth_read_as_a_bound():
+    from survey.formatting import p_value
+
+    assert p_value(0.00004, locale="fr") == "<\u00a00,001"
+    assert p_value(0.00004, locale="en") == "<\u00a00.001"
+    assert p_value(0.0, locale="fr") == "<\u00a00,001"
+    assert p_value(0.001, locale="fr") == "0,001"  # the bound itself is printed as it is
+    assert p_value(0.0423, locale="fr") == "0,042"
+    assert p_value(0.0423, locale="en") == "0.042"
+    assert p_value(None, locale="fr") == "–"
+
+
+def _text(html, element_id):
+    """The text of the element with `element_id` (tags removed, spaces collapsed)."""
+    start = html.index(f'id="{element_id}"')
+    fragment = html[start:].split(">", 1)[1]
+    end = min(fragment.index(tag) for tag in ("</p>", "</ul>", "</table>") if tag in fragment)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment[:end])).strip()
+
+
+def test_the_method_states_mode_partials_tests_deviations_and_changes(app, campaigns):
+    """ISO 20252's reporting items, from the campaign's own facts, in both languages."""
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        partials = db.session.scalar(
+            select(func.count()).select_from(Invitation).where(
+                Invitation.campaign_id == campaign.id, Invitation.disposition == "partial",
+                Invitation.is_test.is_(False),
+            )
+        )
+        planned = {row["stratum"]: row["respondents"] for row in campaign.plan["strata"]}
+        html = {lang: generate_report(db.session, campaign, lang=lang,
+                                      instance_path=app.instance_path, actor="test").html
+                for lang in ("fr", "en")}  # fmt: skip
+    assert partials > 0  # the fixture has break-offs, so the count below means something
+    assert f'data-partials="{partials}"' in html["fr"]
+    assert _text(html["fr"], "method-partials").startswith(f"{partials} clients ont commencé")
+    assert "RR2" in _text(html["fr"], "method-partials")
+    assert _text(html["en"], "method-partials").startswith(f"{partials} customers started")
+    assert "left out of the estimates" in _text(html["en"], "method-partials")
+
+    assert "auto-administré en ligne" in _text(html["fr"], "method-mode")
+    assert "par courriel" in _text(html["fr"], "method-mode")
+    assert "invitation by email" in _text(html["en"], "method-mode")
+
+    words = {"fr": ("Welch–Satterthwaite", "contraste linéarisé", "Holm"),
+             "en": ("Welch–Satterthwaite", "linearised contrast", "Holm")}
+    for lang in ("fr", "en"):
+        tests = _text(html[lang], "method-tests")
+        assert all(word in tests for word in words[lang]), (lang, tests)
+
+    assert _text(html["fr"], "method-fieldwork-dates") == (
+        "Terrain réalisé du 1 mars 2026 au 28 mars 2026.")
+    assert _text(html["en"], "method-fieldwork-dates") == (
+        "Fieldwork ran from March 1, 2026 to March 28, 2026.")
+    deviations = html["en"].split('id="method-deviations"')[1].split("</table>")[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>'
+                      r'<td class="num">([^<]+)</td>', deviations)
+    assert {stratum: int(plan.replace("\u202f", "")) for stratum, plan, _ in rows} == planned
+    with app.app_context():
+        achieved = build_dataset(db.session, _campaign(campaigns[2026])).frame["stratum"]
+    assert {stratum: int(got) for stratum, _, got in rows} == achieved.value_counts().to_dict()
+
+    # The two fixture campaigns drew frames of different sizes; only that change is stated.
+    assert 'data-change="frame_size"' in html["fr"]
+    assert "taille de la base de sondage" in _text(html["fr"], "method-comparability")
+    assert "frame size" in _text(html["en"], "method-comparability")
+    assert 'data-change="questionnaire"' not in html["en"]
+
+
+def test_comparability_lists_only_what_changed():
+    from datetime import date
+
+    from survey.reporting.builder import CampaignFacts, PastCampaign, comparability
+
+    def facts(year, **changes):
+        base = {"slug": f"b-{year}", "programme": "P", "year": year, "status": "closed",
+                "questionnaire_key": "q", "questionnaire_version": "1",
+                "questionnaire_sha256": "a" * 64, "fieldwork_start": date(year, 3, 1),
+                "fieldwork_end": date(year, 3, 28), "frame_counts": {"x": 100}}
+        return CampaignFacts(**{**base, **changes})
+
+    def inputs(now, before):
+        return type("Inputs", (), {"campaign": now, "history": [
+            PastCampaign(year=before.year, slug=before.slug, estimates=[], facts=before)]})()
+
+    same = comparability(inputs(facts(2026), facts(2025)))
+    assert same == {"year": 2025, "slug": "b-2025", "changes": []}  # same weeks a year apart
+    changed = comparability(inputs(
+        facts(2026, fieldwork_start=date(2026, 10, 1), fieldwork_end=date(2026, 10, 30),
+              questionnaire_version="2", questionnaire_sha256="b" * 64, frame_counts={"x": 90}),
+        facts(2025),
+    ))  # fmt: skip
+    assert [change["kind"] for change in changed["changes"]] == [
+        "frame_size", "fieldwork", "questionnaire"]
+    assert changed["changes"][0] == {"kind": "frame_size", "before": 100, "now": 90}
+
+
+def test_p_values_below_a_thousandth_read_as_a_bound_in_the_report():
+    """Year on year and domain against the rest: a p below 0.001 reads "< 0,001", not "0,000"."""
+    from dataclasses import replace
+
+    from questionnaires import get_bundled
+    from survey.reporting.builder import PastCampaign, compute_report
+    from survey.reporting.dataset import dataset_from_records
+    from survey.reporting.render import render_report
+    from survey.reporting.synthetic import synthetic_records
+
+    questionnaire = get_bundled("nf-relation-client")
+    population = {"particulier": 14000, "professionnel": 6000}
+    dataset = dataset_from_records(
+        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
+        frame_counts=population, plan={"margin": 0.03},
+    )  # fmt: skip
+    inputs = _pure_inputs(questionnaire, dataset, population)
+    current = compute_report(inputs)["estimates"]
+    # Last year ten standard errors lower on every indicator: a difference no test can miss.
+    previous = [{**e, "estimate": e["estimate"] - 10 * e["se"]} for e in current
+                if e["domain"] is None and e["estimate"] is not None]
+    inputs.history = [PastCampaign(year=2025, slug="pure-2025", estimates=previous)]
+    inputs.campaign = replace(inputs.campaign, year=2026)
+    data = compute_report(inputs)
+    rows = data["year_on_year"]["rows"].values()
+    assert rows and all(row["p_adjusted"] < 0.001 for row in rows)
+    contrasts = [contrast for domain in data["domains"] for level in domain["levels"]
+                 for contrast in level["contrasts"].values()
+                 if contrast and contrast["significant"] and contrast["p_adjusted"] < 0.001]
+    assert contrasts  # the segments differ by design
+    html = {lang: render_report(data, lang) for lang in ("fr", "en")}
+    assert html["fr"].count('<td class="num">&lt;\u00a00,001</td>') == len(rows)
+    assert html["en"].count('<td class="num">&lt;\u00a00.001</td>') == len(rows)
+    assert html["fr"].count('(Holm) &lt;\u00a00,001"') == len(contrasts)
+    assert "0,000" not in html["fr"] and "0.000<" not in html["en"]
