@@ -243,6 +243,31 @@ def build_pack(
     return Pack(content, json.loads(manifest_bytes), digest, report)
 
 
+def build_pack_for_request(
+    session: Session,
+    campaign: Campaign,
+    *,
+    lang: str,
+    instance_path: str | Path,
+    audit_key: str | bytes,
+    actor: str,
+    actor_id: int | None = None,
+) -> Pack:
+    """The pack a web download sends: the report in `lang` (the reader's language) when one
+    was computed from the current data, otherwise the newest in the other language rather than
+    nothing (the manifest names which). Neither a report nor its PDF is made here: generating
+    is a worker's job and Chromium's printing outlasts a request, so the manifest says the PDF
+    was left out, as with --no-pdf."""
+    try:
+        return build_pack(session, campaign, instance_path=instance_path, audit_key=audit_key,
+                          actor=actor, actor_id=actor_id, lang=lang, pdf=False)
+    except PackError:
+        # Nothing of the failed attempt is kept (its export event included): try any language.
+        session.rollback()
+    return build_pack(session, campaign, instance_path=instance_path, audit_key=audit_key,
+                      actor=actor, actor_id=actor_id, lang=None, pdf=False)
+
+
 def draw_record(session: Session, campaign: Campaign) -> dict[str, Any]:
     """The plan and the draw: the frame's hash and counts, the seed, the allocation planned and
     the invitations drawn per stratum. Excluded customers are named by their external id only,

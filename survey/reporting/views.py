@@ -18,6 +18,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -152,6 +154,34 @@ def export(slug: str, fmt: str) -> WerkzeugResponse:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     response = send_file(handle, as_attachment=True, download_name=path.name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blueprint.route("/audit-pack.zip")
+@roles_required(*READERS)  # auditors above all: the pack is what a documentary control reads
+def audit_pack(slug: str) -> WerkzeugResponse:
+    """The auditor's pack, as `barometre audit pack --no-pdf` writes it: printing the PDF with
+    Chromium takes longer than a request should wait, so the manifest says it was left out."""
+    from survey.auditpack.operations import PackError, build_pack_for_request
+
+    campaign = _campaign(slug)
+    try:
+        pack = build_pack_for_request(
+            db.session, campaign, lang=str(get_locale() or "fr"),
+            instance_path=current_app.config["INSTANCE_PATH"],
+            audit_key=current_app.config["AUDIT_KEY"], actor=actor_label(),
+            actor_id=current_user.id,
+        )  # fmt: skip
+    except PackError as error:
+        db.session.rollback()
+        flash(_("The auditor's pack cannot be made: %(reason)s", reason=str(error)), "error")
+        return redirect(url_for(".reports", slug=slug))
+    db.session.commit()
+    response = send_file(
+        io.BytesIO(pack.content), mimetype="application/zip", as_attachment=True,
+        download_name=f"{campaign.slug}-audit-pack-{pack.report.language}.zip",
+    )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

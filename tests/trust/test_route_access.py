@@ -68,6 +68,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "reporting.latest_report": (LOGIN, 302, 302, 302),
     "reporting.report_file": READER,
     "reporting.export": READER,
+    "reporting.audit_pack": READER,  # auditors' first: a pack holds no personal data
     "reporting.dashboard": READER,
     # Weighting: read by auditors; changed by managers (an empty form is refused)
     "weighting.weighting": READER,
