@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import click
 
 from survey.commandline import BadInput, with_appcontext
+from survey.csvsafe import safe_dict
 
 
 @click.group()
@@ -120,7 +121,7 @@ def list_(state: str, overdue: bool, campaign: str | None, fmt: str) -> None:
     elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["id"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_dict(row) for row in rows)
     else:
         for row in rows:
             late = " OVERDUE" if row["overdue"] else ""

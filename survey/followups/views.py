@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.csvsafe import safe_row
 from survey.extensions import db
 from survey.followups import operations as ops
 from survey.followups.answers import shown_answers
@@ -285,13 +286,13 @@ def export() -> Response:
     for item in items:
         on_time = "" if item.status != "closed" or item.due_at is None else int(
             item.closed_at <= item.due_at)
-        writer.writerow([
+        writer.writerow(safe_row([  # the reference and owner are typed text
             item.id, item.campaign.slug, item.kind, item.status, item.score, item.score_max,
             item.preferred_channel or "", item.owner.email if item.owner else "",
             stamp(item.created_at), stamp(item.due_at), stamp(item.assigned_at),
             stamp(item.first_contact_at), item.contact_attempts, stamp(item.closed_at),
             item.outcome or "", item.outcome_reference or "", on_time,
-        ])
+        ]))
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=follow-ups-{now:%Y%m%d}.csv",
         "Cache-Control": "private, no-store"})

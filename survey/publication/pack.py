@@ -12,6 +12,7 @@ import json
 from sqlalchemy.orm import Session
 
 from survey.auditpack.registry import register_pack_section
+from survey.csvsafe import safe_row
 from survey.models import Campaign
 from survey.publication.criteria import criteria_table, months_between
 
@@ -27,14 +28,14 @@ def performance_files(session: Session, campaign: Campaign) -> dict[str, bytes]:
     writer.writerow(COLUMNS)
     for row in table:
         for month in row["months"]:
-            writer.writerow([
+            writer.writerow(safe_row([
                 row["code"], row["label"]["fr"], row["label"]["en"], row["unit"],
                 repr(row["target"]), row["direction"], row["item"] or "", month["month"],
                 "" if month["value"] is None else repr(month["value"]),
                 "" if month["numerator"] is None else month["numerator"],
                 "" if month["denominator"] is None else month["denominator"],
                 "" if month["met"] is None else str(month["met"]).lower(),
-            ])
+            ]))
     document = {"programme": campaign.programme.name, "year": campaign.year, "criteria": table}
     return {
         "criteria.csv": out.getvalue().encode("utf-8"),

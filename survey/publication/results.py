@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from questionnaires.localized import localize
 from questionnaires.questions import RatingQuestion
 from survey.audit import record_event
+from survey.csvsafe import safe_cell
 from survey.models import (
     Campaign,
     CampaignStatus,
@@ -342,4 +343,6 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, str):
+        return safe_cell(value)  # labels and levels typed by people: never a formula
     return str(value)

