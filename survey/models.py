@@ -154,6 +154,8 @@ class JobKind(enum.StrEnum):
 
     CUSTOMER_IMPORT = "customer_import"
     REPORT = "report"
+    AUDIT_PACK = "audit_pack"  # the auditor's pack of a campaign (`survey.auditpack.tasks`)
+    POSTER = "poster"  # a published poster's PDF (`survey.publication.tasks`)
     SCHEDULED = "scheduled"  # one run of a periodic task (`survey.worker.scheduler`)
 
 
@@ -753,6 +755,28 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign | None] = relationship()
+
+
+class JobOutput(db.Model):
+    """A file a job made for people to download (an auditor's pack, a poster's PDF).
+
+    Its bytes are kept in the database, so that any web server sends what a worker on another
+    machine made (each machine has its own instance folder, which keeps a copy as a cache);
+    `sha256` is checked whenever it is read. `name` says what it is and is unique: a pack is
+    `packs/<job id>.zip`, a poster `posters/<SHA-256 of its HTML>.pdf` (printed once per change
+    of its numbers). Outputs hold no personal data of the customer base.
+    """
+
+    __tablename__ = "job_output"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ScheduledTask(db.Model):

@@ -32,7 +32,8 @@ def audit_pack(slug: str, out: str, lang: str | None, no_pdf: bool) -> None:
         campaign = get_campaign(database.session, slug)
         pack = build_pack(
             database.session, campaign, instance_path=current_app.config["INSTANCE_PATH"],
-            audit_key=current_app.config["AUDIT_KEY"], actor="cli", lang=lang, generate=True,
+            audit_key=current_app.config["AUDIT_KEY"], actor="cli",
+            languages=(lang,) if lang else None, generate=True,
             pdf=not no_pdf,
         )  # fmt: skip
     except (CampaignError, PackError) as exc:

@@ -19,6 +19,7 @@ import json
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,9 @@ from survey.reporting.operations import (
     stored_report_bytes,
 )
 
+#: The stages a pack goes through, in order, as its job's page shows them.
+PACK_STAGES = ("exporting", "report", "pdf", "gathering", "sealing")
+
 PACK_FORMAT = "barometre-audit-pack"
 PACK_VERSION = 1
 MANIFEST = "manifest.json"
@@ -59,7 +63,17 @@ FIGURES_MARK = b'id="report-figures"'
 
 
 class PackError(ValueError):
-    """The pack cannot be made from this campaign: the message says why and what to do."""
+    """The pack cannot be made from this campaign: the message says why and what to do.
+
+    `reason` names the case (`no_data`, `no_report`, `report_failed`) and `params` its values,
+    so that a page says it in the reader's language (`survey.jobs.views.REASONS`); the message
+    is the command line's and the log's.
+    """
+
+    def __init__(self, reason: str, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -105,30 +119,36 @@ def build_pack(
     audit_key: str | bytes,
     actor: str,
     actor_id: int | None = None,
-    lang: str | None = None,
+    languages: Sequence[str] | None = None,
     generate: bool = False,
     pdf: bool = True,
     now: datetime | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Pack:
     """The pack of `campaign` as zip bytes, with its manifest.
 
-    The report is the newest stored one computed from the campaign's current data (in `lang`
-    when given); when there is none, `generate` makes one (in `lang`, French by default),
+    The report is the newest stored one computed from the campaign's current data, in the
+    first of `languages` that has one (any language when None: the command line without
+    `--lang`; the reader's language, then the other, for a pack asked for on the web); when
+    there is none, `generate` makes one (in the first of `languages`, French by default),
     otherwise `PackError` says to generate it first. The PDF is printed from that report; when
     Chromium cannot print it, the manifest says why instead. Pending audit events are sealed
-    first (this commits), so that the pack's trail ends at the chain's head.
+    first (this commits), so that the pack's trail ends at the chain's head. `on_stage` is told
+    each of `PACK_STAGES` as it begins.
     """
+    stage = on_stage or (lambda name: None)
     generated_at = now or datetime.now(UTC)
     files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="barometre-pack-") as folder:
         work = Path(folder)
         # 1. The export, exactly as `barometre export SLUG --format csv` writes it.
+        stage("exporting")
         try:
             export = export_campaign(session, campaign, fmt="csv",
                                      out=work / f"{campaign.slug}.csv", actor=actor,
                                      actor_id=actor_id)
         except ReportError as error:
-            raise PackError(str(error)) from error
+            raise PackError("no_data", str(error), detail=str(error)) from error
         export_paths = {
             "data": f"export/{export.data_path.name}",
             "design": f"export/{export.design_path.name}",
@@ -139,26 +159,34 @@ def build_pack(
                 files[f"export/{path.name}"] = path.read_bytes()
 
         # 2. The report computed from that very data.
-        report = usable_report(session, campaign, export.data_sha256, lang, instance_path)
+        stage("report")
+        report = None
+        for lang in languages or (None,):
+            report = usable_report(session, campaign, export.data_sha256, lang, instance_path)
+            if report is not None:
+                break
         if report is None:
             if not generate:
                 raise PackError(
+                    "no_report",
                     f"campaign {campaign.slug!r} has no report computed from its current data"
-                    + (f" in {lang!r}" if lang else "")
+                    + (f" in {' or '.join(map(repr, languages))}" if languages else "")
                     + ": generate the report first (reports page, or barometre report "
-                    f"{campaign.slug} --out FILE)")
+                    f"{campaign.slug} --out FILE)", campaign=campaign.slug)
             try:
-                report = generate_report(session, campaign, lang=lang or "fr",
+                report = generate_report(session, campaign,
+                                         lang=languages[0] if languages else "fr",
                                          instance_path=instance_path, actor=actor,
                                          actor_id=actor_id).report
             except ReportError as error:
-                raise PackError(str(error)) from error
+                raise PackError("report_failed", str(error), detail=str(error)) from error
         html = stored_report_bytes(report, instance_path)
         html_name = f"report/{campaign.slug}-report-{report.language}.html"
         files[html_name] = html
         pdf_name: str | None = None
         pdf_note: str | None = None
         if pdf:
+            stage("pdf")
             html_path, pdf_path = work / "report.html", work / "report.pdf"
             html_path.write_bytes(html)
             try:
@@ -168,9 +196,11 @@ def build_pack(
             except (ReportError, OSError, subprocess.SubprocessError) as error:
                 pdf_note = f"the PDF could not be printed: {error}"
         else:
-            pdf_note = "the PDF was not asked for (--no-pdf)"
+            # Said to whoever reads the manifest, which may not be the one who made the pack.
+            pdf_note = "the PDF was left out when the pack was made"
 
     # 3. The questionnaire version the campaign ran.
+    stage("gathering")
     version = campaign.questionnaire_version
     questionnaire = version_questionnaire(version)
     yaml_text = definition_yaml(definition_data(questionnaire)).encode("utf-8")
@@ -208,6 +238,7 @@ def build_pack(
         sections[section.name] = {"files": sorted(named)}
 
     # 7. The audit trail, last: sealed now, so that it ends at the chain's head.
+    stage("sealing")
     _seal(session, audit_key, instance_path)
     files["audit/trail.jsonl"] = trail_lines(session, campaign)
     files["audit/head.json"] = _json(head_record(session, audit_key, instance_path))
@@ -241,31 +272,6 @@ def build_pack(
                           "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
                           "sha256": digest, "pdf": pdf_name is not None})
     return Pack(content, json.loads(manifest_bytes), digest, report)
-
-
-def build_pack_for_request(
-    session: Session,
-    campaign: Campaign,
-    *,
-    lang: str,
-    instance_path: str | Path,
-    audit_key: str | bytes,
-    actor: str,
-    actor_id: int | None = None,
-) -> Pack:
-    """The pack a web download sends: the report in `lang` (the reader's language) when one
-    was computed from the current data, otherwise the newest in the other language rather than
-    nothing (the manifest names which). Neither a report nor its PDF is made here: generating
-    is a worker's job and Chromium's printing outlasts a request, so the manifest says the PDF
-    was left out, as with --no-pdf."""
-    try:
-        return build_pack(session, campaign, instance_path=instance_path, audit_key=audit_key,
-                          actor=actor, actor_id=actor_id, lang=lang, pdf=False)
-    except PackError:
-        # Nothing of the failed attempt is kept (its export event included): try any language.
-        session.rollback()
-    return build_pack(session, campaign, instance_path=instance_path, audit_key=audit_key,
-                      actor=actor, actor_id=actor_id, lang=None, pdf=False)
 
 
 def draw_record(session: Session, campaign: Campaign) -> dict[str, Any]:

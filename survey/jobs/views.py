@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from survey.auditpack.operations import PACK_STAGES
 from survey.auth.roles import MANAGERS, READERS, roles_required
 from survey.extensions import db
 from survey.jobs.operations import job_state
@@ -24,11 +25,13 @@ from survey.worker.queue import stale_after
 blueprint = Blueprint("jobs", __name__, url_prefix="/manage/jobs")
 
 #: Who may follow a job: whoever may open the page it was started from.
-ROLES = {JobKind.CUSTOMER_IMPORT.value: MANAGERS, JobKind.REPORT.value: READERS}
+ROLES = {JobKind.CUSTOMER_IMPORT.value: MANAGERS, JobKind.REPORT.value: READERS,
+         JobKind.AUDIT_PACK.value: READERS}
 
 TITLES = {
     JobKind.CUSTOMER_IMPORT.value: _l("Import of the customer file"),
     JobKind.REPORT.value: _l("Generation of the report"),
+    JobKind.AUDIT_PACK.value: _l("Making of the auditor's pack"),
 }
 STAGES = {
     # customer import (`survey.frame.importing.IMPORT_STAGES`)
@@ -41,7 +44,34 @@ STAGES = {
     "charts": _l("Drawing the charts"),
     "rendering": _l("Writing the report"),
     "saving": _l("Saving the report"),
+    # auditor's pack (`survey.auditpack.operations.PACK_STAGES`)
+    "exporting": _l("Exporting the data"),
+    "report": _l("Finding the report computed from this data"),
+    "pdf": _l("Printing the report's PDF"),
+    "gathering": _l("Gathering the questionnaire, the plan and the follow-ups"),
+    "sealing": _l("Sealing the audit trail"),
 }
+
+#: Why a job failed, in the reader's language: a service's error `reason` (stored in the
+#: failed job's result by the worker) and its values; other errors show their message.
+REASONS = {
+    "no_report": _l("The campaign %(campaign)s has no report computed from its current data: "
+                    "generate the report first, then ask for the pack again."),
+    "no_data": _l("The campaign's data could not be exported (%(detail)s)."),
+    "report_failed": _l("The report could not be generated (%(detail)s)."),
+}
+
+
+def failure_reason(job: Job) -> str | None:
+    """The failed job's reason in the reader's language, when its service gave one."""
+    result = job.result or {}
+    text = REASONS.get(str(result.get("reason")))
+    if text is None:
+        return None
+    try:
+        return str(text) % dict(result.get("reason_params") or {})
+    except (KeyError, TypeError, ValueError):  # a reason stored with other values
+        return None
 
 
 @dataclass(frozen=True)
@@ -58,10 +88,12 @@ def progress_bar(job: Job) -> ProgressBar:
     stage = str(STAGES.get(job.stage or "", ""))
     if job.stage is None:
         return ProgressBar(None, None, _("Waiting to start."))
-    if job.kind == JobKind.REPORT.value and job.stage in REPORT_STAGES:
-        step = REPORT_STAGES.index(job.stage)
-        return ProgressBar(step, len(REPORT_STAGES), _(
-            "Step %(step)d of %(steps)d: %(stage)s.", step=step + 1, steps=len(REPORT_STAGES),
+    stages = {JobKind.REPORT.value: REPORT_STAGES, JobKind.AUDIT_PACK.value: PACK_STAGES}.get(
+        job.kind, ())
+    if job.stage in stages:
+        step = stages.index(job.stage)
+        return ProgressBar(step, len(stages), _(
+            "Step %(step)d of %(steps)d: %(stage)s.", step=step + 1, steps=len(stages),
             stage=stage,
         ))  # fmt: skip
     if job.stage == "checking" and job.total:
@@ -90,7 +122,7 @@ def job(job_id: int) -> tuple[str, int, dict[str, str]]:
     status = job_state(item, stale_after=stale_after(current_app))
     page = render_template(
         "jobs/job.html", job=item, status=status, title=TITLES[item.kind],
-        bar=progress_bar(item), rejects_shown=1000,
+        bar=progress_bar(item), rejects_shown=1000, reason=failure_reason(item),
     )  # fmt: skip
     # A running job's page is read again and again: never from a cache.
     return page, 200, {"Cache-Control": "no-store"}

@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -32,7 +31,7 @@ from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
 from survey.extensions import db
 from survey.jobs.operations import active_jobs, queue_job
-from survey.models import Campaign, JobKind, Report
+from survey.models import Campaign, Job, JobKind, JobState, Report
 from survey.reporting.exports import EXPORT_FORMATS
 from survey.reporting.fieldwork import fieldwork_dashboard
 from survey.reporting.operations import (
@@ -50,6 +49,10 @@ STORED_REPORT_CSP = (
     "img-src data: blob:; font-src data:; frame-ancestors 'self'; base-uri 'none'; "
     "form-action 'none'; sandbox allow-scripts"
 )
+
+
+#: The packs made lately that the reports page offers for download (older ones stay stored).
+PACKS_LISTED = 5
 
 
 class GenerateForm(FlaskForm):
@@ -85,9 +88,16 @@ def reports(slug: str) -> str | WerkzeugResponse:
         select(Report).where(Report.campaign_id == campaign.id).order_by(Report.id.desc())
     ).all()
     running = active_jobs(db.session, JobKind.REPORT, campaign_id=campaign.id)
+    packs_running = active_jobs(db.session, JobKind.AUDIT_PACK, campaign_id=campaign.id)
+    packs = db.session.scalars(
+        select(Job).where(Job.campaign_id == campaign.id, Job.kind == JobKind.AUDIT_PACK.value,
+                          Job.state == JobState.SUCCEEDED.value)
+        .order_by(Job.id.desc()).limit(PACKS_LISTED)
+    ).all()
     return render_template(
         "reporting/reports.html", campaign=campaign, reports=stored, form=form,
-        formats=EXPORT_FORMATS, running=running,
+        formats=EXPORT_FORMATS, running=running, packs_running=packs_running, packs=packs,
+        pack_form=PackForm(),
     )  # fmt: skip
 
 
@@ -158,29 +168,51 @@ def export(slug: str, fmt: str) -> WerkzeugResponse:
     return response
 
 
-@blueprint.route("/audit-pack.zip")
+class PackForm(FlaskForm):
+    """Asking for the auditor's pack: no field but the CSRF token."""
+
+
+@blueprint.route("/audit-pack", methods=["POST"])
 @roles_required(*READERS)  # auditors above all: the pack is what a documentary control reads
 def audit_pack(slug: str) -> WerkzeugResponse:
-    """The auditor's pack, as `barometre audit pack --no-pdf` writes it: printing the PDF with
-    Chromium takes longer than a request should wait, so the manifest says it was left out."""
-    from survey.auditpack.operations import PackError, build_pack_for_request
+    """Queue the auditor's pack (`survey.auditpack.tasks`): a worker makes it, report PDF
+    included, and its job's page follows it then offers the zip."""
+    campaign = _campaign(slug)
+    if not PackForm().validate_on_submit():
+        abort(400)
+    lang = "en" if str(get_locale() or "fr") == "en" else "fr"
+    job = queue_job(
+        db.session, JobKind.AUDIT_PACK, actor=actor_label(), user_id=current_user.id,
+        campaign_id=campaign.id, parameters={"lang": lang, "_actor": actor_label()},
+    )  # fmt: skip
+    db.session.commit()
+    return redirect(url_for("jobs.job", job_id=job.id), 303)
+
+
+@blueprint.route("/audit-packs/<int:pack_id>.zip")
+@roles_required(*READERS)
+def audit_pack_file(slug: str, pack_id: int) -> WerkzeugResponse:
+    """A pack a worker made, byte for byte (its hash is checked first)."""
+    from survey.auditpack.tasks import pack_output_name
+    from survey.jobs.outputs import OutputError, find_output, output_bytes
 
     campaign = _campaign(slug)
+    job = db.session.get(Job, pack_id)  # the pack's job: its id names the pack
+    if (job is None or job.campaign_id != campaign.id or job.kind != JobKind.AUDIT_PACK.value
+            or job.state != JobState.SUCCEEDED.value):
+        abort(404)
+    output = find_output(db.session, pack_output_name(job.id))
+    if output is None:
+        abort(404)
     try:
-        pack = build_pack_for_request(
-            db.session, campaign, lang=str(get_locale() or "fr"),
-            instance_path=current_app.config["INSTANCE_PATH"],
-            audit_key=current_app.config["AUDIT_KEY"], actor=actor_label(),
-            actor_id=current_user.id,
-        )  # fmt: skip
-    except PackError as error:
-        db.session.rollback()
-        flash(_("The auditor's pack cannot be made: %(reason)s", reason=str(error)), "error")
-        return redirect(url_for(".reports", slug=slug))
-    db.session.commit()
+        content = output_bytes(output, current_app.config["INSTANCE_PATH"])
+    except OutputError as error:
+        current_app.logger.error("%s", error)
+        abort(410)
+    lang = (job.result or {}).get("lang", "fr")
     response = send_file(
-        io.BytesIO(pack.content), mimetype="application/zip", as_attachment=True,
-        download_name=f"{campaign.slug}-audit-pack-{pack.report.language}.zip",
+        io.BytesIO(content), mimetype="application/zip", as_attachment=True,
+        download_name=f"{campaign.slug}-audit-pack-{lang}.zip",
     )  # fmt: skip
     response.headers["Cache-Control"] = "private, no-store"
     return response

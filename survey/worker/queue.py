@@ -203,12 +203,20 @@ def run_claimed_job(app: Flask, job_id: int, worker_id: str,
                         error)
             return _retry(session, job_id, worker_id, f"{type(error).__name__}: {error}",
                           backoff(attempt))
+        failure: dict[str, Any] | None = None
         if isinstance(error, ValueError | LookupError) and not isinstance(error, KeyError):
             message = str(error)
+            if isinstance(getattr(error, "reason", None), str):
+                # A service's reason code and its values: the job's page says it in the
+                # reader's language (`survey.jobs.views.REASONS`), the message is the log's.
+                failure = {"reason": error.reason,
+                           "reason_params": {key: str(value) for key, value
+                                             in dict(getattr(error, "params", {})).items()}}
         else:
             log.exception("job %s (%s) failed", job_id, kind)
             message = f"unexpected error ({type(error).__name__}); the worker's log has details"
-        return _end(session, job_id, worker_id, error=message, stage=progress.snapshot[0])
+        return _end(session, job_id, worker_id, error=message, result=failure,
+                    stage=progress.snapshot[0])
     # Not joined yet: on SQLite the ticker may be waiting for the write lock that the
     # handler's pending writes hold until `_end` commits them (its late write then changes
     # nothing: the job is no longer running).

@@ -10,7 +10,7 @@ A job type names a handler, a function of a `JobContext`:
         ...                       # write with ctx.session; do not commit the final writes
         return {"pack_id": pack.id}          # the job's result (what its page shows)
 
-    register_job_type("audit_pack", "survey.audit.packs:build_pack", max_attempts=2)
+    register_job_type("audit_pack", "survey.auditpack.tasks:audit_pack", max_attempts=2)
 
 and anything queues one with `survey.worker.enqueue(session, "audit_pack", ...)`. The worker
 commits the handler's writes in the transaction that records the job's end, so that a job whose

@@ -88,7 +88,7 @@ def test_pack_of_a_closed_campaign_lists_every_file_and_verifies(app, runner, cl
     assert expected <= set(files)
     # The PDF left out is said, not faked.
     assert manifest["report"]["pdf"] is None
-    assert "not asked" in manifest["report"]["pdf_note"]
+    assert "left out" in manifest["report"]["pdf_note"]
 
     # The export is the one `barometre export` writes; the report was computed from it.
     exported = runner.invoke(["export", closed, "--format", "csv",

@@ -43,7 +43,7 @@ def job_pages(app) -> dict[str, str]:
 
         def job(kind, **values):
             item = queue_job(session, kind, actor="test", user_id=None,
-                             campaign_id=campaign.id if kind is JobKind.REPORT else None)
+                             campaign_id=None if kind is JobKind.CUSTOMER_IMPORT else campaign.id)
             for name, value in values.items():
                 setattr(item, name, value)
             return item
@@ -75,6 +75,19 @@ def job_pages(app) -> dict[str, str]:
         mark_running(session, failed.id)
         finish_job(session, failed.id, error="campaign 'barometre-2026': no complete response")
         pages["report-failed"] = failed.id
+        pages["pack-running"] = job(JobKind.AUDIT_PACK, state="running", stage="pdf").id
+        pack = job(JobKind.AUDIT_PACK)
+        mark_running(session, pack.id)
+        finish_job(session, pack.id, result={
+            "output": f"packs/{pack.id}.zip", "sha256": "0" * 64, "size": 123_456,
+            "files": 17, "lang": "fr", "report_id": 1, "pdf": False,
+            "pdf_note": "the PDF could not be printed: Chromium is missing"})
+        pages["pack-done"] = pack.id
+        refused_pack = job(JobKind.AUDIT_PACK)
+        mark_running(session, refused_pack.id)
+        finish_job(session, refused_pack.id, error="no report", result={
+            "reason": "no_report", "reason_params": {"campaign": "barometre-2026"}})
+        pages["pack-failed"] = refused_pack.id
         pages["import-interrupted"] = job(
             JobKind.CUSTOMER_IMPORT, state="running", stage="writing",
             heartbeat_at=utcnow() - timedelta(hours=1)).id

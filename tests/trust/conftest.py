@@ -15,7 +15,8 @@ from sqlalchemy import select
 from survey import create_app
 from survey.extensions import db
 from survey.jobs.operations import finish_job, mark_running, queue_job
-from survey.models import Campaign, Customer, FollowUp, JobKind, Report
+from survey.models import Campaign, Customer, FollowUp, Job, JobKind, Report
+from survey.worker.queue import run_pending_jobs
 from tests.conftest import empty_all_tables
 from tests.trust.helpers import make_user
 
@@ -32,6 +33,7 @@ class Seeded:
     token: str  # the test link's token (open campaign)
     outbox_file: str
     report_job_id: int  # a finished report job of the open campaign
+    pack_job_id: int  # an auditor's pack of the open campaign, made by the worker's code
     programme_id: int = 0  # the demo's programme
     users: dict[str, int] = field(default_factory=dict)
     emails: set[str] = field(default_factory=set)
@@ -68,17 +70,23 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                         campaign_id=open_campaign.id, parameters={"lang": "fr"})
         mark_running(db.session, job.id)
         finish_job(db.session, job.id, result={"report_id": report_id, "lang": "fr"})
+        pack = queue_job(db.session, JobKind.AUDIT_PACK, actor="test", user_id=None,
+                         campaign_id=open_campaign.id, parameters={"lang": "fr", "pdf": False})
         db.session.commit()
         seeded = Seeded(
             app=app, open_slug=open_campaign.slug, closed_slug=closed.slug, report_id=report_id,
             follow_up_id=follow_up_id, token=token,
             outbox_file=sorted(p.name for p in (instance / "outbox").iterdir())[0],
-            report_job_id=job.id, programme_id=open_campaign.programme_id,
+            report_job_id=job.id, pack_job_id=pack.id, programme_id=open_campaign.programme_id,
             emails={c.email for c in customers if c.email},
             phones={c.phone for c in customers if c.phone},
             names={c.name for c in customers if c.name},
         )
     assert report_id and follow_up_id and len(seeded.emails) > 500
+    run_pending_jobs(app, worker_id="trust-fixture")
+    with app.app_context():
+        made = db.session.get(Job, seeded.pack_job_id)
+        assert made.state == "succeeded", made.error
     for role in ("admin", "manager", "auditor"):
         seeded.users[role] = make_user(app, f"{role}@trust.example", role)
     yield seeded

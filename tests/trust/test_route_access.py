@@ -68,7 +68,10 @@ TABLE: dict[str, tuple[object, ...]] = {
     "reporting.latest_report": (LOGIN, 302, 302, 302),
     "reporting.report_file": READER,
     "reporting.export": READER,
-    "reporting.audit_pack": READER,  # auditors' first: a pack holds no personal data
+    # Auditors' first: a pack holds no personal data. Asking queues its job (run by no worker
+    # here) and shows its page.
+    "reporting.audit_pack": (LOGIN, 303, 303, 303),
+    "reporting.audit_pack_file": READER,  # a pack the fixture's worker made
     "reporting.dashboard": READER,
     # Weighting: read by auditors; changed by managers (an empty form is refused)
     "weighting.weighting": READER,
@@ -144,7 +147,7 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
         "job_id": seeded.report_job_id, "page": 0, "index": 0, "lang": "fr", "number": 1,
         "programme_id": seeded.programme_id, "publication_slug": "service-client",
-        "size": "a4",
+        "size": "a4", "pack_id": seeded.pack_job_id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {missing}; add one to the test"
