@@ -1,8 +1,11 @@
 """The poster (A4, A3) and the badge of published results.
 
 The poster is an HTML page of its own printed to PDF by headless Chromium, as the report is
-(`survey.reporting.operations.html_to_pdf`); a PDF is kept in the instance folder under the hash
-of its HTML, so that a poster is printed once per change of its numbers, not once per request.
+(`survey.reporting.operations.html_to_pdf`), by a worker (a `poster` job, registered in
+`survey.publication.tasks`): printing outlasts a request, and a web process runs no job. The PDF
+is stored as the job's output under the hash of its HTML, so that a poster is printed once per
+change of its numbers, not once per request. Publishing queues the posters of both sizes and
+languages; a request for one not printed yet queues it and is asked to come back.
 The badge is a small SVG (the headline figure and the year) that a website can embed.
 """
 
@@ -14,27 +17,65 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from survey.files import private_folder, write_private
+from sqlalchemy.orm import Session
+
 from survey.formatting import percent
+from survey.jobs.operations import active_jobs, queue_job
+from survey.jobs.outputs import find_output, output_bytes, store_output
+from survey.models import Job, JobKind
 from survey.reporting.operations import html_to_pdf
+from survey.worker.registry import JobContext
 
 POSTER_SIZES = ("a4", "a3")
 
 
-def poster_pdf(html: str, instance_path: str | Path) -> bytes:
-    """The PDF of a rendered poster, from the instance folder's cache or printed now."""
-    digest = hashlib.sha256(html.encode("utf-8")).hexdigest()
-    folder = private_folder(Path(instance_path) / "posters")
-    cached = folder / f"{digest}.pdf"
-    if cached.is_file():
-        return cached.read_bytes()
+#: Poster jobs waiting or running at once, at most: a visitor's request may queue one, and
+#: different hosts or languages must not fill the queue.
+POSTER_JOBS_MAX = 8
+
+
+def poster_output_name(html: str) -> str:
+    """The poster's output (`survey.jobs.outputs`): named by the hash of its HTML, so that a
+    poster is printed once per change of its numbers, not once per request."""
+    return f"posters/{hashlib.sha256(html.encode('utf-8')).hexdigest()}.pdf"
+
+
+def printed_poster(session: Session, html: str, instance_path: str | Path) -> bytes | None:
+    """The PDF of this rendered poster when a worker has printed it, else None."""
+    output = find_output(session, poster_output_name(html))
+    return None if output is None else output_bytes(output, instance_path)
+
+
+def queue_poster(session: Session, html: str, *, publication: str, size: str,
+                 actor: str) -> Job | None:
+    """Queue the printing of this rendered poster, unless it is queued already or too many
+    posters wait; the job, or None. The caller commits."""
+    name = poster_output_name(html)
+    waiting = active_jobs(session, JobKind.POSTER)
+    if len(waiting) >= POSTER_JOBS_MAX or any(
+            (job.parameters or {}).get("output") == name for job in waiting):
+        return None
+    return queue_job(session, JobKind.POSTER, actor=actor, user_id=None,
+                     parameters={"output": name, "publication": publication, "size": size},
+                     payload=html.encode("utf-8"))
+
+
+def print_poster(ctx: JobContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The handler of `poster` jobs: print the HTML queued with the job with Chromium, as the
+    report's PDF is printed, and store it as the job's output."""
+    data = ctx.payload
+    if data is None:
+        raise ValueError("the poster's page of this job is no longer available")
+    name = poster_output_name(data.decode("utf-8"))
+    ctx.progress.stage("printing")
     with tempfile.TemporaryDirectory(prefix="barometre-poster-") as work:
         source = Path(work) / "poster.html"
-        source.write_text(html, encoding="utf-8")
-        pdf = html_to_pdf(source, Path(work) / "poster.pdf")
-        content = pdf.read_bytes()
-    write_private(cached, content)
-    return content
+        source.write_bytes(data)
+        content = html_to_pdf(source, Path(work) / "poster.pdf").read_bytes()
+    store_output(ctx.session, name, content, mimetype="application/pdf",
+                 instance_path=ctx.app.config["INSTANCE_PATH"], job_id=ctx.job_id)
+    return ({"output": name, "size": len(content)},
+            {"publication": ctx.parameters.get("publication"), "size": ctx.parameters.get("size")})
 
 
 def _text_width(text: str, size: float = 11) -> float:

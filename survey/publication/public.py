@@ -11,18 +11,21 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 
 from survey.branding import current_branding
 from survey.extensions import db
+from survey.jobs.outputs import OutputError
 from survey.models import Publication
 from survey.publication import posters, results
-from survey.reporting.operations import ReportError
 
 blueprint = Blueprint("public", __name__, url_prefix="/p")
 
 #: How long a browser or a proxy may keep a public answer without asking again.
 MAX_AGE = 300
+#: Seconds a visitor is asked to wait for a poster being printed.
+POSTER_RETRY_AFTER = 30
 
 
 def _lang() -> str:
@@ -73,21 +76,52 @@ def results_csv(publication_slug: str) -> Response:
     return response
 
 
+def poster_html(publication_slug: str, data: dict, size: str, lang: str) -> str:
+    """The poster's page in `lang`, as Chromium prints it."""
+    with force_locale(lang):
+        return render_template(
+            "publication/poster.html", r=data, lang=lang, size=size, brand=current_branding(),
+            page_url=url_for("public.page", publication_slug=publication_slug, _external=True),
+        )  # fmt: skip
+
+
+def queue_posters(publication: Publication, *, actor: str) -> int:
+    """Queue the printing of the posters of every size and language (at publication, so that
+    a visitor finds them printed); how many were queued. The caller commits."""
+    data = results.public_results(db.session, publication)
+    queued = 0
+    for size in posters.POSTER_SIZES:
+        for lang in ("fr", "en"):
+            html = poster_html(publication.slug, data, size, lang)
+            if posters.printed_poster(db.session, html, current_app.instance_path) is None:
+                queued += posters.queue_poster(db.session, html, publication=publication.slug,
+                                               size=size, actor=actor) is not None
+    return queued
+
+
 @blueprint.route("/<publication_slug>/poster-<any(a4, a3):size>.pdf")
 def poster(publication_slug: str, size: str) -> Response:
-    """The poster to display in the centre's premises, printed as the report's PDF is."""
+    """The poster to display in the centre's premises, printed by a worker as the report's PDF
+    is: sent when printed, otherwise queued (once) and the visitor asked to come back."""
     data = results.public_results(db.session, _publication(publication_slug))
-    html = render_template(
-        "publication/poster.html", r=data, lang=_lang(), size=size, brand=current_branding(),
-        page_url=url_for(".page", publication_slug=publication_slug, _external=True),
-    )  # fmt: skip
+    html = poster_html(publication_slug, data, size, _lang())
     try:
-        content = posters.poster_pdf(html, current_app.instance_path)
-    except ReportError as error:
-        current_app.logger.error("poster not printed: %s", error)
+        content = posters.printed_poster(db.session, html, current_app.instance_path)
+    except OutputError as error:
+        current_app.logger.error("poster not sent: %s", error)
         abort(503)
-    return cacheable(content, "application/pdf", vary_language=True,
-                     download_name=f"{publication_slug}-{size}.pdf")
+    if content is not None:
+        return cacheable(content, "application/pdf", vary_language=True,
+                         download_name=f"{publication_slug}-{size}.pdf")
+    posters.queue_poster(db.session, html, publication=publication_slug, size=size,
+                         actor="public")
+    db.session.commit()
+    response = Response(_("The poster is being printed: it will be ready in a minute. Try "
+                          "again then."), status=503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(POSTER_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 @blueprint.route("/<publication_slug>/badge.svg")

@@ -203,6 +203,10 @@ def publication(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
                 form.slug.errors = [*form.slug.errors, str(error).partition(": ")[2]
                                     or str(error)]
             else:
+                from survey.publication.public import queue_posters
+
+                # Printed by a worker now, so that visitors find the posters ready.
+                queue_posters(done, actor=actor_label())
                 db.session.commit()
                 address = url_for("public.page", publication_slug=done.slug, _external=True)
                 flash(_("The results are published at %(url)s.", url=address), "ok")

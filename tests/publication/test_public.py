@@ -13,8 +13,9 @@ from sqlalchemy import select
 from survey.auth.operations import create_user
 from survey.campaigns.operations import get_campaign
 from survey.extensions import db
-from survey.models import AuditEvent, Customer
+from survey.models import AuditEvent, Customer, Job
 from survey.reporting.operations import export_campaign
+from survey.worker.queue import run_pending_jobs
 
 PASSWORD = "a-long-password-123"
 
@@ -157,20 +158,33 @@ def _page_sizes(pdf: bytes) -> list[tuple[float, float]]:
     return [(float(w), float(h)) for w, h in boxes]
 
 
-def test_posters_are_a4_and_a3_pdfs_and_the_badge_an_svg(app, client, campaigns) -> None:
+def test_posters_are_a4_and_a3_pdfs_printed_by_the_worker_and_the_badge_an_svg(
+        app, client, campaigns) -> None:
     _manager(app, client)
     client.post(f"/manage/programmes/{campaigns['programme_id']}/publication",
                 data={"publish-slug": "service-client"})
     anonymous = app.test_client()
+    # Publishing queued the four posters (two sizes, two languages); no web request prints.
+    with app.app_context():
+        queued = db.session.scalars(select(Job).where(Job.kind == "poster")).all()
+        assert sorted(job.parameters["size"] for job in queued) == ["a3", "a3", "a4", "a4"]
+        assert {job.state for job in queued} == {"queued"}
+    waiting = anonymous.get("/p/service-client/poster-a4.pdf?lang=fr")
+    assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "30"
+    assert "L'affiche est en cours d'impression" in waiting.get_data(as_text=True)
+    assert "no-store" in waiting.headers["Cache-Control"]
+    with app.app_context():  # asking again queued nothing more: the same poster is waiting
+        assert len(db.session.scalars(select(Job).where(Job.kind == "poster")).all()) == 4
+    assert run_pending_jobs(app, worker_id="test-worker") == 4  # the worker's own code
     sizes = {}
     for size in ("a4", "a3"):
-        response = anonymous.get(f"/p/service-client/poster-{size}.pdf")
+        response = anonymous.get(f"/p/service-client/poster-{size}.pdf?lang=fr")
         assert response.status_code == 200 and response.data[:5] == b"%PDF-"
         assert response.mimetype == "application/pdf" and response.headers["ETag"]
         pages = _page_sizes(response.data)
         assert len(pages) == 1, f"{size}: {len(pages)} pages"
         sizes[size] = pages[0]
-        again = anonymous.get(f"/p/service-client/poster-{size}.pdf",
+        again = anonymous.get(f"/p/service-client/poster-{size}.pdf?lang=fr",
                               headers={"If-None-Match": response.headers["ETag"]})
         assert again.status_code == 304
     # A4 is 595 x 842 points, A3 842 x 1191.

@@ -129,7 +129,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "public.page": PUBLIC,
     "public.results_json": PUBLIC,
     "public.results_csv": PUBLIC,
-    "public.poster": PUBLIC,  # printed by Chromium once, then kept in the instance folder
+    "public.poster": ({200, 503},) * 4,  # 503 (come back) until a worker has printed it
     "public.badge": PUBLIC,
     # Respondents: the token is the credential, whoever is logged in
     "respond.resume": PUBLIC,  # a first visit shows the first page
