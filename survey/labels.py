@@ -92,6 +92,8 @@ LABELS: dict[str, dict[str, Any]] = {
         JobKind.CUSTOMER_IMPORT: _l("Customer base import"),
         JobKind.REPORT: _l("Report"),
         JobKind.SCHEDULED: _l("Scheduled task"),
+        JobKind.AUDIT_PACK: _l("Auditor's pack"),
+        JobKind.POSTER: _l("Poster"),
     },
     "JobState": {
         JobState.QUEUED: _l("Waiting"),
@@ -119,6 +121,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "campaign.draw": _l("Sample drawn"),
         "campaign.launch": _l("Campaign launched"),
         "campaign.close": _l("Fieldwork closed"),
+        "campaign.reminders": _l("Reminders changed"),
         "report.generate": _l("Report generated"),
         "distribution.send": _l("Messages sent"),
         "distribution.opt_out": _l("Customer opted out"),

@@ -106,3 +106,70 @@ def create_campaign(
         },
     )
     return campaign
+
+
+#: Reminders the scheduler sends at most (`survey.distribution.operations.MAX_REMINDERS`), and
+#: the latest day one may come: after that, the fieldwork has usually ended.
+MAX_REMINDER_DAY = 60
+
+
+class ReminderDaysError(CampaignError):
+    """Reminder days that cannot be used; `reason` and `params` let a page say why in the
+    reader's language (`survey.campaigns.forms.REMINDER_PROBLEMS`)."""
+
+    def __init__(self, reason: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
+
+
+def parse_reminder_days(text: str) -> list[int]:
+    """"7, 14" → [7, 14]; empty → no reminder. Days count from the invitation's sending, are
+    whole, at least 1 and at most `MAX_REMINDER_DAY`, strictly ascending, and at most
+    `MAX_REMINDERS` of them (`ReminderDaysError` says which rule a value breaks)."""
+    from survey.distribution.operations import MAX_REMINDERS
+
+    days: list[int] = []
+    for raw in (part.strip() for part in re.split(r"[,;\s]+", text or "")):
+        if not raw:
+            continue
+        if not re.fullmatch(r"[+-]?\d{1,6}", raw):
+            raise ReminderDaysError("not_a_number", f"{raw!r} is not a whole number of days",
+                                    value=raw)
+        day = int(raw)
+        if day < 1:
+            raise ReminderDaysError(
+                "not_positive", f"a reminder comes at least 1 day after the invitation, not "
+                f"{day}", value=day)
+        if day > MAX_REMINDER_DAY:
+            raise ReminderDaysError(
+                "too_late", f"a reminder comes at most {MAX_REMINDER_DAY} days after the "
+                f"invitation, not {day}", value=day, max=MAX_REMINDER_DAY)
+        if days and day <= days[-1]:
+            raise ReminderDaysError(
+                "not_ascending", f"the days must be in ascending order, each after the one "
+                f"before: {day} comes after {days[-1]}", value=day, previous=days[-1])
+        days.append(day)
+    if len(days) > MAX_REMINDERS:
+        raise ReminderDaysError("too_many", f"at most {MAX_REMINDERS} reminders, not "
+                                f"{len(days)}", count=len(days), max=MAX_REMINDERS)
+    return days
+
+
+def set_reminder_days(session: Session, campaign: Campaign, days: Sequence[int] | str, *,
+                      actor: str, actor_id: int | None = None) -> list[int]:
+    """Set the days after its invitation at which each reminder of `campaign` is due; the
+    workers' scheduler reads them at its next run (`survey.worker.tasks.queue_reminders`).
+    Refused once the campaign is closed (its fieldwork is over)."""
+    parsed = parse_reminder_days(days if isinstance(days, str)
+                                 else ", ".join(str(day) for day in days))
+    if campaign.status in (CampaignStatus.CLOSED.value, CampaignStatus.ARCHIVED.value):
+        raise ReminderDaysError("closed", f"campaign {campaign.slug!r} is closed: its reminders "
+                                "can no longer change", campaign=campaign.slug)
+    before = list(campaign.reminder_days or [])
+    campaign.reminder_days = parsed
+    session.flush()
+    record_event(session, "campaign.reminders", actor=actor, actor_id=actor_id,
+                 object_type="campaign", object_id=campaign.id, campaign_id=campaign.id,
+                 summary={"before": before, "after": parsed})
+    return parsed

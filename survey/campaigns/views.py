@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
@@ -14,9 +15,15 @@ from wtforms.fields.choices import SelectChoice
 from questionnaires import get_bundled
 from questionnaires.forms import build_page_form_class
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
-from survey.campaigns.forms import CampaignForm
+from survey.campaigns.forms import CampaignForm, ReminderForm, reminder_problem
 from survey.campaigns.lifecycle import campaign_steps, next_step
-from survey.campaigns.operations import CampaignError, create_campaign, get_campaign
+from survey.campaigns.operations import (
+    CampaignError,
+    ReminderDaysError,
+    create_campaign,
+    get_campaign,
+    set_reminder_days,
+)
 from survey.extensions import db
 from survey.models import Campaign, Disposition, Invitation, Programme
 
@@ -84,10 +91,42 @@ def index() -> str | Response:
 @blueprint.route("/campaigns/<slug>")
 @roles_required(*READERS)
 def campaign(slug: str) -> str:
+    found = _found(slug)
+    form = ReminderForm()
+    form.days.data = ", ".join(str(day) for day in found.reminder_days or [])
+    return _campaign_page(found, form)
+
+
+@blueprint.route("/campaigns/<slug>/reminders", methods=["POST"])
+@roles_required(*MANAGERS)
+def reminders(slug: str) -> Response | tuple[str, int]:
+    """Change the campaign's reminder days; the workers' scheduler uses them from its next
+    run."""
+    found = _found(slug)
+    form = ReminderForm()
+    if form.validate_on_submit():
+        try:
+            days = set_reminder_days(db.session, found, form.days.data or "",
+                                     actor=actor_label(), actor_id=current_user.id)
+        except ReminderDaysError as error:
+            db.session.rollback()
+            form.days.errors = [*form.days.errors, reminder_problem(error)]
+        else:
+            db.session.commit()
+            flash(_("Reminders saved: %(days)s.", days=", ".join(map(str, days)))
+                  if days else _("Reminders saved: none will be sent."), "status")
+            return redirect(url_for(".campaign", slug=slug), 303)
+    return _campaign_page(found, form), 422
+
+
+def _found(slug: str) -> Campaign:
     try:
-        found = get_campaign(db.session, slug)
+        return get_campaign(db.session, slug)
     except CampaignError:
         abort(404)
+
+
+def _campaign_page(found: Campaign, reminder_form: ReminderForm) -> str:
     steps = campaign_steps(found)
     following = next_step(found)
     counts = dict(db.session.execute(
@@ -98,7 +137,8 @@ def campaign(slug: str) -> str:
     return render_template("campaigns/campaign.html", campaign=found, steps=steps,
                            next=following, journey=journey(found, steps, following),
                            invited=sum(counts.values()),
-                           complete=counts.get(Disposition.COMPLETE.value, 0))
+                           complete=counts.get(Disposition.COMPLETE.value, 0),
+                           reminder_form=reminder_form)
 
 
 def journey(campaign: Campaign, steps: list, following: object) -> list[dict[str, object]]:

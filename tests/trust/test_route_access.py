@@ -46,6 +46,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "campaigns.index": READER,
     "campaigns.campaign": READER,
     "campaigns.questionnaire_preview": READER,
+    "campaigns.reminders": (LOGIN, 403, 422, 422),  # a post without the days is refused
     # Customer base and sampling
     "frame.customers": MANAGER,
     "frame.plan": READER,
