@@ -107,3 +107,53 @@ def test_erase_command_reports_bad_input(runner, campaigns) -> None:
     assert runner.invoke(["customers", "erase", "--external-id", "nobody"]).exit_code == 2
     result = runner.invoke(["customers", "erase", "--external-id", "A"])
     assert result.exit_code == 0 and "erased 1 customer" in result.output
+
+
+def test_the_daily_purge_runs_from_the_workers_schedule(app, campaigns) -> None:
+    """The retention purge as production runs it: a worker's scheduler queues the daily task,
+    its job loop runs it (`survey.worker.process.Worker`), once a day across all workers."""
+    import threading
+    import time
+
+    from sqlalchemy import select
+
+    from survey.models import Job, ScheduledTask
+    from survey.worker.process import Worker
+    from survey.worker.scheduler import queue_due_tasks, schedule
+
+    intervals = schedule(app.config, {})
+    assert intervals["retention_purge"] == timedelta(days=1)
+    worker = Worker(app, worker_id="purge-worker", send=False, idle_sleep=0.05, tick=0.05)
+    worker.intervals = {"retention_purge": intervals["retention_purge"]}
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with app.app_context():
+                done = db.session.scalars(select(Job).where(
+                    Job.kind == "scheduled", Job.state == "succeeded")).all()
+                db.session.remove()
+            if done:
+                break
+            time.sleep(0.1)
+    finally:
+        worker.stop.set()
+        thread.join(30)
+    assert not worker.errors
+    with app.app_context():
+        (job,) = db.session.scalars(select(Job).where(Job.kind == "scheduled")).all()
+        assert job.parameters == {"task": "retention_purge"} and job.state == "succeeded"
+        assert job.result["campaigns"] == ["old"] and job.result["customers_erased"] == 1
+        alice = db.session.query(Customer).filter_by(external_id="A").one()
+        assert alice.email is None and alice.erased_at is not None
+        assert db.session.query(Customer).filter_by(external_id="C").one().email  # 10 days
+        purge = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "privacy.purge")).one()
+        assert purge.actor == f"job:{job.id}"
+        # Daily: not due again before a day has passed, then queued once more.
+        row = db.session.get(ScheduledTask, "retention_purge")
+        assert timedelta(hours=23) < row.next_run_at - utcnow() <= timedelta(days=1)
+        assert queue_due_tasks(db.session, worker.intervals) == []
+        tomorrow = utcnow() + timedelta(days=1, minutes=1)
+        assert queue_due_tasks(db.session, worker.intervals, now=tomorrow) == ["retention_purge"]
