@@ -2,7 +2,9 @@
 
 A manager builds a questionnaire from the template (adds a question with a condition built by
 the helper, translates it, reorders it, previews it playing the condition), freezes it, creates
-a campaign with it, and a customer answers it through a personal link. Every editor page is then
+a campaign with it on the campaigns page and launches it from the command line (customer base
+imported, sample planned and drawn, campaign launched, invitations sent), and a customer
+answers it through the link of the invitation the sender delivered. Every editor page is then
 checked with axe-core (WCAG 2.1 AA) and for horizontal overflow at 390 and 1,280 px.
 Screenshots go to `test-output/editor/`.
 """
@@ -18,7 +20,10 @@ from sqlalchemy import select
 from survey import PROJECT_ROOT
 from survey.auth.operations import create_user
 from survey.extensions import db
-from survey.models import Campaign, CampaignStatus, Response
+from survey.frame.synthetic import synthetic_customer_csv
+from survey.models import Campaign, CampaignStatus, Message, Response
+from tests.browser.test_design_pages import french_problems, visible_text
+from tests.browser.test_manager_journey import outbox_links
 from tests.browser.test_respond_accessibility import (
     CHROMIUM,
     assert_accessible,
@@ -27,7 +32,7 @@ from tests.browser.test_respond_accessibility import (
     fill,
 )
 from tests.conftest import serving
-from tests.respond.helpers import PAGES, make_link
+from tests.respond.helpers import PAGES
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,6 +42,7 @@ pytestmark = [
 SHOTS = PROJECT_ROOT / "test-output" / "editor"
 EMAIL, PASSWORD = "manager@editor.example", "a long enough password"
 ACTION_MS, NAVIGATION_MS = 30_000, 60_000
+CUSTOMERS = 300
 
 
 @pytest.fixture
@@ -68,7 +74,8 @@ def shot(page, name: str, width: int) -> None:
     assert_no_horizontal_scroll(page, width)
 
 
-def test_a_manager_builds_a_questionnaire_that_a_customer_answers(app, server, browser):  # noqa: F811
+def test_a_manager_builds_a_questionnaire_that_a_customer_answers(app, server, browser,  # noqa: F811
+                                                                  runner, tmp_path):
     context, page = signed_in(browser, server, 1280)
     page.goto(f"{server}/manage/questionnaires")
     page.select_option("#new-source", "template:nf-relation-client")
@@ -126,15 +133,33 @@ def test_a_manager_builds_a_questionnaire_that_a_customer_answers(app, server, b
     assert page.url.endswith("/manage/campaigns/centre-2026")
     context.close()
 
-    # Opened (the sample and the sending have their own tests), then answered by a customer.
+    # Launched as a manager launches any campaign, here from the command line: the customer
+    # base imported, the sample planned and drawn, the campaign launched, the invitations sent.
+    customers = tmp_path / "clients.csv"
+    customers.write_bytes(synthetic_customer_csv(CUSTOMERS, seed=2026))
+    for command in (
+        ["customers", "import", str(customers)],
+        ["campaigns", "plan", "centre-2026", "--strata", "segment", "--margin", "0.15",
+         "--response-rate", "0.5"],
+        ["campaigns", "draw", "centre-2026", "--seed", "2026"],
+        ["campaigns", "launch", "centre-2026"],
+        ["send", "--once"],
+    ):
+        result = runner.invoke(command)
+        assert result.exit_code == 0, f"{' '.join(command)}: {result.output}"
     with app.app_context():
         campaign = db.session.scalars(select(Campaign).filter_by(slug="centre-2026")).one()
+        assert campaign.status == CampaignStatus.OPEN.value
         assert campaign.questionnaire_version.key == "centre-2026"
-        campaign.status = CampaignStatus.OPEN.value
-        _, link = make_link(campaign, language="en")
-        db.session.commit()
+        invited = list(db.session.scalars(
+            select(Message.id).where(Message.channel == "email", Message.sequence == 0,
+                                     Message.sent_at.is_not(None)).order_by(Message.id)))
+    links = outbox_links(Path(app.instance_path), invited)
+    assert links, "no invitation reached the outbox"
+
+    # A customer answers through the personal link the invitation carried.
     customer = browser.new_page()
-    customer.goto(f"{server}{link}")
+    customer.goto(f"{server}{links[0]}")
     answers = [dict(answers) for answers in PAGES]
     answers[2]["visited"] = ["yes"]
     for page_answers in answers:
@@ -196,3 +221,44 @@ def test_every_editor_page_passes_axe_and_fits(app, server, browser, width):  # 
     assert "overall" in page.content()
     shot(page, "campaign-questionnaire", width)
     context.close()
+
+
+def test_every_editor_page_reads_in_french_without_english_or_codes(app, server, browser):  # noqa: F811
+    """The editor's own words in French. The questionnaire's item codes are the editor's
+    subject (stable codes keep trends comparable): they are set aside, and any other code, or
+    an English word, is a page left untranslated. The check is the French walk of the
+    manager's pages (`tests/browser/test_design_pages.py`)."""
+    from questionnaires import get_bundled
+
+    item_codes = sorted((question.code for page in get_bundled("nf-relation-client").pages
+                         for question in page.questions), key=len, reverse=True)
+    context, page = signed_in(browser, server, 1280)
+    base = f"{server}/manage/questionnaires"
+    page.goto(f"{base}?lang=fr")
+    page.select_option("#new-source", "template:nf-relation-client")
+    page.fill("#new-key", "centre")
+    page.locator("form:has(#new-key) button[type=submit]").click()
+    pages = {
+        "index": base, "draft": f"{base}/drafts/centre",
+        "question": f"{base}/drafts/centre/pages/0/questions/0",
+        "question-rating": f"{base}/drafts/centre/pages/1/questions/0",
+        "preview": f"{base}/drafts/centre/preview",
+        "preview-page": f"{base}/drafts/centre/preview/fr/0",
+        "delete": f"{base}/drafts/centre/delete",
+    }
+    found = {}
+    for name, path in pages.items():
+        answer = page.goto(f"{path}?lang=fr")
+        page.wait_for_load_state("load")
+        assert answer is not None and answer.status == 200, name
+        assert page.locator("html").get_attribute("lang") == "fr", name
+        assert page.locator("h1").count() == 1, name
+        text = visible_text(page)
+        for code in item_codes:
+            text = text.replace(code, " ")
+        problems = french_problems(text)
+        if problems:
+            found[name] = problems
+    context.close()
+    assert not found, "French editor pages showing codes or English:\n" + "\n".join(
+        f"  {name}: {', '.join(sorted(set(problems))[:15])}" for name, problems in found.items())
