@@ -3,11 +3,20 @@
 Werkzeug's own pages are English, whatever the page the person came from, and an `abort(…,
 description)` may carry a developer's sentence. Each status gets a title and a sentence of its
 own here, translated; the description given to `abort` is never shown.
+
+A program or a download gets one line of text instead of a page: the views that send files
+(exports, packs, open data, posters, badges) are marked with `@file_download`, and any other
+client that asks for something other than HTML (`Accept: application/json`, `text/csv`...)
+is answered the same way. Decided by the route that matched and the request's `Accept`, not
+by how the address ends.
 """
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -42,6 +51,28 @@ _CSRF_PAGE = (_l("The form has expired"),
                  "and send it again."))
 
 
+View = TypeVar("View", bound=Callable[..., object])
+
+
+def file_download(view: View) -> View:
+    """Mark a view that answers with a file (put it right above the function, under the
+    route's and the roles' decorators, which keep the mark): its errors are a line of text."""
+    view.file_download = True  # type: ignore[attr-defined]
+    return view
+
+
+def wants_plain_text() -> bool:
+    """Whether the error is for a program or a download rather than a person's page: the
+    matched view sends files, or the client's `Accept` prefers something other than HTML."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "file_download", False):
+        return True
+    accepted = request.accept_mimetypes
+    if not accepted:  # no Accept header: a browser always sends one
+        return False
+    return accepted.best_match(["text/html", "text/plain", "application/json"]) != "text/html"
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
 
@@ -56,7 +87,7 @@ def render_error(error: HTTPException):
     if isinstance(error, CSRFError):
         title, message = _CSRF_PAGE
     response = error.get_response()
-    if request.path.endswith((".json", ".csv", ".svg", ".zip", ".pdf")):
+    if wants_plain_text():
         # A program or a download asked: a line of text it can log, not a page of HTML.
         response.set_data(f"{code} {title}\n")
         response.mimetype = "text/plain"

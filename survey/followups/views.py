@@ -30,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.csvsafe import safe_row
+from survey.errors import file_download
 from survey.extensions import db
 from survey.followups import operations as ops
 from survey.followups.answers import shown_answers
@@ -269,6 +270,7 @@ def campaign_follow_up(slug: str, follow_up_id: int) -> WerkzeugResponse:
 
 @blueprint.route("/follow-ups.csv")
 @roles_required(*MANAGERS)
+@file_download
 def export() -> Response:
     """The queue as filtered, every page, as CSV: the handling of each follow-up, without the
     customers' answers or contact details."""

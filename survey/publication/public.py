@@ -15,6 +15,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from survey.branding import current_branding
+from survey.errors import file_download
 from survey.extensions import db
 from survey.jobs.outputs import OutputError
 from survey.models import Publication
@@ -60,6 +61,7 @@ def page(publication_slug: str) -> Response:
 
 
 @blueprint.route("/<publication_slug>/results.json")
+@file_download
 def results_json(publication_slug: str) -> Response:
     data = results.public_results(db.session, _publication(publication_slug))
     response = cacheable(results.results_json(data), "application/json")
@@ -68,6 +70,7 @@ def results_json(publication_slug: str) -> Response:
 
 
 @blueprint.route("/<publication_slug>/results.csv")
+@file_download
 def results_csv(publication_slug: str) -> Response:
     data = results.public_results(db.session, _publication(publication_slug))
     response = cacheable(results.results_csv(data), "text/csv",
@@ -100,6 +103,7 @@ def queue_posters(publication: Publication, *, actor: str) -> int:
 
 
 @blueprint.route("/<publication_slug>/poster-<any(a4, a3):size>.pdf")
+@file_download
 def poster(publication_slug: str, size: str) -> Response:
     """The poster to display in the centre's premises, printed by a worker as the report's PDF
     is: sent when printed, otherwise queued (once) and the visitor asked to come back."""
@@ -125,6 +129,7 @@ def poster(publication_slug: str, size: str) -> Response:
 
 
 @blueprint.route("/<publication_slug>/badge.svg")
+@file_download
 def badge(publication_slug: str) -> Response:
     """A small badge (headline figure and year) that any website can embed as an image."""
     data = results.public_results(db.session, _publication(publication_slug))

@@ -29,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
+from survey.errors import file_download
 from survey.extensions import db
 from survey.jobs.operations import active_jobs, queue_job
 from survey.models import Campaign, Job, JobKind, JobState, Report
@@ -139,6 +140,7 @@ def report_file(slug: str, report_id: int) -> WerkzeugResponse:
 
 @blueprint.route("/export.<fmt>")
 @roles_required(*READERS)  # auditors reproduce the numbers: the export holds no personal data
+@file_download
 def export(slug: str, fmt: str) -> WerkzeugResponse:
     campaign = _campaign(slug)
     if fmt not in (*EXPORT_FORMATS, "design.json"):
@@ -191,6 +193,7 @@ def audit_pack(slug: str) -> WerkzeugResponse:
 
 @blueprint.route("/audit-packs/<int:pack_id>.zip")
 @roles_required(*READERS)
+@file_download
 def audit_pack_file(slug: str, pack_id: int) -> WerkzeugResponse:
     """A pack a worker made, byte for byte (its hash is checked first)."""
     from survey.auditpack.tasks import pack_output_name

@@ -40,9 +40,28 @@ def test_a_wrong_method_keeps_the_allow_header(client) -> None:
 
 
 def test_a_download_address_answers_without_a_page(client) -> None:
-    response = client.get("/p/nobody/results.json")
-    assert response.status_code == 404
-    assert "<html" not in response.get_data(as_text=True)
+    # A browser asked, but the route sends files: a line of text, whatever Accept says.
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/p/nobody/results.json", "/p/nobody/results.csv", "/p/nobody/poster-a4.pdf",
+                 "/p/nobody/badge.svg"):
+        response = client.get(path, headers=browser)
+        assert response.status_code == 404, path
+        assert response.mimetype == "text/plain", path
+        assert "<html" not in response.get_data(as_text=True)
+
+
+def test_the_route_and_the_accept_header_decide_not_the_address_s_ending(client) -> None:
+    # No route sends a file here: a person's browser gets the page, even at an address that
+    # ends like a file's.
+    page = client.get("/manage/nothing.csv", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "<html" in page.get_data(as_text=True)
+    # A program that asks for JSON gets a line it can log, at any address.
+    program = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert program.status_code == 404 and program.mimetype == "text/plain"
+    assert program.get_data(as_text=True).startswith("404 ")
+    # A client that accepts anything (curl) gets the page, as without an Accept header.
+    assert client.get("/no-such-page", headers={"Accept": "*/*"}).mimetype == "text/html"
 
 
 def test_an_expired_form_is_explained(app) -> None:
