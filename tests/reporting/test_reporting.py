@@ -306,24 +306,35 @@ def _pure_inputs(questionnaire, dataset, population):
     )  # fmt: skip
 
 
+#: The frame of the synthetic data set the pure report tests share.
+SYNTHETIC_POPULATION = {"particulier": 14000, "professionnel": 6000}
+
+
+def _synthetic_report_inputs():
+    """1,500 synthetic respondents of the bundled questionnaire over `SYNTHETIC_POPULATION`, and
+    their report inputs (`_pure_inputs`): the data set the pure report tests read."""
+    from questionnaires import get_bundled
+    from survey.reporting.dataset import dataset_from_records
+    from survey.reporting.synthetic import synthetic_records
+
+    questionnaire = get_bundled("nf-relation-client")
+    dataset = dataset_from_records(
+        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
+        frame_counts=SYNTHETIC_POPULATION, plan={"margin": 0.03},
+    )  # fmt: skip
+    return dataset, _pure_inputs(questionnaire, dataset, SYNTHETIC_POPULATION)
+
+
 def test_domain_differences_marked_only_where_holm_says_so():
     """Pure builder on known synthetic data: the marks are the engine's Holm-corrected tests."""
 
     from analysis.comparison import domain_versus_rest
     from analysis.estimation import indicator_scores
-    from questionnaires import get_bundled
     from survey.reporting.builder import compute_report
-    from survey.reporting.dataset import dataset_from_records
     from survey.reporting.render import render_report
-    from survey.reporting.synthetic import synthetic_records
 
-    questionnaire = get_bundled("nf-relation-client")
-    population = {"particulier": 14000, "professionnel": 6000}
-    dataset = dataset_from_records(
-        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
-        frame_counts=population, plan={"margin": 0.03},
-    )  # fmt: skip
-    inputs = _pure_inputs(questionnaire, dataset, population)
+    dataset, inputs = _synthetic_report_inputs()
+    population = SYNTHETIC_POPULATION
     data = compute_report(inputs)
     spec = parse_design(dataset.design)
     index = next(i for i in spec.indicators if i.name == "index")
@@ -528,19 +539,10 @@ def test_p_values_below_a_thousandth_read_as_a_bound_in_the_report():
     """Year on year and domain against the rest: a p below 0.001 reads "< 0,001", not "0,000"."""
     from dataclasses import replace
 
-    from questionnaires import get_bundled
     from survey.reporting.builder import PastCampaign, compute_report
-    from survey.reporting.dataset import dataset_from_records
     from survey.reporting.render import render_report
-    from survey.reporting.synthetic import synthetic_records
 
-    questionnaire = get_bundled("nf-relation-client")
-    population = {"particulier": 14000, "professionnel": 6000}
-    dataset = dataset_from_records(
-        synthetic_records(questionnaire, 1500, rng_seed=11), questionnaire,
-        frame_counts=population, plan={"margin": 0.03},
-    )  # fmt: skip
-    inputs = _pure_inputs(questionnaire, dataset, population)
+    _, inputs = _synthetic_report_inputs()
     current = compute_report(inputs)["estimates"]
     # Last year ten standard errors lower on every indicator: a difference no test can miss.
     previous = [{**e, "estimate": e["estimate"] - 10 * e["se"]} for e in current
