@@ -13,7 +13,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -41,7 +41,18 @@ MAX_ROWS = 100_000
 
 
 class CriteriaError(ValueError):
-    """A criterion or a value that cannot be recorded; the message says which and why."""
+    """A criterion or a value that cannot be recorded; the message says which field and why
+    ("field: why", the command line's words). `reason` and `params` let a page say it in the
+    reader's language (`survey.publication.views.PROBLEMS`)."""
+
+    def __init__(self, message: str, reason: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
+
+    @property
+    def field(self) -> str:
+        return str(self).partition(": ")[0]
 
 
 @dataclass(frozen=True)
@@ -49,15 +60,29 @@ class LineError:
     line: int
     field: str
     message: str
+    reason: str | None = None  # as `CriteriaError.reason`
+    params: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"line {self.line}, field {self.field}: {self.message}"
 
 
+@dataclass(frozen=True)
+class FileProblem:
+    """What makes a whole file unusable (not one line's field)."""
+
+    message: str
+    reason: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class CriteriaFileError(CriteriaError):
     """A criteria file refused whole: every error found, each with its line and field."""
 
-    def __init__(self, filename: str, errors: Sequence[LineError | str]) -> None:
+    def __init__(self, filename: str, errors: Sequence[LineError | FileProblem]) -> None:
         self.filename = filename
         self.errors = list(errors)
         shown = "; ".join(str(e) for e in self.errors[:20])
@@ -91,7 +116,8 @@ def get_programme(session: Session, name_or_id: str | int) -> Programme:
     if programme is None:
         programme = session.scalar(select(Programme).where(Programme.name == str(name_or_id)))
     if programme is None:
-        raise CriteriaError(f"programme: no programme named {name_or_id!r}")
+        raise CriteriaError(f"programme: no programme named {name_or_id!r}",
+                            "unknown_programme", value=name_or_id)
     return programme
 
 
@@ -128,22 +154,26 @@ def define_criterion(
     code = (code or "").strip()
     if not CODE_PATTERN.match(code):
         raise CriteriaError(f"code: {code!r} is not a criterion code (lower-case letters, "
-                            "digits, '-' and '_', up to 50 characters)")
+                            "digits, '-' and '_', up to 50 characters)", "bad_code", value=code)
     if unit not in {u.value for u in CriterionUnit}:
         raise CriteriaError(f"unit: {unit!r} is not one of "
-                            f"{', '.join(u.value for u in CriterionUnit)}")
+                            f"{', '.join(u.value for u in CriterionUnit)}", "bad_choice",
+                            value=unit)
     if direction not in {d.value for d in CriterionDirection}:
-        raise CriteriaError(f"direction: {direction!r} is not 'higher' or 'lower'")
+        raise CriteriaError(f"direction: {direction!r} is not 'higher' or 'lower'",
+                            "bad_choice", value=direction)
     label_fr, label_en = (label_fr or "").strip(), (label_en or "").strip()
     if not label_fr or not label_en:
-        raise CriteriaError("label: the criterion needs a French and an English label")
+        raise CriteriaError("label: the criterion needs a French and an English label",
+                            "labels_missing")
     if len(label_fr) > 200 or len(label_en) > 200:
-        raise CriteriaError("label: 200 characters at most")
+        raise CriteriaError("label: 200 characters at most", "label_too_long", max=200)
     if not math.isfinite(target) or target < 0:
-        raise CriteriaError(f"target: {target!r} is not a number zero or above")
+        raise CriteriaError(f"target: {target!r} is not a number zero or above", "below_zero",
+                            value=target)
     if unit == CriterionUnit.RATE.value and target > 1:
         raise CriteriaError(f"target: a rate's target is a percentage up to 100, not "
-                            f"{target * 100:g}")
+                            f"{target * 100:g}", "rate_target", value=target * 100)
     item = (item or "").strip() or None
     criterion = session.scalar(select(PerformanceCriterion).where(
         PerformanceCriterion.programme_id == programme.id, PerformanceCriterion.code == code))
@@ -154,7 +184,7 @@ def define_criterion(
         session.add(criterion)
     elif criterion.unit != unit and criterion.values:
         raise CriteriaError(f"unit: criterion {code!r} has values in {criterion.unit}; "
-                            "its unit cannot change")
+                            "its unit cannot change", "unit_fixed", code=code)
     criterion.label_fr, criterion.label_en = label_fr, label_en
     criterion.unit, criterion.target, criterion.direction = unit, float(target), direction
     criterion.item = item
@@ -191,7 +221,8 @@ def _count(text: str) -> int:
 def check_month(month: str) -> str:
     month = (month or "").strip()
     if not MONTH_PATTERN.match(month):
-        raise CriteriaError(f"month: {month!r} is not a month written YYYY-MM")
+        raise CriteriaError(f"month: {month!r} is not a month written YYYY-MM", "bad_month",
+                            value=month)
     return month
 
 
@@ -212,35 +243,44 @@ def checked_value(
             return reader(str(cell))
         except ValueError:
             raise CriteriaError(f"{field}: {str(cell).strip()!r} is not a "
-                                f"{'whole number' if reader is _count else 'number'}") from None
+                                f"{'whole number' if reader is _count else 'number'}",
+                                "not_a_whole_number" if reader is _count else "not_a_number",
+                                value=str(cell).strip()) from None
 
     if unit == CriterionUnit.RATE.value:
         for field, cell in (("numerator", numerator), ("denominator", denominator)):
             if not given(cell):
-                raise CriteriaError(f"{field}: a rate needs its numerator and denominator")
+                raise CriteriaError(f"{field}: a rate needs its numerator and denominator",
+                                    "rate_needs_counts")
         top, bottom = parse(numerator, "numerator", _count), parse(denominator, "denominator",
                                                                    _count)
         if bottom == 0:
-            raise CriteriaError("denominator: zero cases; leave the month out instead")
+            raise CriteriaError("denominator: zero cases; leave the month out instead",
+                                "zero_cases")
         if top > bottom:
-            raise CriteriaError(f"numerator: {top} is more than the denominator {bottom}")
+            raise CriteriaError(f"numerator: {top} is more than the denominator {bottom}",
+                                "numerator_too_big", top=top, bottom=bottom)
         share = top / bottom
         if given(value):
             percentage = parse(value, "value", _number)
             if abs(percentage / 100 - share) > RATE_TOLERANCE:
                 raise CriteriaError(f"value: {percentage:g} % does not agree with "
-                                    f"{top}/{bottom} = {share * 100:.1f} %")
+                                    f"{top}/{bottom} = {share * 100:.1f} %", "rate_disagrees",
+                                    value=percentage, top=top, bottom=bottom,
+                                    share=round(share * 100, 1))
         return share, top, bottom
     for field, cell in (("numerator", numerator), ("denominator", denominator)):
         if given(cell):
-            raise CriteriaError(f"{field}: only a rate has a numerator and denominator")
+            raise CriteriaError(f"{field}: only a rate has a numerator and denominator",
+                                "counts_only_for_rates")
     if not given(value):
-        raise CriteriaError("value: missing")
+        raise CriteriaError("value: missing", "value_missing")
     number = parse(value, "value", _number)
     if number < 0:
-        raise CriteriaError(f"value: {number:g} is below zero")
+        raise CriteriaError(f"value: {number:g} is below zero", "below_zero", value=number)
     if unit == CriterionUnit.COUNT.value and not number.is_integer():
-        raise CriteriaError(f"value: {number:g} is not a whole count")
+        raise CriteriaError(f"value: {number:g} is not a whole count", "not_a_whole_number",
+                            value=number)
     return number, None, None
 
 
@@ -251,9 +291,10 @@ def parse_criteria_file(
     try:
         text, _encoding = decode_text(data)
     except FileFormatError as error:
-        raise CriteriaFileError(filename, [str(error)]) from error
+        raise CriteriaFileError(filename, [FileProblem(str(error), "unreadable_file")]
+                                ) from error
     if not text.strip():
-        raise CriteriaFileError(filename, ["the file is empty"])
+        raise CriteriaFileError(filename, [FileProblem("the file is empty", "empty_file")])
     first = next(line for line in text.splitlines() if line.strip())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first))
     rows: list[tuple[int, list[str]]] = []
@@ -264,61 +305,67 @@ def parse_criteria_file(
                 rows.append((line, record))
             line = reader.line_num + 1
     except csv.Error as error:
-        raise CriteriaFileError(filename, [f"line {reader.line_num}: unreadable CSV ({error})"]
-                                ) from error
+        raise CriteriaFileError(filename, [FileProblem(
+            f"line {reader.line_num}: unreadable CSV ({error})", "unreadable_csv",
+            {"line": reader.line_num})]) from error
     header_line, header = rows[0]
     names = [cell.strip().lower() for cell in header]
-    errors: list[LineError | str] = []
+    errors: list[LineError | FileProblem] = []
     for name in names:
         if name not in COLUMNS:
             errors.append(LineError(header_line, name or "(empty)",
-                                    f"unknown column (expected {', '.join(COLUMNS)})"))
+                                    f"unknown column (expected {', '.join(COLUMNS)})",
+                                    "unknown_column", {"columns": ", ".join(COLUMNS)}))
     for name in REQUIRED_COLUMNS:
         if name not in names:
-            errors.append(LineError(header_line, name, "column missing"))
+            errors.append(LineError(header_line, name, "column missing", "column_missing"))
     if "value" not in names and "numerator" not in names:
-        errors.append(LineError(header_line, "value", "column missing"))
+        errors.append(LineError(header_line, "value", "column missing", "column_missing"))
     if errors:
         raise CriteriaFileError(filename, errors)
     if len(rows) - 1 > MAX_ROWS:
-        raise CriteriaFileError(filename, [f"more than {MAX_ROWS} rows"])
+        raise CriteriaFileError(filename, [FileProblem(f"more than {MAX_ROWS} rows",
+                                                       "too_many_rows", {"max": MAX_ROWS})])
     parsed: list[ParsedValue] = []
     seen: dict[tuple[str, str], int] = {}
     for number, record in rows[1:]:
         cells = {name: (record[i].strip() if i < len(record) else "")
                  for i, name in enumerate(names)}
         if len(record) > len(names) and "".join(record[len(names):]).strip():
-            errors.append(LineError(number, "(extra)", "more cells than columns"))
+            errors.append(LineError(number, "(extra)", "more cells than columns", "extra_cells"))
             continue
         code = cells.get("criterion", "")
         criterion = criteria.get(code)
         if criterion is None:
             known = ", ".join(sorted(criteria)) or "none defined"
             errors.append(LineError(number, "criterion", f"{code!r} is not a criterion of the "
-                                    f"programme ({known})"))
+                                    f"programme ({known})", "unknown_criterion",
+                                    {"value": code, "known": ", ".join(sorted(criteria))}))
             continue
         try:
             month = check_month(cells.get("month", ""))
         except CriteriaError as error:
-            errors.append(LineError(number, "month", str(error).split(": ", 1)[1]))
+            errors.append(LineError(number, "month", str(error).split(": ", 1)[1],
+                                    error.reason, error.params))
             continue
         if (code, month) in seen:
             errors.append(LineError(number, "month", f"{code} {month} already on line "
-                                    f"{seen[(code, month)]}"))
+                                    f"{seen[(code, month)]}", "duplicate_month",
+                                    {"code": code, "month": month, "line": seen[(code, month)]}))
             continue
         seen[(code, month)] = number
         try:
             value, top, bottom = checked_value(criterion.unit, cells.get("value"),
                                                cells.get("numerator"), cells.get("denominator"))
         except CriteriaError as error:
-            field, message = str(error).split(": ", 1)
-            errors.append(LineError(number, field, message))
+            name, message = str(error).split(": ", 1)
+            errors.append(LineError(number, name, message, error.reason, error.params))
             continue
         parsed.append(ParsedValue(number, month, code, value, top, bottom))
     if errors:
         raise CriteriaFileError(filename, errors)
     if not parsed:
-        raise CriteriaFileError(filename, ["no rows after the header"])
+        raise CriteriaFileError(filename, [FileProblem("no rows after the header", "no_rows")])
     return parsed
 
 

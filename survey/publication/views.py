@@ -10,6 +10,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -19,6 +20,7 @@ from questionnaires.localized import localize
 from questionnaires.questions import RatingQuestion
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.extensions import db
+from survey.formatting import number as format_number
 from survey.models import Campaign, CriterionValue, PerformanceCriterion, Programme
 from survey.publication import criteria as ops
 from survey.publication import pack as _pack  # noqa: F401 - registers the pack section
@@ -33,6 +35,64 @@ from survey.publication.forms import (
 from survey.reporting.dataset import load_questionnaire
 
 blueprint = Blueprint("publication", __name__)
+
+
+#: Why a criterion, a value or a file is refused, in the reader's language, by the error's
+#: `reason` (`survey.publication.criteria`); the English message is the command line's.
+PROBLEMS = {
+    "unknown_programme": _l("There is no programme named %(value)s."),
+    "bad_code": _l("“%(value)s” is not a criterion code (lower-case letters, digits, '-' and "
+                   "'_', up to 50 characters)."),
+    "bad_choice": _l("“%(value)s” is not one of the choices."),
+    "labels_missing": _l("The criterion needs a French and an English label."),
+    "label_too_long": _l("%(max)s characters at most."),
+    "rate_target": _l("A rate's target is a percentage up to 100, not %(value)s."),
+    "unit_fixed": _l("The criterion %(code)s already has values: its unit cannot change."),
+    "bad_month": _l("“%(value)s” is not a month written YYYY-MM."),
+    "not_a_number": _l("“%(value)s” is not a number."),
+    "not_a_whole_number": _l("“%(value)s” is not a whole number."),
+    "rate_needs_counts": _l("A rate needs its numerator and denominator."),
+    "zero_cases": _l("Zero cases: leave the month out instead."),
+    "numerator_too_big": _l("%(top)s is more than the denominator %(bottom)s."),
+    "rate_disagrees": _l("%(value)s %% does not agree with %(top)s/%(bottom)s = %(share)s %%."),
+    "counts_only_for_rates": _l("Only a rate has a numerator and a denominator."),
+    "value_missing": _l("The value is missing."),
+    "below_zero": _l("%(value)s is below zero."),
+    "unreadable_file": _l("The file could not be read as text."),
+    "empty_file": _l("The file is empty."),
+    "unreadable_csv": _l("Line %(line)s: the CSV cannot be read."),
+    "unknown_column": _l("Unknown column (expected %(columns)s)."),
+    "column_missing": _l("Column missing."),
+    "too_many_rows": _l("More than %(max)s rows."),
+    "extra_cells": _l("More cells than columns."),
+    "unknown_criterion": _l("“%(value)s” is not a criterion of the programme (%(known)s)."),
+    "duplicate_month": _l("%(code)s %(month)s is already on line %(line)s."),
+    "no_rows": _l("No rows after the header."),
+}
+
+
+def problem_text(error: object) -> str:
+    """A refusal (`CriteriaError`, a file's `LineError` or `FileProblem`) in the reader's
+    language; its English message when its reason has no words here."""
+    text = PROBLEMS.get(str(getattr(error, "reason", None)))
+    params = {key: (format_number(value) if isinstance(value, float) else value)
+              for key, value in dict(getattr(error, "params", {}) or {}).items()}
+    if getattr(error, "reason", None) == "unknown_criterion" and not params.get("known"):
+        params["known"] = _("none defined")
+    if text is None:
+        return str(getattr(error, "message", None) or error).partition(": ")[2] or str(error)
+    try:
+        return str(text) % params
+    except (KeyError, TypeError, ValueError):
+        return str(error)
+
+
+def file_problems(errors: list) -> list:
+    """A refused file's errors for its page: a line's error with its line and field, the
+    others as sentences, all in the reader's language."""
+    return [{"line": e.line, "field": e.field, "message": problem_text(e)}
+            if isinstance(e, ops.LineError) else problem_text(e) for e in errors]
+
 
 
 def _lang() -> str:
@@ -120,9 +180,9 @@ def define_criterion(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
             )  # fmt: skip
         except ops.CriteriaError as error:
             db.session.rollback()
-            field, _sep, message = str(error).partition(": ")
-            target = {"label": define.label_fr}.get(field) or getattr(define, field, define.code)
-            target.errors = [*target.errors, message or str(error)]
+            target = {"label": define.label_fr}.get(error.field) or getattr(define, error.field,
+                                                                              define.code)
+            target.errors = [*target.errors, problem_text(error)]
         else:
             db.session.commit()
             flash(_("Criterion %(code)s saved.", code=define.code.data), "ok")
@@ -144,10 +204,12 @@ def import_criteria(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
                                           actor=actor_label(), actor_id=current_user.id)
     except ops.CriteriaFileError as error:
         db.session.rollback()
-        return _page(programme, define, upload, value, file_errors=error.errors, status=422)
+        return _page(programme, define, upload, value, file_errors=file_problems(error.errors),
+                     status=422)
     except ops.CriteriaError as error:
         db.session.rollback()
-        return _page(programme, define, upload, value, file_errors=[str(error)], status=422)
+        return _page(programme, define, upload, value, file_errors=[problem_text(error)],
+                     status=422)
     db.session.commit()
     flash(_("%(file)s imported: %(created)s months added, %(updated)s changed, %(unchanged)s "
             "unchanged.", file=name, created=result.created, updated=result.updated,
@@ -171,9 +233,8 @@ def record_value(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
                              actor=actor_label(), actor_id=current_user.id)
         except ops.CriteriaError as error:
             db.session.rollback()
-            field, _sep, message = str(error).partition(": ")
-            target = getattr(value, field, value.value)
-            target.errors = [*target.errors, message or str(error)]
+            target = getattr(value, error.field, value.value)
+            target.errors = [*target.errors, problem_text(error)]
         else:
             db.session.commit()
             flash(_("Value recorded."), "ok")

@@ -4,6 +4,7 @@ command line, the manager's page and the yearly report."""
 
 from __future__ import annotations
 
+import html
 import io
 
 from sqlalchemy import func, select
@@ -114,6 +115,14 @@ def test_the_manager_page_imports_records_and_shows_errors(app, client, runner) 
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "Ligne 5, champ value" in page and "Ligne 7, champ numerator" in page
+    # Each reason in French too, never the command line's English inside a French sentence.
+    page = html.unescape(page)
+    assert "« 2026-13 » n'est pas un mois écrit AAAA-MM." in page
+    assert "« nope » n'est pas un critère du programme" in page
+    assert "« x » n'est pas un nombre." in page
+    assert "50 % ne concorde pas avec 810/1000 = 81 %." in page
+    assert "1001 dépasse le dénominateur 1000." in page
+    assert "is not a month" not in page and "is more than the denominator" not in page
     done = client.post(f"{base}/import", data={"upload-file": (io.BytesIO(GOOD.encode()),
                                                                "good.csv")},
                        content_type="multipart/form-data")
@@ -125,7 +134,8 @@ def test_the_manager_page_imports_records_and_shows_errors(app, client, runner) 
     wrong = client.post(f"{base}/value", data={
         "value-criterion": "calls-60s", "value-month": "2026-04", "value-numerator": "11",
         "value-denominator": "10"})
-    assert wrong.status_code == 422 and "11" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    assert "11 dépasse le dénominateur 10." in html.unescape(wrong.get_data(as_text=True))
     shown = client.get(base).get_data(as_text=True)
     assert "90,0\u00a0%" in shown and "70,0\u00a0%" in shown and "≥ 80,0\u00a0%" in shown
     english = client.get(base, headers={"Accept-Language": "en"})
