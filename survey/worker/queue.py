@@ -206,7 +206,8 @@ def run_claimed_job(app: Flask, job_id: int, worker_id: str,
         failure: dict[str, Any] | None = None
         if isinstance(error, ValueError | LookupError) and not isinstance(error, KeyError):
             message = str(error)
-            if isinstance(getattr(error, "reason", None), str):
+            if isinstance(getattr(error, "reason", None), str) and isinstance(
+                    getattr(error, "params", None), dict):
                 # A service's reason code and its values: the job's page says it in the
                 # reader's language (`survey.jobs.views.REASONS`), the message is the log's.
                 failure = {"reason": error.reason,
