@@ -58,28 +58,32 @@ BUILTIN_TEXTS: dict[str, dict[str, str]] = {
         "fr": "Comment préférez-vous être contacté ?",
         "en": "How would you prefer to be contacted?",
     },
-    # Error messages, written for an error summary at the top of the page: each one names the
-    # question it is about, because the summary is read out of context by screen readers.
+    # Error messages, shown next to the question they are about: short, never the question
+    # repeated. The error summary at the top of the page names the question before them
+    # (``error_in_summary``), because it is read out of context.
     "error_required": {
-        "fr": "Veuillez répondre à la question « {label} ».",
-        "en": "Please answer the question “{label}”.",
+        "fr": "Veuillez répondre à cette question.",
+        "en": "Please answer this question.",
     },
     "error_not_a_choice": {
-        "fr": "« {label} » : veuillez choisir une des réponses proposées.",
-        "en": "“{label}”: please choose one of the answers offered.",
+        "fr": "Veuillez choisir une des réponses proposées.",
+        "en": "Please choose one of the answers offered.",
     },
     "error_single_value": {
-        "fr": "« {label} » : veuillez choisir une seule réponse.",
-        "en": "“{label}”: please choose only one answer.",
+        "fr": "Veuillez choisir une seule réponse.",
+        "en": "Please choose only one answer.",
     },
     "error_too_many_choices": {
-        "fr": "« {label} » : veuillez choisir au plus {maximum} réponses.",
-        "en": "“{label}”: please choose at most {maximum} answers.",
+        "fr": "Veuillez choisir au plus {maximum} réponses.",
+        "en": "Please choose at most {maximum} answers.",
     },
     "error_too_long": {
-        "fr": "« {label} » : votre réponse doit faire au plus {maximum} caractères "
-        "(elle en fait {length}).",
-        "en": "“{label}”: your answer must be at most {maximum} characters long (it is {length}).",
+        "fr": "Votre réponse doit faire au plus {maximum} caractères (elle en fait {length}).",
+        "en": "Your answer must be at most {maximum} characters long (it is {length}).",
+    },
+    "error_in_summary": {
+        "fr": "{label} : {message}",
+        "en": "{label}: {message}",
     },
     "error_callback_channel": {
         "fr": "Veuillez indiquer comment vous préférez être contacté.",

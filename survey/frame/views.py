@@ -110,11 +110,16 @@ def _prior_sd(form: PlanForm) -> dict[str, float] | None:
     return values or None
 
 
+def _points(fraction: float) -> float:
+    """A fraction as percentage points for the form (0.03 → 3.0, not 3.0000000000000004)."""
+    return round(fraction * 100, 6)
+
+
 def _fill_from_plan(form: PlanForm, plan: dict[str, Any]) -> None:
-    form.strata.data = ", ".join(plan["strata_variables"])
-    form.margin.data = plan["margin"]
+    form.strata.data = list(plan["strata_variables"])
+    form.margin.data = _points(plan["margin"])
     form.confidence.data = str(plan["confidence"])
-    form.response_rate.data = plan["response_rate"]
+    form.response_rate.data = _points(plan["response_rate"])
     form.allocation.data = plan["allocation"]
     form.min_per_stratum.data = plan["min_per_stratum"]
     form.recent_months.data = plan["recent_months"]
@@ -122,7 +127,7 @@ def _fill_from_plan(form: PlanForm, plan: dict[str, Any]) -> None:
     form.prior_sd.data = "\n".join(f"{k}={v}" for k, v in (plan.get("prior_sd") or {}).items())
     calibration = plan.get("calibration")
     form.calibration_method.data = calibration["method"] if calibration else "none"
-    form.calibration_variables.data = ", ".join(calibration["variables"]) if calibration else ""
+    form.calibration_variables.data = list(calibration["variables"]) if calibration else []
 
 
 @blueprint.route("/campaigns/<slug>/plan", methods=["GET"])
@@ -136,6 +141,7 @@ def plan(slug: str) -> str:
 def save_plan(slug: str) -> str | Response:
     form = PlanForm()
     campaign = _campaign_or_404(slug)
+    form.set_columns(known_variables(db.session))
     if form.validate_on_submit():
         prior_sd = _prior_sd(form)
         calibration = _calibration_choice(form)
@@ -144,10 +150,10 @@ def save_plan(slug: str) -> str | Response:
                 plan_campaign(
                     db.session,
                     campaign,
-                    strata_variables=(form.strata.data or "").split(","),
-                    margin=form.margin.data,
+                    strata_variables=form.strata.data or [],
+                    margin=form.margin.data / 100,
                     confidence=float(form.confidence.data),
-                    response_rate=form.response_rate.data,
+                    response_rate=form.response_rate.data / 100,
                     allocation=form.allocation.data,
                     min_per_stratum=form.min_per_stratum.data,
                     prior_sd=prior_sd,
@@ -174,12 +180,12 @@ def _calibration_choice(form: PlanForm) -> tuple[str, list[str]] | None:
     if method == "none":
         return None
     try:
-        return parse_calibrate(f"{method}:{form.calibration_variables.data or ''}")
+        return parse_calibrate(f"{method}:{','.join(form.calibration_variables.data or [])}")
     except CalibrationError:
         if method == "poststratify":
-            message = _("Post-stratification takes exactly one variable, e.g. segment.")
+            message = _("Post-stratification takes exactly one variable: tick one.")
         else:
-            message = _("Name the variables to weight on, separated by commas.")
+            message = _("Tick the variables to weight on.")
         form.calibration_variables.errors = [*form.calibration_variables.errors, message]
         return None
 
@@ -228,6 +234,10 @@ def _plan_page(
     campaign = _campaign_or_404(slug)
     if (prefill or request.method == "GET") and campaign.plan:
         _fill_from_plan(form, campaign.plan)
+    variables = known_variables(db.session)
+    plan = campaign.plan or {}
+    form.set_columns(variables, kept=[*plan.get("strata_variables", ()),
+                                      *(plan.get("calibration") or {}).get("variables", ())])
     can_manage = current_user.role in MANAGERS
     page = render_template(
         "frame/plan.html",
@@ -236,7 +246,7 @@ def _plan_page(
         form=form,
         draw_form=draw_form,
         can_manage=can_manage,
-        variables=known_variables(db.session),
+        variables=variables,
         drawn=campaign.drawn_at is not None,
     )
     return page if status == 200 else (page, status)

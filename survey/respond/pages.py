@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from questionnaires import Questionnaire
+from questionnaires.localized import builtin_text
 from questionnaires.questions import (
     NOT_APPLICABLE,
     CallbackQuestion,
@@ -274,26 +275,11 @@ def _render_in_full(
         form = form_class(formdata=None, data=form_values(view.questions, view.link.answers))
     items = _items(view, form)
 
-    error_links = []
-    for item in items:
-        for field in (item.field, item.channel_field, item.consent_field):
-            if field is not None and field.name in errors:
-                error_links.append((errors[field.name], _anchor(field)))
-    shown_names = {
-        field.name
-        for item in items
-        for field in (item.field, item.channel_field, item.consent_field)
-        if field is not None
-    }
-    for name, message in errors.items():
-        if name not in shown_names:  # unknown (tampered) fields, an expired CSRF token
-            error_links.append((message, "submit"))
-
     return _render_template(
         view,
         items,
         errors=errors,
-        error_links=error_links,
+        error_links=_error_links(items, errors, view.lang),
         notice=notice,
         action=view.action(),
         previous_url=view.previous_url(),
@@ -302,6 +288,33 @@ def _render_in_full(
         options=lambda field: _checked_options(_options_of(form_class, field), field.data),
         checkbox=lambda field: field(),
     )
+
+
+def _error_links(items: list[Item], errors: dict[str, str], lang: str) -> list[tuple[str, str]]:
+    """The error summary's lines as (text, anchor), in the page's order.
+
+    Next to a question its error is short ("Please answer this question."); the summary is
+    read out of context, so there each error of a question is preceded by the question's short
+    name for charts when it has one, its label otherwise.
+    """
+    links = []
+    shown = set()
+    for item in items:
+        for field in (item.field, item.channel_field, item.consent_field):
+            if field is None:
+                continue
+            shown.add(field.name)
+            if field.name not in errors:
+                continue
+            message = errors[field.name]
+            if field is item.field:
+                question = item.question
+                name = (question.chart_label or question.label)[lang]
+                message = builtin_text("error_in_summary", lang, label=name, message=message)
+            links.append((message, _anchor(field)))
+    # Unknown (tampered) fields, an expired CSRF token: about no question, they go to the button.
+    links += [(message, "submit") for name, message in errors.items() if name not in shown]
+    return links
 
 
 def _items(view: PageView, form: Any) -> list[Item]:
@@ -480,18 +493,9 @@ def render_preview(
         form = form_class(formdata=None, data=form_values(view.questions, answers))
     items = _items(view, form)
     errors = errors or {}
-    fields = [
-        field
-        for item in items
-        for field in (item.field, item.channel_field, item.consent_field)
-        if field is not None
-    ]
-    error_links = [(errors[field.name], _anchor(field)) for field in fields
-                   if field.name in errors]
-    shown = {field.name for field in fields}
-    error_links += [(message, "submit") for name, message in errors.items() if name not in shown]
     return _render_template(
-        view, items, errors=errors, error_links=error_links, notice=None, action=action,
+        view, items, errors=errors, error_links=_error_links(items, errors, lang), notice=None,
+        action=action,
         previous_url=previous_url, link_csrf=csrf_token, revision=0,
         options=lambda field: _checked_options(_markup_of(field), field.data),
         checkbox=lambda field: field(),

@@ -165,12 +165,13 @@ def test_a_manager_runs_the_whole_year_on_the_demo(app, demo, server, browser, t
     # Plan, then draw.
     page.goto(f"{server}/manage/campaigns/{slug}")
     journey.follow("Plan the sample")
-    page.fill("#strata", "segment")
-    page.fill("#margin", "0.1")
-    page.fill("#response_rate", "0.5")
+    page.check('input[name="strata"][value="segment"]')
+    page.fill("#margin", "10")
+    page.fill("#response_rate", "50")
     page.get_by_role("button", name="Compute and save the plan").click()
     assert "Expected precision" in page.content()
     journey.check("plan")
+    assert page.input_value("#seed").isdigit()  # a seed is proposed
     page.fill("#seed", "2026")
     page.get_by_role("button", name="Draw").click()
     assert "Sample drawn" in page.content()

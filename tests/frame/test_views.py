@@ -90,8 +90,8 @@ def test_a_manager_plans_sees_the_precision_then_draws(app, client) -> None:
                           attributes={"segment": "pro" if number < 10 else "particulier"})
         db.session.commit()
     log_in(app, client, "manager")
-    plan = {"strata": "segment", "margin": "0.15", "confidence": "0.95",
-            "response_rate": "0.5", "allocation": "proportional", "min_per_stratum": "2",
+    plan = {"strata": "segment", "margin": "15", "confidence": "0.95",
+            "response_rate": "50", "allocation": "proportional", "min_per_stratum": "2",
             "recent_months": "12", "excluded": "K00\nK01"}
     response = client.post("/manage/campaigns/barometre-2026/plan", data=plan)
     assert response.status_code == 302
@@ -115,13 +115,68 @@ def test_plan_errors_are_shown_in_the_page(app, client) -> None:
         make_campaign(slug="barometre-2026")
         db.session.commit()
     log_in(app, client, "manager")
-    bad = {"strata": "segment", "margin": "0.03", "confidence": "0.95",
-           "response_rate": "0.3", "allocation": "proportional", "min_per_stratum": "0",
+    bad = {"margin": "3", "confidence": "0.95",
+           "response_rate": "30", "allocation": "proportional", "min_per_stratum": "0",
            "recent_months": "12"}
     page = client.post("/manage/campaigns/barometre-2026/plan?lang=en", data=bad)
     assert page.status_code == 422 and "the frame is empty" in page.text
     page = client.post("/manage/campaigns/barometre-2026/draw?lang=en", data={"seed": "-4"})
     assert page.status_code == 422 and 'id="seed-error"' in page.text
+
+
+def test_the_plan_form_speaks_points_offers_the_frame_columns_and_a_seed(app, client) -> None:
+    """Issue #15: the margin in points, strata ticked among the frame's columns, a proposed
+    seed recorded and shown, and errors in a summary that names and links each field."""
+    import re
+
+    with app.app_context():
+        make_campaign(slug="barometre-2026", channels=["email"])
+        for number in range(40):
+            make_customer(external_id=f"K{number:02d}", email=f"k{number}@exemple.fr",
+                          attributes={"segment": "pro" if number < 10 else "particulier",
+                                      "canal": "web"})
+        db.session.commit()
+    log_in(app, client, "manager")
+    url = "/manage/campaigns/barometre-2026/plan"
+    page = client.get(url + "?lang=en").text
+    assert 'value="3"' in page and "For ±3 points, enter 3." in page
+    for column in ("segment", "canal", "language"):
+        assert f'name="strata" type="checkbox" value="{column}"' in page
+    # Wrong values: the summary at the top names each field and links to it.
+    bad = client.post(url + "?lang=en", data={"strata": ["segment", "region"], "margin": "0,03x",
+                                              "confidence": "0.95", "response_rate": "300",
+                                              "allocation": "proportional",
+                                              "min_per_stratum": "0", "recent_months": "12"})
+    assert bad.status_code == 422
+    start = bad.text.index('id="error-summary"')
+    summary = bad.text[start:bad.text.index("</ul>", start)]
+    assert bad.text.index('id="error-summary"') < bad.text.index('id="plan-form"')
+    for field, label in (("strata", "Strata variables"),
+                         ("margin", "Target margin of error, in percentage points"),
+                         ("response_rate", "Expected response rate, in percent")):
+        assert f'<a href="#{field}">{label}: ' in summary
+        assert f'id="{field}-error"' in bad.text
+    assert "Enter a number, e.g. 3 or 2.5." in summary and "from 0.1 to 50" not in summary
+    assert "Enter a response rate from 1 to 100 percent." in summary
+    # A decimal comma is read; ±2,5 points is stored as the fraction 0.025.
+    saved = client.post(url, data={"strata": ["segment"], "margin": "12,5", "confidence": "0.95",
+                                   "response_rate": "50", "allocation": "proportional",
+                                   "min_per_stratum": "0", "recent_months": "12"})
+    assert saved.status_code == 302
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign))
+        assert campaign.plan["margin"] == 0.125 and campaign.plan["response_rate"] == 0.5
+        assert campaign.plan["strata_variables"] == ["segment"]
+    page = client.get(url + "?lang=fr").text
+    assert 'value="12,5"' in page and 'value="50"' in page
+    assert re.search(r'<input checked[^>]*value="segment"', page)
+    assert "Graine" in page and "Pour ±3 points, saisissez 3." in page
+    proposed = re.search(r'<input[^>]*id="seed"[^>]*>', page)
+    assert proposed and re.search(r'value="\d+"', proposed.group()), "a seed is proposed"
+    assert client.post("/manage/campaigns/barometre-2026/draw",
+                       data={"seed": "987654"}).status_code == 302
+    page = client.get(url + "?lang=en").text
+    assert "Seed used" in page and ">987654<" in page
 
 
 def test_the_pages_speak_french(app, client) -> None:

@@ -168,82 +168,82 @@ def test_text_length_counts_line_breaks_once(small):
             FIRST,
             {"channels": ["fax"]},
             "channels",
-            "“Channels used”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             FIRST,
             {"channels": ["phone", "email", "letter"]},
             "channels",
-            "“Channels used”: please choose at most 2 answers.",
+            "Please choose at most 2 answers.",
         ),
         (
             FIRST,
             {"reason": ["lost"]},
             "reason",
-            "“Reason”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             FIRST,
             {"reason": ["solved", "pending"]},
             "reason",
-            "“Reason”: please choose only one answer.",
+            "Please choose only one answer.",
         ),
         (
             FIRST,
             {"complaint": ["maybe"]},
             "complaint",
-            "“A complaint”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
-        (FIRST, {"complaint": [""]}, "complaint", "Please answer the question “A complaint”."),
+        (FIRST, {"complaint": [""]}, "complaint", "Please answer this question."),
         (FIRST, {"surprise": ["1"]}, "surprise", "The field “surprise” is not part of this page."),
         (
             CONDITIONAL,
             {"wait": ["6"]},
             "wait",
-            "“Waiting time”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             CONDITIONAL,
             {"wait": ["0"]},
             "wait",
-            "“Waiting time”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             CONDITIONAL,
             {"wait": ["4.5"]},
             "wait",
-            "“Waiting time”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             CONDITIONAL,
             {"handling": ["na"]},
             "handling",
-            "“Handling”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
-        (CONDITIONAL, {"handling": [" "]}, "handling", "Please answer the question “Handling”."),
+        (CONDITIONAL, {"handling": [" "]}, "handling", "Please answer this question."),
         (
             LAST,
             {"overall": ["3"], "nps": ["11"]},
             "nps",
-            "“Recommendation”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             LAST,
             {"overall": ["3"], "nps": ["-1"]},
             "nps",
-            "“Recommendation”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             LAST,
             {"overall": ["3"], "comment": ["x" * 21]},
             "comment",
-            "“Comment”: your answer must be at most 20 characters long (it is 21).",
+            "Your answer must be at most 20 characters long (it is 21).",
         ),
         (
             LAST,
             {"overall": ["3"], "contact": ["perhaps"]},
             "contact",
-            "“Be contacted”: please choose one of the answers offered.",
+            "Please choose one of the answers offered.",
         ),
         (
             LAST,
@@ -268,7 +268,7 @@ def test_text_length_counts_line_breaks_once(small):
             "contact_consent",
             "To be contacted, please tick the box to give your agreement.",
         ),
-        (LAST, {"overall": []}, "overall", "Please answer the question “Overall satisfaction”."),
+        (LAST, {"overall": []}, "overall", "Please answer this question."),
     ],
 )
 def test_refuses_invalid_answers_with_a_message(small, page, data, field, message):
@@ -286,8 +286,8 @@ def test_refuses_invalid_answers_with_a_message(small, page, data, field, messag
 def test_error_messages_are_localized(small):
     _, errors = clean(small, LAST, {"nps": ["12"]}, PAGE_ONE, lang="fr")
     assert errors == {
-        "nps": "« Recommandation » : veuillez choisir une des réponses proposées.",
-        "overall": "Veuillez répondre à la question « Satisfaction globale ».",
+        "nps": "Veuillez choisir une des réponses proposées.",
+        "overall": "Veuillez répondre à cette question.",
     }
 
 
@@ -299,7 +299,7 @@ def test_valid_answers_are_kept_when_others_are_refused(small):
 
 def test_language_defaults_to_the_first_declared(small):
     _, errors = clean_page_answers(small, FIRST, {}, {})
-    assert errors == {"complaint": "Veuillez répondre à la question « Une réclamation »."}
+    assert errors == {"complaint": "Veuillez répondre à cette question."}
 
 
 def test_form_data_values_must_be_lists(small):

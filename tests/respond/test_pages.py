@@ -190,6 +190,25 @@ def test_invalid_or_tampered_input_is_refused_with_a_message(app, client, index,
         assert ((after.revision, after.answers) if after else None) == before
 
 
+def test_the_error_next_to_a_question_is_short_and_the_summary_names_the_question(app, client):
+    """Issue #15: the message under a question does not repeat it; the summary, read out of
+    context, names the question before the same short message."""
+    from questionnaires.loader import get_bundled
+
+    overall = get_bundled("nf-relation-client").question("overall")
+    label = (overall.chart_label or overall.label)["fr"]
+    with app.app_context():
+        _, link = make_link(open_campaign())
+    answer_all(client, link, PAGES[:3])
+    html = post_page(client, link, 3, {"nps": ["8"]}).get_data(as_text=True)
+    inline = re.search(r'<p class="field-error" id="overall-error">(.*?)</p>', html, re.S)
+    assert inline and "Veuillez répondre à cette question." in inline.group(1)
+    assert overall.label["fr"] not in inline.group(1)
+    assert re.search(r'<fieldset[^>]*aria-describedby="[^"]*overall-error', html)
+    summary = re.search(r'<a href="#overall-0">(.*?)</a>', html, re.S)
+    assert summary and summary.group(1) == f"{label} : Veuillez répondre à cette question."
+
+
 def test_invalid_page_keeps_what_was_entered(app, client):
     with app.app_context():
         _, link = make_link(open_campaign())

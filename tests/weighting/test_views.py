@@ -8,7 +8,7 @@ from tests.reporting.test_views import login
 from tests.weighting.test_weighting import _customers, _raked_campaign
 
 PLAN = {
-    "strata": "segment", "margin": "0.06", "confidence": "0.95", "response_rate": "0.5",
+    "strata": "segment", "margin": "6", "confidence": "0.95", "response_rate": "50",
     "allocation": "proportional", "min_per_stratum": "0", "recent_months": "12",
 }  # fmt: skip
 
@@ -25,14 +25,15 @@ def test_the_plan_form_saves_a_raking_and_shows_its_cells(app, client):
     client.get("/?lang=en")  # the session keeps the language
     url = "/manage/campaigns/plan-web/plan"
     refused = client.post(url, data={**PLAN, "calibration_method": "poststratify",
-                                     "calibration_variables": "segment, canal"})  # fmt: skip
+                                     "calibration_variables": ["segment", "canal"]})  # fmt: skip
     assert refused.status_code == 422
     assert "Post-stratification takes exactly one variable" in refused.text
+    # Only the frame's columns can be ticked: a name it does not have is refused.
     unknown = client.post(url, data={**PLAN, "calibration_method": "rake",
-                                     "calibration_variables": "segment, region"})  # fmt: skip
-    assert unknown.status_code == 422 and "no variable &#39;region&#39;" in unknown.text
+                                     "calibration_variables": ["segment", "region"]})  # fmt: skip
+    assert unknown.status_code == 422 and 'id="calibration_variables-error"' in unknown.text
     saved = client.post(url, data={**PLAN, "calibration_method": "rake",
-                                   "calibration_variables": "segment, canal"})  # fmt: skip
+                                   "calibration_variables": ["segment", "canal"]})  # fmt: skip
     assert saved.status_code in (302, 303)
     page = client.get(url)
     assert 'id="calibration-cells"' in page.text and "courrier" in page.text
