@@ -112,6 +112,12 @@ def render_report(
     def question_label(code: str) -> str:
         return localize(questionnaire.question(code).label, lang)
 
+    def question_chart_name(code: str) -> str:
+        question = questionnaire.question(code)
+        if question.chart_label:
+            return localize(question.chart_label, lang)
+        return short_label(localize(question.label, lang))
+
     def variable_label(variable: str) -> str:
         key = f"var_{variable}"
         text = t(key)
@@ -122,7 +128,7 @@ def render_report(
         "distribution": _distribution_charts(data, t, lang),
         "domains": _domain_charts(data, t, labels, scaled, variable_label),
         "trend": _trend_chart(data, t, labels, scaled),
-        "drivers": _drivers_chart(data, t, question_label),
+        "drivers": _drivers_chart(data, t, question_chart_name),
     }
     say("rendering")
     template = environment().get_template("report/report.html")
@@ -168,8 +174,9 @@ def _distribution_charts(data: Mapping[str, Any], t: Any, lang: str) -> dict[str
     for number, (scale, rows) in enumerate(groups.items()):
         first = rows[0]["question"]
         point_labels = {p: chart_label(label) for p, label in first.point_labels(lang).items()}
-        # Whole questions, wrapped on lines by the chart (never cut mid-word).
-        bars = [(chart_label(localize(row["question"].label, lang)), row["shares"]) for row in rows]
+        # The questionnaire's short name for charts, or the whole question wrapped on lines by
+        # the chart (never cut mid-word).
+        bars = [(chart_label(chart_name(row["question"], lang)), row["shares"]) for row in rows]
         if first.type_name == "nps":
             # The NPS reads as detractors, passives and promoters, not eleven points.
             groups_of = {"nps_detractors": range(0, 7), "nps_passives": range(7, 9),
@@ -245,6 +252,11 @@ def _trend_chart(data, t, labels, scaled) -> Markup | None:
     )
 
 
+def chart_name(question: Any, lang: str) -> str:
+    """The question's short name for charts when the questionnaire gives one, else its label."""
+    return localize(question.chart_label or question.label, lang)
+
+
 _SATISFIED_WITH = re.compile(
     r"^(?:êtes-vous satisfaite? (?:de la |de l[’']|du |des |de )|"
     r"(?:how )?(?:are you )?satisfied (?:are you )?with (?:the |your )?)", re.IGNORECASE)
@@ -262,16 +274,16 @@ def short_label(question: str, width: int = 32) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def _drivers_chart(data, t, question_label) -> Markup | None:
+def _drivers_chart(data, t, question_chart_name) -> Markup | None:
     drivers = data["drivers"]
     if not drivers or "grid" not in drivers:
         return None
     grid = drivers["grid"]
     points = [
         (
-            # Question texts are too long to label points: a few words name each one, and the
-            # table below the chart gives the whole question.
-            chart_label(short_label(question_label(d.item))),
+            # Question texts are too long to label points: the questionnaire's short name for
+            # charts, or a few words of the question; the table below gives the whole question.
+            chart_label(question_chart_name(d.item)),
             d.importance,
             d.performance,
             d.quadrant,

@@ -561,3 +561,41 @@ def test_p_values_below_a_thousandth_read_as_a_bound_in_the_report():
     assert html["en"].count('<td class="num">&lt;\u00a00.001</td>') == len(rows)
     assert html["fr"].count('(Holm) &lt;\u00a00,001"') == len(contrasts)
     assert "0,000" not in html["fr"] and "0.000<" not in html["en"]
+
+
+def test_charts_name_questions_by_their_chart_label_or_their_whole_label():
+    """Issue #15: a question's `chart_label` names its bar and its drivers point; a question
+    without one keeps its whole label on the bar (wrapped by the chart) and a few of its words
+    on the drivers chart."""
+
+    from questionnaires.loader import DEFINITIONS_DIR, load_definition
+    from survey.reporting.builder import compute_report
+    from survey.reporting.dataset import dataset_from_records
+    from survey.reporting.render import render_report
+    from survey.reporting.synthetic import synthetic_records
+
+    text = (DEFINITIONS_DIR / "nf-relation-client.yaml").read_text(encoding="utf-8")
+    courtesy = text.index("- code: courtesy")
+    start = text.index("        chart_label:", courtesy)
+    end = text.index("\n", text.index("          en:", start)) + 1
+    questionnaire = load_definition((text[:start] + text[end:]).encode())
+    assert questionnaire.question("courtesy").chart_label is None
+    population = {"particulier": 14000, "professionnel": 6000}
+    dataset = dataset_from_records(
+        synthetic_records(questionnaire, 600, rng_seed=5), questionnaire,
+        frame_counts=population, plan={"margin": 0.03},
+    )  # fmt: skip
+    html = render_report(compute_report(_pure_inputs(questionnaire, dataset, population)), "en")
+
+    def chart_text(chart_id):
+        start = html.index(f'id="{chart_id}"')
+        script = html[start:html.index("</script>", start)]
+        return script.replace("\\u003cbr\\u003e", " ").replace("<br>", " ")
+
+    distribution = chart_text("chart-distribution-0")
+    assert "Ease of reaching us" in distribution and "Professionalism" in distribution
+    assert "How satisfied are you with how easy" not in distribution
+    assert "courtesy of our advisers?" in distribution  # wrapped on lines, whole
+    drivers = chart_text("chart-drivers")
+    assert "Professionalism" in drivers and "Courtesy of our advisers" in drivers
+    assert "(knowledge, listening)" not in drivers
