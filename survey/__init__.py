@@ -173,6 +173,7 @@ BLUEPRINT_MODULES = (
     "survey.editor.views",
     "survey.publication.views",
     "survey.publication.public",
+    "survey.improvement.views",
     "survey.health",
 )
 

@@ -50,6 +50,7 @@ def seed_demo(today: date | None = None, *, customers: int = DEMO_CUSTOMERS) -> 
     lines = ["demo ready:", f"  admin login: {DEMO_ADMIN}", f"  password (shown once): {password}"]
     lines += _customer_base(session, customers)
     lines += _last_year(session, year - 1, respondents=customers // 10)
+    lines += _improvement_plan(session, f"barometre-{year - 1}", admin, today)
     lines += _this_year(session, year, today, respondents=customers * 3 // 40)
     lines += _published_results(session, today)
     return lines
@@ -185,6 +186,72 @@ def _last_year(session, year: int, respondents: int) -> list[str]:
         session.commit()
     _report(session, campaign)
     return [f"  campaign: {campaign.slug} ({campaign.status}) with its report"]
+
+
+def _improvement_plan(session, slug: str, owner: User, today: date) -> list[str]:
+    """Last year's improvement plan: an action on each of the items its key drivers put first
+    to improve (at most three), and one on a commitment the questionnaire does not ask about,
+    at every stage (done, in progress, abandoned, planned and overdue). This year's report
+    follows them."""
+    from analysis import analyze, parse_design
+    from survey.improvement import operations as ops
+    from survey.models import ImprovementAction
+    from survey.reporting.builder import drivers_of
+    from survey.reporting.dataset import build_dataset
+
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None or session.scalar(select(func.count()).select_from(ImprovementAction)
+                                          .where(ImprovementAction.campaign_id == campaign.id)):
+        return []
+    dataset = build_dataset(session, campaign)
+    drivers = drivers_of(dataset) or {}
+    grid = drivers.get("grid")
+    ranked = sorted(grid.drivers, key=lambda d: -d.importance) if grid else []
+    chosen = [d.item for d in ranked if d.quadrant == "priority to improve"][:3]
+    chosen += [d.item for d in ranked if d.item not in chosen][: 3 - len(chosen)]
+    estimates = {e.indicator: e.estimate for e in analyze(
+        dataset.frame, parse_design({**dataset.design, "by": []})).estimates if e.domain is None}
+    items = ops.campaign_items(campaign, "fr")
+    stages = [
+        ("done", today - timedelta(days=60), "Rappel proposé quand l'attente dépasse 3 minutes",
+         "Le serveur vocal propose un rappel dès 3 minutes d'attente ; les conseillers "
+         "rappellent dans l'heure."),
+        ("in_progress", today + timedelta(days=20), "Réponses écrites relues et datées",
+         "Chaque réponse écrite annonce son délai et un superviseur en relit un échantillon "
+         "chaque semaine."),
+        ("abandoned", today + timedelta(days=90), "Ligne directe des réclamations",
+         "Un numéro dédié aux réclamations, tenu par deux conseillers formés."),
+    ]
+    made = []
+    for item, (status, due_on, title, change) in zip(chosen, stages, strict=False):
+        indicator = f"{item}_satisfied"
+        target = None
+        if indicator in estimates:
+            target = min(0.95, round(estimates[indicator] + 0.05, 2))
+        action = ops.create_action(session, campaign, {
+            "title": title, "item": item, "change": f"{change} ({items.get(item, item)})",
+            "owner_id": owner.id, "due_on": due_on,
+            "indicator": indicator if target is not None else None, "target": target,
+            "public": status == "done",
+        }, actor="demo")
+        if status != "planned":
+            if status == "done":
+                ops.change_status(session, action, "in_progress", actor="demo")
+            ops.change_status(session, action, status, today=today - timedelta(days=45),
+                              note="Budget reporté à l'an prochain."
+                              if status == "abandoned" else None, actor="demo")
+        made.append(action)
+    made.append(ops.create_action(session, campaign, {
+        "title": "Horaires d'ouverture affichés partout", "item": None,
+        "commitment": "Informer les clients des horaires et délais du service",
+        "change": "Les horaires et délais de réponse figurent sur le site, les courriels et "
+                  "le serveur vocal.", "owner_id": owner.id,
+        "due_on": today - timedelta(days=10), "indicator": "index",
+        "target": min(100.0, round(estimates.get("index", 70.0) + 3, 0)), "public": False,
+    }, actor="demo"))
+    session.commit()
+    return [f"  improvement plan: {len(made)} actions decided from the {campaign.year} results, "
+            "followed in this year's report"]
 
 
 def _this_year(session, year: int, today: date, respondents: int) -> list[str]:

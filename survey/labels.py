@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from survey.models import (
+    ActionStatus,
     CampaignStatus,
     Channel,
     Disposition,
@@ -162,6 +163,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "criterion.change": _l("Performance criterion changed"),
         "criteria.import": _l("Performance criteria imported"),
         "criteria.value": _l("Performance criterion value entered"),
+        "improvement_action.create": _l("Improvement action recorded"),
+        "improvement_action.change": _l("Improvement action changed"),
+        "improvement_action.status": _l("Improvement action status changed"),
     },
     "object_type": {
         "user": _l("account"), "programme": _l("programme"), "customer_import": _l("import"),
@@ -172,6 +176,19 @@ LABELS: dict[str, dict[str, Any]] = {
         "questionnaire_draft": _l("questionnaire draft"), "survey_variable": _l("survey variable"),
         "suppression": _l("do-not-contact entry"), "follow_up": _l("follow-up"),
         "performance_criterion": _l("performance criterion"),
+        "improvement_action": _l("improvement action"),
+    },
+    "ActionStatus": {
+        ActionStatus.PLANNED: _l("Planned"),
+        ActionStatus.IN_PROGRESS: _l("In progress"),
+        ActionStatus.DONE: _l("Done"),
+        ActionStatus.ABANDONED: _l("Abandoned"),
+    },
+    "quadrant": {
+        "priority to improve": _l("Priority to improve"),
+        "strength to keep": _l("Strength to keep"),
+        "secondary": _l("Secondary"),
+        "possible overkill": _l("Possible overkill"),
     },
     "language": {"fr": "Français", "en": "English"},
     "callback_channel": {"phone": _l("By phone"), "email": _l("By email")},
@@ -186,7 +203,7 @@ LABELS: dict[str, dict[str, Any]] = {
 # The enums whose every value must have a label (checked by the tests).
 ENUMS: tuple[type[enum.Enum], ...] = (Role, CampaignStatus, Disposition, Channel, MessageKind,
                                       MessageState, ResponseStatus, FollowUpKind, FollowUpStatus,
-                                      JobKind, JobState)
+                                      JobKind, JobState, ActionStatus)
 
 # How a badge shows a status: "ok", "warn", "bad", "info" or "muted" (colour is never the only
 # sign: the badge always carries its label).
@@ -195,6 +212,7 @@ TONES: dict[str, str] = {
     "complete": "ok", "delivered": "ok", "succeeded": "ok", "in_progress": "info",
     "running": "info", "queued": "muted", "pending": "muted", "partial": "warn",
     "bounced": "bad", "failed": "bad", "opted_out": "warn", "cancelled": "muted",
+    "planned": "muted", "done": "ok", "abandoned": "muted", "overdue": "bad",
 }
 
 

@@ -903,3 +903,84 @@ class Publication(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     programme: Mapped[Programme] = relationship()
+
+
+class ActionStatus(enum.StrEnum):
+    """Where an improvement action stands. `survey.improvement.operations.change_status` is the
+    one place that moves it (and sets `done_on`)."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    ABANDONED = "abandoned"
+
+
+class ImprovementAction(db.Model):
+    """An action decided from a campaign's results (ISO 10004's "improvement"): what it
+    addresses (a questionnaire item, or a commitment written freely), what will change, who
+    carries it, by when, and the indicator of the report it aims to move, with the value aimed
+    at. The next campaign's report follows it (`survey.improvement.follow_up`).
+
+    A proportion's `target` is a share (0.85 for 85 %), as the estimates are; a mean, an NPS or
+    the index are in their own scale. Every change is kept in `changes` and in the audit trail.
+    """
+
+    __tablename__ = "improvement_action"
+    __table_args__ = (
+        CheckConstraint(_in("status", ActionStatus), name="status"),
+        CheckConstraint("(status = 'done') = (done_on IS NOT NULL)", name="done_on_iff_done"),
+        CheckConstraint("item IS NOT NULL OR commitment IS NOT NULL", name="addresses"),
+        CheckConstraint("(indicator IS NULL) = (target IS NULL)", name="target_with_indicator"),
+        Index("ix_improvement_action_status_due", "status", "due_on"),
+        Index("ix_improvement_action_campaign", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The campaign whose results led to the action; the programme's next one follows it.
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str | None] = mapped_column(String(100))  # a question code
+    commitment: Mapped[str | None] = mapped_column(String(300))
+    change: Mapped[str] = mapped_column(Text)  # what will change
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    indicator: Mapped[str | None] = mapped_column(String(100))  # an indicator of the design
+    target: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default=ActionStatus.PLANNED.value)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    # Shown on the programme's published results ("what we changed this year") once done.
+    public: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    changes: Mapped[list[ImprovementActionChange]] = relationship(
+        order_by="ImprovementActionChange.id", cascade="all, delete-orphan",
+        back_populates="action",
+    )
+
+
+class ImprovementActionChange(db.Model):
+    """One change of an improvement action: who, when, and each field's value before and after
+    (`fields` maps a field to `[before, after]`, dates as ISO text)."""
+
+    __tablename__ = "improvement_action_change"
+    __table_args__ = (
+        CheckConstraint("kind IN ('created', 'edited', 'status')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("improvement_action.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    action: Mapped[ImprovementAction] = relationship(back_populates="changes")
+    author: Mapped[User | None] = relationship()

@@ -39,6 +39,8 @@ NAVIGATION: list[NavItem] = [
             blueprints=("frame",)),
     NavItem("followups", _l("Follow-ups"), "followups.queue", ("admin", "manager"),
             blueprints=("followups",)),
+    NavItem("improvement", _l("Improvement plan"), "improvement.index",
+            ("admin", "manager", "auditor"), blueprints=("improvement",)),
     NavItem("reports", _l("Reports"), "reporting.all_reports", ALL,
             endpoints=("reporting.all_reports", "reporting.latest_report")),
     NavItem("programmes", _l("Programmes"), "publication.programmes",

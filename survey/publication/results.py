@@ -256,6 +256,8 @@ def published(session: Session, slug: str) -> Publication | None:
 
 def public_results(session: Session, publication: Publication) -> dict[str, Any]:
     """Everything the page shows, as the open data publishes it (docs/open-data.md)."""
+    from survey.improvement.operations import public_changes
+
     programme = publication.programme
     latest = session.scalar(
         select(func.max(CriterionValue.month)).join(PerformanceCriterion)
@@ -276,6 +278,9 @@ def public_results(session: Session, publication: Publication) -> dict[str, Any]
         else None,
         **figures,
         "criteria": {"months": months, "rows": rows},
+        # Read live, as the criteria: the manager chooses action by action what is shown.
+        "changes": public_changes(session, publication.campaign_id and session.get(
+            Campaign, publication.campaign_id)),
     }
 
 

@@ -94,6 +94,9 @@ class ReportInputs:
     # The programme's performance criteria over the campaign's year, month by month
     # (`survey.publication.criteria.criteria_table`).
     criteria: Sequence[Mapping[str, Any]] = ()
+    # The improvement plan: the actions decided from the previous campaign, followed here, and
+    # those decided from this one (`survey.improvement.follow_up.plan_records`).
+    improvement: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "reliability": _reliability(dataset, confidence),
         "follow_ups": _follow_ups(inputs.follow_ups, inputs.generated_at),
         "criteria": criteria_beside_satisfaction(inputs.criteria, overall),
+        "improvement": improvement_follow_up(inputs, overall, confidence),
         "verbatims": _verbatims(dataset, inputs.verbatim_seed),
         "annex": {
             "data_sha256": inputs.data_sha256,
@@ -606,6 +610,12 @@ def _trend(
     return points
 
 
+def drivers_of(dataset: RespondentsDataset) -> dict[str, Any] | None:
+    """The importance–performance grid of the report (`grid`, and the rated `questions` by
+    code), `{"error": ...}` when it cannot be computed, None without an overall item."""
+    return _drivers(dataset)
+
+
 def _drivers(dataset: RespondentsDataset) -> dict[str, Any] | None:
     questionnaire = dataset.questionnaire
     overall_question = questionnaire.overall_question()
@@ -663,6 +673,24 @@ def criteria_beside_satisfaction(
         estimate = overall.get(f"{item}_satisfied") if item else None
         rows.append({**criterion, "satisfaction": dict(estimate) if estimate else None})
     return rows
+
+
+def improvement_follow_up(
+    inputs: ReportInputs, overall: Mapping[str, Any], confidence: float
+) -> dict[str, Any] | None:
+    """Last year's improvement actions, each with its targeted indicator compared between the
+    two campaigns by the year-on-year test (`survey.improvement.follow_up.follow_up`)."""
+    from survey.improvement.follow_up import follow_up
+
+    plan = inputs.improvement
+    if not plan or not (plan.get("followed") or plan.get("decided")):
+        return None
+    previous = plan.get("previous") or {}
+    past = next((p for p in inputs.history if p.slug == previous.get("slug")), None)
+    items = {i["name"]: i.get("item") for i in inputs.dataset.design["indicators"]}
+    broken = {str(b.get("code")) for b in inputs.campaign.trend_breaks}
+    return follow_up(plan, overall, past.estimates if past else None, items=items,
+                     broken_items=broken, confidence=confidence)
 
 
 def _follow_ups(follow_ups: pd.DataFrame, now: datetime | None) -> dict[str, Any]:

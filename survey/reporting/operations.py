@@ -26,6 +26,7 @@ from analysis import AnalysisInputError, analyze, parse_design
 from survey.audit import record_event, sealed_head
 from survey.files import private_folder, write_private
 from survey.followups.figures import follow_ups_table
+from survey.improvement.follow_up import plan_records
 from survey.models import Campaign, Report
 from survey.publication.criteria import criteria_table, months_between
 from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
@@ -123,6 +124,7 @@ def report_inputs(session: Session, campaign: Campaign, *, export_name: str | No
         audit_head=sealed_head(session),
         criteria=criteria_table(session, campaign.programme,
                                 months_between(f"{campaign.year}-01", f"{campaign.year}-12")),
+        improvement=plan_records(session, campaign),
     )
 
 

@@ -123,6 +123,20 @@ def render_report(
         text = t(key)
         return variable if text == key else text
 
+    item_codes = {question.code for _page, question in questionnaire.questions()}
+    items_of = {i["name"]: i.get("item") for i in data["annex"]["design"]["indicators"]}
+
+    def indicator_label(name: str) -> str:
+        """Any indicator of the design in words: the headline's own, else its question with
+        what is measured of it."""
+        if name in labels and name is not None:
+            return labels[name]
+        item, kind = items_of.get(name), kinds.get(name)
+        if item is None or item not in item_codes:
+            return name
+        measured = {"proportion": t("satisfied"), "mean": t("mean"), "nps": "NPS"}.get(kind, "")
+        return f"{question_label(item)} — {measured}" if measured else question_label(item)
+
     say("charts")
     built = {
         "distribution": _distribution_charts(data, t, lang),
@@ -149,6 +163,8 @@ def render_report(
         dictionary=questionnaire.data_dictionary(lang),
         questionnaire=questionnaire,
         criterion_value=lambda criterion, value: criterion_value(numbers, t, criterion, value),
+        indicator_label=indicator_label,
+        item_codes=item_codes,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from survey import PROJECT_ROOT
 from survey.demo import DEMO_ADMIN, seed_demo
 from survey.extensions import db
-from survey.models import Campaign, FollowUp, Report
+from survey.models import Campaign, FollowUp, ImprovementAction, Report
 from tests.browser.test_respond_accessibility import (
     CHROMIUM,
     assert_accessible,
@@ -34,6 +34,7 @@ pytestmark = [
 SHOTS = PROJECT_ROOT / "test-output" / "design"
 WIDTHS = (320, 390, 1280)
 ACCESSIBILITY_WIDTHS = (320, 1280)  # axe-core's rules do not depend on the width in between
+ACTION_WIDTHS = (390, 1280)  # the improvement plan's pages, in both languages (issue #24)
 ACTION_MS = 30_000
 NAVIGATION_MS = 60_000
 DEMO_CUSTOMERS = 800
@@ -59,10 +60,13 @@ def demo(app) -> dict[str, object]:
         follow_up = db.session.scalar(select(FollowUp.id).order_by(FollowUp.id).limit(1))
         report = db.session.scalar(select(Report).order_by(Report.id.desc()).limit(1))
         report_path = (f"/manage/campaigns/{slugs[0]}/reports/{report.id}" if report else None)
+        action = db.session.scalar(select(ImprovementAction.id).order_by(ImprovementAction.id)
+                                   .limit(1))
     password = next(line.rsplit(": ", 1)[1] for line in lines if "password" in line)
     link = next(line.rsplit(": ", 1)[1] for line in lines if "test link" in line)
     return {"password": password, "slugs": slugs, "follow_up": follow_up,
-            "test_link": "/r/" + link.rsplit("/r/", 1)[1], "report": report_path}
+            "test_link": "/r/" + link.rsplit("/r/", 1)[1], "report": report_path,
+            "action": action}
 
 
 @pytest.fixture
@@ -93,8 +97,25 @@ def manager_pages(demo) -> dict[str, str]:
         "follow-up": f"/manage/follow-ups/{demo['follow_up']}",
         "follow-up-figures": "/manage/follow-ups/figures",
         "service-levels": "/manage/follow-ups/service-levels",
+        **action_pages(demo),
     }
     return pages
+
+
+def action_pages(demo) -> dict[str, str]:
+    """The improvement plan's pages: checked besides in English, and with axe-core at 390 px."""
+    old = demo["slugs"][0]
+    return {
+        "actions": "/manage/actions",
+        "action": f"/manage/actions/{demo['action']}",
+        "action-edit": f"/manage/actions/{demo['action']}/edit",
+        "action-new": f"/manage/actions/new?campaign={old}&item=phone_wait",
+        "campaign-improvement": f"/manage/campaigns/{old}/improvement",
+    }
+
+
+def with_lang(path: str, lang: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}lang={lang}"
 
 
 def log_in(page, server: str, password: str) -> None:
@@ -140,13 +161,24 @@ def test_every_manager_page_fits_every_width_and_passes_axe(app, demo, server, b
         page = context.new_page()
         log_in(page, server, demo["password"])
         for name, path in pages.items():
-            page.goto(f"{server}{path}?lang=fr")
+            page.goto(f"{server}{with_lang(path, 'fr')}")
             page.wait_for_load_state("load")
             page.screenshot(path=str(SHOTS / f"{width}-{name}.png"), full_page=True)
             assert page.locator("h1").count() == 1, f"{name}: one h1"
             assert overflow(page) <= 0, f"{name} at {width} px is wider than the window"
             if width in ACCESSIBILITY_WIDTHS:
                 assert_accessible(page, f"{name} ({width} px)")
+        if width in ACTION_WIDTHS:
+            for name, path in action_pages(demo).items():
+                # French at 1,280 px was checked with the other pages.
+                for lang in ("en",) if width in ACCESSIBILITY_WIDTHS else ("fr", "en"):
+                    page.goto(f"{server}{with_lang(path, lang)}")
+                    page.wait_for_load_state("load")
+                    if lang == "en":
+                        page.screenshot(path=str(SHOTS / f"{width}-{name}-en.png"),
+                                        full_page=True)
+                    assert overflow(page) <= 0, f"{name} ({lang}) at {width} px is too wide"
+                    assert_accessible(page, f"{name} ({lang}, {width} px)")
         context.close()
 
 
@@ -158,7 +190,7 @@ def test_french_pages_show_no_internal_code_and_no_english(app, demo, server, br
     log_in(page, server, demo["password"])
     found = {}
     for name, path in manager_pages(demo).items():
-        page.goto(f"{server}{path}?lang=fr")
+        page.goto(f"{server}{with_lang(path, 'fr')}")
         page.wait_for_load_state("load")
         problems = french_problems(visible_text(page))
         if problems:

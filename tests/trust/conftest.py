@@ -15,7 +15,7 @@ from sqlalchemy import select
 from survey import create_app
 from survey.extensions import db
 from survey.jobs.operations import finish_job, mark_running, queue_job
-from survey.models import Campaign, Customer, FollowUp, Job, JobKind, Report
+from survey.models import Campaign, Customer, FollowUp, ImprovementAction, Job, JobKind, Report
 from survey.worker.queue import run_pending_jobs
 from tests.conftest import empty_all_tables
 from tests.trust.helpers import make_user
@@ -35,6 +35,7 @@ class Seeded:
     report_job_id: int  # a finished report job of the open campaign
     pack_job_id: int  # an auditor's pack of the open campaign, made by the worker's code
     programme_id: int = 0  # the demo's programme
+    action_id: int = 0  # the demo's first improvement action
     users: dict[str, int] = field(default_factory=dict)
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
@@ -78,6 +79,8 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             follow_up_id=follow_up_id, token=token,
             outbox_file=sorted(p.name for p in (instance / "outbox").iterdir())[0],
             report_job_id=job.id, pack_job_id=pack.id, programme_id=open_campaign.programme_id,
+            action_id=db.session.scalars(select(ImprovementAction.id)
+                                         .order_by(ImprovementAction.id)).first(),
             emails={c.email for c in customers if c.email},
             phones={c.phone for c in customers if c.phone},
             names={c.name for c in customers if c.name},

@@ -126,6 +126,15 @@ TABLE: dict[str, tuple[object, ...]] = {
     "publication.record_value": (LOGIN, 403, 422, 422),
     "publication.publication": READER,  # an auditor reads it; only managers publish
     "publication.withdraw": (LOGIN, 403, 400, 400),  # a post without its button's field
+    # The improvement plan: read by auditors, written by managers (an empty form is refused;
+    # the walk's action is the demo's first)
+    "improvement.index": READER,
+    "improvement.export": READER,
+    "improvement.create": MANAGER,
+    "improvement.action": READER,
+    "improvement.edit": MANAGER,
+    "improvement.change_status": (LOGIN, 403, 422, 422),
+    "improvement.campaign_plan": READER,
     # The published results: anyone, without login (the demo publishes its programme)
     "public.page": PUBLIC,
     "public.results_json": PUBLIC,
@@ -148,7 +157,7 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
         "job_id": seeded.report_job_id, "page": 0, "index": 0, "lang": "fr", "number": 1,
         "programme_id": seeded.programme_id, "publication_slug": "service-client",
-        "size": "a4", "pack_id": seeded.pack_job_id,
+        "size": "a4", "pack_id": seeded.pack_job_id, "action_id": seeded.action_id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {missing}; add one to the test"
