@@ -188,6 +188,40 @@ def _last_year(session, year: int, respondents: int) -> list[str]:
     return [f"  campaign: {campaign.slug} ({campaign.status}) with its report"]
 
 
+#: What the demo centre decides on an item its key drivers put first (title, what changes).
+DEMO_ACTIONS = {
+    "phone_wait": ("Rappel proposé quand l'attente dépasse 3 minutes",
+                   "Le serveur vocal propose un rappel dès 3 minutes d'attente ; les conseillers "
+                   "rappellent dans l'heure."),
+    "written_reply_time": ("Délai de réponse annoncé à chaque courriel",
+                           "Chaque courriel reçu a un accusé de réception qui annonce le délai "
+                           "de réponse ; un tableau de bord suit les réponses en retard."),
+    "courtesy": ("Formation à l'accueil des nouveaux conseillers",
+                 "Une demi-journée d'écoute active et de reformulation pour chaque nouveau "
+                 "conseiller, puis une écoute croisée par mois."),
+    "professionalism": ("Base de connaissances mise à jour chaque semaine",
+                        "Les réponses types sont relues chaque lundi par un référent métier."),
+    "answer_reliability": ("Réponses types relues par les experts",
+                           "Les 50 réponses les plus envoyées sont relues par le service "
+                           "juridique et mises à jour."),
+    "mutual_understanding": ("Reformulation systématique en fin d'appel",
+                             "Le conseiller résume la demande et la suite donnée avant de "
+                             "raccrocher."),
+    "next_steps": ("Suite de la demande confirmée par écrit",
+                   "Un message récapitule la suite donnée à la demande et son délai après "
+                   "chaque contact."),
+    "complaint_handling": ("Réclamations suivies par un référent",
+                           "Chaque réclamation a un référent nommé qui rappelle le client à la "
+                           "clôture."),
+    "ease_of_reaching": ("Horaires élargis le samedi matin",
+                         "Le centre répond au téléphone le samedi de 9 h à 12 h."),
+    "cost_information": ("Coût de l'appel annoncé sur le site",
+                         "Le site et le serveur vocal annoncent que l'appel est gratuit."),
+    "confidentiality": ("Vérification d'identité en deux questions",
+                        "Deux questions de sécurité avant tout échange sur le dossier."),
+}
+
+
 def _improvement_plan(session, slug: str, owner: User, today: date) -> list[str]:
     """Last year's improvement plan: an action on each of the items its key drivers put first
     to improve (at most three), and one on a commitment the questionnaire does not ask about,
@@ -212,24 +246,20 @@ def _improvement_plan(session, slug: str, owner: User, today: date) -> list[str]
     estimates = {e.indicator: e.estimate for e in analyze(
         dataset.frame, parse_design({**dataset.design, "by": []})).estimates if e.domain is None}
     items = ops.campaign_items(campaign, "fr")
-    stages = [
-        ("done", today - timedelta(days=60), "Rappel proposé quand l'attente dépasse 3 minutes",
-         "Le serveur vocal propose un rappel dès 3 minutes d'attente ; les conseillers "
-         "rappellent dans l'heure."),
-        ("in_progress", today + timedelta(days=20), "Réponses écrites relues et datées",
-         "Chaque réponse écrite annonce son délai et un superviseur en relit un échantillon "
-         "chaque semaine."),
-        ("abandoned", today + timedelta(days=90), "Ligne directe des réclamations",
-         "Un numéro dédié aux réclamations, tenu par deux conseillers formés."),
-    ]
+    stages = [("done", today - timedelta(days=60)), ("in_progress", today + timedelta(days=20)),
+              ("abandoned", today + timedelta(days=90))]
     made = []
-    for item, (status, due_on, title, change) in zip(chosen, stages, strict=False):
+    for item, (status, due_on) in zip(chosen, stages, strict=False):
+        title, change = DEMO_ACTIONS.get(item, (
+            f"Plan d'action : {items.get(item, item)}",
+            "Un groupe de conseillers analyse les verbatims sur ce point et propose trois "
+            "changements à la direction."))
         indicator = f"{item}_satisfied"
         target = None
         if indicator in estimates:
             target = min(0.95, round(estimates[indicator] + 0.05, 2))
         action = ops.create_action(session, campaign, {
-            "title": title, "item": item, "change": f"{change} ({items.get(item, item)})",
+            "title": title, "item": item, "change": change,
             "owner_id": owner.id, "due_on": due_on,
             "indicator": indicator if target is not None else None, "target": target,
             "public": status == "done",

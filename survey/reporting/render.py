@@ -135,7 +135,13 @@ def render_report(
         if item is None or item not in item_codes:
             return name
         measured = {"proportion": t("satisfied"), "mean": t("mean"), "nps": "NPS"}.get(kind, "")
-        return f"{question_label(item)} — {measured}" if measured else question_label(item)
+        return f"{short_question(item)} — {measured}" if measured else short_question(item)
+
+    def short_question(code: str) -> str:
+        """A question in a few words (the annex gives every question whole)."""
+        if code not in item_codes:
+            return code
+        return short_label(question_label(code), width=60)
 
     say("charts")
     built = {
@@ -164,7 +170,7 @@ def render_report(
         questionnaire=questionnaire,
         criterion_value=lambda criterion, value: criterion_value(numbers, t, criterion, value),
         indicator_label=indicator_label,
-        item_codes=item_codes,
+        short_question=short_question,
     )
 
 
