@@ -110,3 +110,9 @@ def test_the_pack_holds_the_plan_its_follow_up_and_its_history(app, plan) -> Non
             ("created", "title"), ("status", "status")}
         status = next(row for row in history if row["kind"] == "status")
         assert (status["before"], status["after"]) == ('"planned"', '"in_progress"')
+
+
+def test_every_pack_has_the_improvement_section(app) -> None:
+    from survey.auditpack.registry import registered_sections
+
+    assert "improvement" in {section.name for section in registered_sections()}
