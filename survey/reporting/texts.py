@@ -139,8 +139,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "overall_row": ("Ensemble", "All"),
     "m_weighting": ("Pondération", "Weighting"),
     "m_weighting_text": (
-        "Poids de base N_h / r_h (population de la strate sur ses répondants), qui redressent la non-réponse par strate.",
-        "Base weights N_h / r_h (stratum population over its respondents), which adjust for non-response within strata.",
+        "Poids de base Nₕ / rₕ (population de la strate sur ses répondants), qui redressent la non-réponse par strate.",
+        "Base weights Nₕ / rₕ (stratum population over its respondents), which adjust for non-response within strata.",
     ),
     "m_weights_only": (
         "Poids de sondage des invitations (pas d’effectifs de base enregistrés).",
@@ -424,6 +424,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "column": ("Colonne", "Column"),
     "label": ("Libellé", "Label"),
     "type": ("Type", "Type"),
+    # The data dictionary's question types, in words.
+    "qtype_rating": ("Échelle de satisfaction", "Rating scale"),
+    "qtype_nps": ("Recommandation (0 à 10)", "Recommendation (0 to 10)"),
+    "qtype_single_choice": ("Choix unique", "Single choice"),
+    "qtype_multiple_choice": ("Choix multiple", "Multiple choice"),
+    "qtype_yes_no": ("Oui / non", "Yes / no"),
+    "qtype_text": ("Texte libre", "Free text"),
+    "qtype_callback": ("Demande de rappel", "Callback request"),
     "values": ("Valeurs", "Values"),
     "a_reproduce": ("Reproduire les résultats", "Reproducing the results"),
     "a_reproduce_text": (

@@ -59,7 +59,9 @@ def demo(app) -> dict[str, object]:
         slugs = list(db.session.scalars(select(Campaign.slug).order_by(Campaign.year)))
         follow_up = db.session.scalar(select(FollowUp.id).order_by(FollowUp.id).limit(1))
         report = db.session.scalar(select(Report).order_by(Report.id.desc()).limit(1))
-        report_path = (f"/manage/campaigns/{slugs[0]}/reports/{report.id}" if report else None)
+        report_slug = report and db.session.get(Campaign, report.campaign_id).slug
+        report_path = (f"/manage/campaigns/{report_slug}/reports/{report.id}"
+                       if report else None)
         action = db.session.scalar(select(ImprovementAction.id).order_by(ImprovementAction.id)
                                    .limit(1))
     password = next(line.rsplit(": ", 1)[1] for line in lines if "password" in line)
@@ -116,6 +118,43 @@ def action_pages(demo) -> dict[str, str]:
 
 def with_lang(path: str, lang: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}lang={lang}"
+
+
+def more_pages(app, demo) -> dict[str, str]:
+    """The questionnaire editor (on a draft of the bundled questionnaire), weighting, a job,
+    the programme's criteria and publication, and the stored report: pages the French check
+    reads besides `manager_pages`."""
+    from questionnaires.loader import definition_data, get_bundled
+    from survey.editor import operations as editor
+    from survey.jobs.operations import queue_job
+    from survey.models import JobKind, Programme
+
+    old = demo["slugs"][0]
+    with app.app_context():
+        editor.create_draft(db.session, "brouillon",
+                            data=definition_data(get_bundled("nf-relation-client")),
+                            actor="test", source="test")
+        campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == old))
+        job = queue_job(db.session, JobKind.REPORT, actor="test", user_id=None,
+                        campaign_id=campaign_id, parameters={"lang": "fr"})
+        programme = db.session.scalar(select(Programme.id).order_by(Programme.id).limit(1))
+        db.session.commit()
+        job_id = job.id
+    draft = "/manage/questionnaires/drafts/brouillon"
+    return {
+        "questionnaires": "/manage/questionnaires",
+        "draft": draft,
+        "draft-question": f"{draft}/pages/0/questions/0",
+        "draft-preview": f"{draft}/preview",
+        "draft-delete": f"{draft}/delete",
+        "campaign-questionnaire": f"/manage/campaigns/{demo['slugs'][-1]}/questionnaire",
+        "weighting": f"/manage/campaigns/{old}/weighting",
+        "job": f"/manage/jobs/{job_id}",
+        "programmes": "/manage/programmes",
+        "criteria": f"/manage/programmes/{programme}/criteria",
+        "publication": f"/manage/programmes/{programme}/publication",
+        "report": demo["report"],
+    }
 
 
 def log_in(page, server: str, password: str) -> None:
@@ -182,6 +221,53 @@ def test_every_manager_page_fits_every_width_and_passes_axe(app, demo, server, b
         context.close()
 
 
+def english_report(app, demo) -> str:
+    """The demo's closed campaign's report in English (the demo makes the French one)."""
+    from survey.reporting.operations import generate_report
+
+    with app.app_context():
+        slug = demo["report"].split("/")[3]
+        campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+        generated = generate_report(db.session, campaign, lang="en",
+                                    instance_path=app.instance_path, actor="test")
+        db.session.commit()
+        return f"/manage/campaigns/{campaign.slug}/reports/{generated.report.id}"
+
+
+def test_the_report_fits_every_width_in_both_languages(app, demo, server, browser):  # noqa: F811
+    """Charts fit the window and tables scroll inside a frame a keyboard can reach, at 320,
+    390 and 1,280 px, in French and English (issue #15)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    reports = {"fr": demo["report"], "en": english_report(app, demo)}
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(ACTION_MS)
+        context.set_default_navigation_timeout(NAVIGATION_MS)
+        page = context.new_page()
+        log_in(page, server, demo["password"])
+        for lang, path in reports.items():
+            page.goto(f"{server}{path}")
+            page.wait_for_function("""() => document.querySelectorAll('.plotly-graph-div').length
+                && [...document.querySelectorAll('.plotly-graph-div')]
+                   .every(d => d.querySelector('.main-svg'))""")
+            page.screenshot(path=str(SHOTS / f"{width}-report-{lang}.png"), full_page=True)
+            assert overflow(page) <= 0, f"the {lang} report at {width} px is wider than the window"
+            wide = page.evaluate("""() => [...document.querySelectorAll('.main-svg, table, img')]
+                .filter(e => !e.closest('.table-scroll, .scroll'))
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .map(e => e.tagName + (e.id ? '#' + e.id : ''))""")
+            assert not wide, f"the {lang} report at {width} px: {wide} wider than the window"
+            # A table wider than its frame scrolls there, and the frame takes the keyboard.
+            unreachable = page.evaluate("""() => [...document.querySelectorAll('table')]
+                .map(t => t.parentElement)
+                .filter(f => f.scrollWidth > f.clientWidth + 1)
+                .filter(f => f.getAttribute('tabindex') !== '0'
+                             || getComputedStyle(f).overflowX === 'visible')
+                .map(f => f.firstElementChild.id || f.className)""")
+            assert not unreachable, f"{lang} at {width} px: {unreachable} cannot be scrolled"
+        context.close()
+
+
 def test_french_pages_show_no_internal_code_and_no_english(app, demo, server, browser):  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(ACTION_MS)
@@ -189,7 +275,7 @@ def test_french_pages_show_no_internal_code_and_no_english(app, demo, server, br
     page = context.new_page()
     log_in(page, server, demo["password"])
     found = {}
-    for name, path in manager_pages(demo).items():
+    for name, path in {**manager_pages(demo), **more_pages(app, demo)}.items():
         page.goto(f"{server}{with_lang(path, 'fr')}")
         page.wait_for_load_state("load")
         problems = french_problems(visible_text(page))
