@@ -63,9 +63,42 @@ def campaign_status(session: Session, campaign: Campaign) -> dict[str, Any]:
         "partials": dispositions[Disposition.PARTIAL],
         "rr2": None if rates is None else rates.as_dict()["rr2"],
         "responses_per_day": responses_per_day(session, campaign),
+        "channels": channel_progress(session, campaign),
         # The closed loop's figures, as the report gives them (survey.followups.figures).
         "follow_ups": loop_figures(follow_ups_table(session, campaign.id), now=utcnow()),
     }
+
+
+def channel_progress(session: Session, campaign: Campaign) -> list[dict[str, Any]]:
+    """Invitations, completes and partials of each channel (email, SMS), with the channel's
+    share of the plan's target respondents.
+
+    The plan sets one target for the whole sample; a channel's share of it is its share of
+    the invitations, which is what the plan expects from it at the planned response rate.
+    """
+    rows = session.execute(
+        select(Invitation.channel, Invitation.disposition, func.count())
+        .where(Invitation.campaign_id == campaign.id, Invitation.is_test.is_(False))
+        .group_by(Invitation.channel, Invitation.disposition)
+    ).all()
+    channels: dict[str, dict[str, Any]] = {}
+    for channel, disposition, n in rows:
+        entry = channels.setdefault(
+            channel, {"channel": channel, "invitations": 0, "completes": 0, "partials": 0})
+        entry["invitations"] += n
+        if disposition == Disposition.COMPLETE:
+            entry["completes"] += n
+        elif disposition == Disposition.PARTIAL:
+            entry["partials"] += n
+    invitations = sum(entry["invitations"] for entry in channels.values())
+    target = (campaign.plan or {}).get("respondents")
+    for entry in channels.values():
+        entry["target"] = (round(target * entry["invitations"] / invitations)
+                           if target and invitations else None)
+        entry["ratio"] = (entry["completes"] / entry["target"]) if entry["target"] else None
+        entry["response_rate"] = (entry["completes"] / entry["invitations"]
+                                  if entry["invitations"] else None)
+    return sorted(channels.values(), key=lambda entry: entry["channel"])
 
 
 def responses_per_day(session: Session, campaign: Campaign) -> list[dict[str, Any]]:

@@ -41,6 +41,36 @@ def test_status_counts_dispositions_messages_and_rr2(app):
         ]
 
 
+def test_status_gives_respondents_against_target_per_channel(app, client):
+    """Issue #15: the fieldwork page shows each channel's respondents against its share of the
+    plan's target (its share of the invitations)."""
+    with app.app_context():
+        campaign = sampled_campaign(app, emails=3, phones=1)
+        launch_campaign(db.session, campaign, secret_key=app.config["SECRET_KEY"], actor="test")
+        campaign.plan = {**(campaign.plan or {}), "respondents": 8}
+        invitations = sorted(campaign_invitations(campaign), key=lambda i: i.id)
+        by_channel = {}
+        for invitation in invitations:
+            by_channel.setdefault(invitation.channel, []).append(invitation)
+        done = by_channel["email"][0]
+        done.disposition = "complete"
+        make_response(done, status="complete", completed_at=datetime(2026, 3, 3, tzinfo=UTC))
+        db.session.commit()
+        status = campaign_status(db.session, campaign)
+        counts = {c["channel"]: c for c in status["channels"]}
+        emails, sms = len(by_channel["email"]), len(by_channel["sms"])
+        assert counts["email"]["invitations"] == emails and counts["sms"]["invitations"] == sms
+        assert counts["email"]["completes"] == 1 and counts["sms"]["completes"] == 0
+        assert counts["email"]["target"] == round(8 * emails / (emails + sms))
+        assert counts["sms"]["target"] == round(8 * sms / (emails + sms))
+        slug = campaign.slug
+    login_manager_user(client)
+    html = client.get(f"/manage/campaigns/{slug}/status?lang=en").get_data(as_text=True)
+    assert "Respondents against the target, by channel" in html
+    row = re.search(r'<th scope="row">SMS</th>(.*?)</tr>', html, re.S)
+    assert row and f'<td class="num">{sms}</td>' in row.group(1)
+
+
 def campaign_invitations(campaign):
     from sqlalchemy import select
 
