@@ -37,6 +37,9 @@ _TOP_LEVEL_KEYS = frozenset(
         "by",
         "id",
         "indicators",
+        # What the report computes beyond the estimates (`analysis.report.parse_report_spec`);
+        # the estimates ignore it.
+        "report",
     }
 )
 _INDICATOR_KEYS = {

@@ -172,6 +172,7 @@ BLUEPRINT_MODULES = (
     "survey.admin.views",
     "survey.editor.views",
     "survey.publication.views",
+    "survey.programmes.views",
     "survey.publication.public",
     "survey.improvement.views",
     "survey.health",

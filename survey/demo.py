@@ -17,6 +17,7 @@ from survey.auth.operations import create_user, generate_password, password_hash
 from survey.campaigns.operations import create_campaign, get_or_create_programme
 from survey.extensions import db
 from survey.models import Campaign, CampaignStatus, Customer, Report, Role, User
+from survey.programmes.operations import update_method
 
 DEMO_ADMIN = "admin@barometre.example"
 DEMO_PROGRAMME = "Baromètre satisfaction Service Client"
@@ -44,7 +45,8 @@ def seed_demo(today: date | None = None, *, customers: int = DEMO_CUSTOMERS) -> 
         admin.active = True
         admin.failed_logins = 0
         admin.locked_until = None
-    get_or_create_programme(session, DEMO_PROGRAMME, actor="demo")
+    programme = get_or_create_programme(session, DEMO_PROGRAMME, actor="demo")
+    update_method(session, programme, DEMO_METHOD, actor="demo")
     session.commit()
 
     lines = ["demo ready:", f"  admin login: {DEMO_ADMIN}", f"  password (shown once): {password}"]
@@ -55,6 +57,27 @@ def seed_demo(today: date | None = None, *, customers: int = DEMO_CUSTOMERS) -> 
     lines += _published_results(session, today)
     return lines
 
+
+#: What the demo's reports state about the survey itself (the programme's method page).
+DEMO_METHOD = {
+    "commissioned_by": "Direction de la relation client du centre de démonstration",
+    "conducted_by": "Le service Qualité du centre, avec la plateforme barometre ; aucun "
+                    "institut d’études",
+    "objectives": "Mesurer chaque année la satisfaction des clients ayant contacté le centre, "
+                  "à l’égard de ses engagements de service (accueil, délais, réclamations), "
+                  "suivre les actions d’amélioration et répondre aux exigences de la marque "
+                  "NF Service.",
+    "incentives": "Aucune incitation : ni cadeau, ni tirage au sort.",
+    "subcontracting": "Aucune sous-traitance de l’enquête ; les e-mails et SMS d’invitation "
+                      "partent par les prestataires d’envoi du centre.",
+    "validation": "Contrôles à la saisie (échelles bornées, questions obligatoires, conditions "
+                  "d’affichage) ; seuls les questionnaires complets sont analysés ; invitations "
+                  "de test exclues ; commentaires libres masqués (e-mails, téléphones) avant "
+                  "export ; aucune imputation.",
+    "limitations": "Seuls les clients joignables par e-mail ou SMS sont interrogés ; la "
+                   "non-réponse n’est corrigée que par la pondération ; le terrain de cette "
+                   "année n’a pas lieu à la même saison que celui de l’an dernier.",
+}
 
 #: The demo centre's commitments: code, French and English labels, unit, target (a share for a
 #: rate), direction, and the questionnaire item on the same commitment.

@@ -147,6 +147,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "campaign.export": _l("Data exported"),
         "campaign.audit_pack": _l("Auditor's pack generated"),
         "results.publish": _l("Results published"),
+        "programme.method": _l("Survey method changed"),
         "results.withdraw": _l("Published results withdrawn"),
         "campaign.questionnaire": _l("Campaign's questionnaire changed"),
         "campaign.trend_check.confirm": _l("Year-on-year comparability confirmed"),

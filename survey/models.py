@@ -242,6 +242,16 @@ class Programme(db.Model):
     # Service levels of the loop, in working days of the centre's calendar (survey.followups).
     callback_days: Mapped[int] = mapped_column(default=2, server_default="2")
     detractor_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    # The survey's method as the report states it (ISO 20252's reporting, issue #24): who
+    # commissioned and who conducted it, its objectives, incentives, subcontracting, the data
+    # validation and cleaning rules, its limitations. Blank: the report's default sentence.
+    method_commissioned_by: Mapped[str | None] = mapped_column(Text)
+    method_conducted_by: Mapped[str | None] = mapped_column(Text)
+    method_objectives: Mapped[str | None] = mapped_column(Text)
+    method_incentives: Mapped[str | None] = mapped_column(Text)
+    method_subcontracting: Mapped[str | None] = mapped_column(Text)
+    method_validation: Mapped[str | None] = mapped_column(Text)
+    method_limitations: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaigns: Mapped[list[Campaign]] = relationship(back_populates="programme")

@@ -8,6 +8,10 @@
    estimate, standard error and interval (`estimate_differences`, the comparison the report's
    own test makes). The export's SHA-256 must be the one the report was computed from, and the
    questionnaire's canonical definition the one whose hash the report prints.
+3. Every other figure the report states (year-on-year and domain tests, response rates,
+   drivers, alpha...: `analysis.report`): ``analyze --report`` on the export, its design and
+   sample files must give each one again (`analysis.report.figure_differences`). A report made
+   before it stated them is compared on its estimates alone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.cli import run_analyze
+from analysis.report import figure_differences
 from survey.auditpack.operations import MANIFEST, PACK_FORMAT
 
 # What "the same number" means between the report and a re-run: both come from the same engine
@@ -191,28 +196,46 @@ def _check_numbers(manifest: Mapping[str, Any], contents: Mapping[str, bytes],
         result.differences.append(
             "questionnaire/definition.json: not the questionnaire version the report names "
             f"({stated_questionnaire[:16]}…)")
+    sample = contents.get(export.get("sample") or "")
     reproduced = _analyze(data, design, data_name, design_name, result)
     if reproduced is None:
         return
     result.numbers = len(figures["estimates"])
     result.differences += [f"{report_name}: {difference}" for difference in
-                           estimate_differences(figures["estimates"], reproduced)]
+                           estimate_differences(figures["estimates"], reproduced["estimates"])]
+    others = {key: value for key, value in figures.items()
+              if key not in ("estimates", "data_sha256", "questionnaire_sha256")}
+    if others:
+        everything = _analyze(data, design, data_name, design_name, result, sample=sample,
+                              report=True)
+        if everything is None:
+            return
+        result.differences += [
+            f"{report_name}: {difference}" for difference in
+            figure_differences(others, {key: everything.get(key) for key in others})]
 
 
 def _analyze(data: bytes, design: bytes, data_name: str, design_name: str,
-             result: Verification) -> list[dict[str, Any]] | None:
-    """`barometre analyze` on the pack's export, in a private temporary folder."""
+             result: Verification, *, sample: bytes | None = None,
+             report: bool = False) -> dict[str, Any] | None:
+    """`barometre analyze` (``--report`` with ``report``) on the pack's export, in a private
+    temporary folder."""
     with tempfile.TemporaryDirectory(prefix="barometre-verify-") as folder:
         work = Path(folder)
         (work / "data.csv").write_bytes(data)
         (work / "design.json").write_bytes(design)
+        sample_path = None
+        if sample is not None:
+            sample_path = work / "sample.csv"
+            sample_path.write_bytes(sample)
         errors = io.StringIO()
         status = run_analyze(work / "data.csv", work / "design.json", work / "out.json",
-                             stdout=io.StringIO(), stderr=errors)
+                             stdout=io.StringIO(), stderr=errors, sample_path=sample_path,
+                             report=report)
         if status != 0:
             message = errors.getvalue().strip().replace(str(work / "data.csv"), data_name)
             message = message.replace(str(work / "design.json"), design_name)
             result.differences.append(f"{data_name}: barometre analyze cannot read it "
                                       f"with {design_name}: {message}")
             return None
-        return json.loads((work / "out.json").read_text(encoding="utf-8"))["estimates"]
+        return json.loads((work / "out.json").read_text(encoding="utf-8"))

@@ -11,25 +11,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis import AnalysisInputError, analyze, parse_design
-from analysis.aapor import rates_from_dispositions
-from analysis.comparison import compare_to_previous, domain_versus_rest
-from analysis.diagnostics import unweighted_design
-from analysis.drivers import key_drivers
-from analysis.estimation import SMALL_BASE, WITHHELD_BELOW, indicator_scores
-from analysis.reliability import cronbach_alpha
-from analysis.representativeness import r_indicator, response_rates
+from analysis import parse_design
+from analysis.estimation import SMALL_BASE, WITHHELD_BELOW
+from analysis.report import (
+    FIGURE_FIELDS,
+    PastEstimates,
+    ReportFigures,
+    ReportSpec,
+    json_safe,
+    report_figures,
+)
+from analysis.report import drivers as report_drivers
 from questionnaires.questions import NpsQuestion, RatingQuestion
-from survey.reporting.dataset import WEIGHT, RespondentsDataset
+from survey.reporting.dataset import WEIGHT, RespondentsDataset, neutralise
 from survey.weighting.sample import RESPONDED, sample_file_frame
-from survey.weighting.sample import STRATUM as STRATUM_COLUMN
 
 # How many free comments the report prints at most: enough to read the customers' words,
 # few enough that the report of 100,000 respondents stays small.
@@ -62,6 +64,9 @@ class CampaignFacts:
     # `reason`: changed or removed, `fields`), as the editor's comparability check found them.
     trend_breaks: tuple[Mapping[str, Any], ...] = ()
     trend_previous: str | None = None
+    # The programme's survey method (`survey.programmes.operations.METHOD_FIELDS`): who
+    # commissioned and conducted it, objectives... A field left out takes the report's default.
+    method: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,16 +143,115 @@ def headline_indicators(design: Mapping[str, Any]) -> Headline:
     )
 
 
+def report_spec(inputs: ReportInputs) -> ReportSpec:
+    """What the report computes beyond the design, from the campaign's facts, questionnaire
+    and history (`analysis.report.ReportSpec`): the export writes it in the design file's
+    ``report`` key, so that ``barometre analyze --report`` computes every figure again."""
+    dataset = inputs.dataset
+    questionnaire = dataset.questionnaire
+    headline = headline_indicators(dataset.design)
+    plan = inputs.campaign.plan or {}
+    target = plan.get("margin")
+    drivers = drivers_spec(questionnaire)
+    index = next((i for i in dataset.design["indicators"] if i["kind"] == "index"), None)
+    reliability = None
+    if index is not None:
+        # Items shown only to some customers (a phone waiting time, a complaint) would leave
+        # only the few who saw them all in listwise complete cases: left out, and named.
+        kept = tuple(code for code in index["items"]
+                     if questionnaire.question(code).show_if is None)
+        reliability = (kept, tuple(code for code in index["items"] if code not in kept))
+    previous = tuple(
+        PastEstimates(
+            year=past.year, slug=past.slug,
+            estimates=tuple({key: e.get(key) for key in (*FIGURE_FIELDS, "df")}
+                            for e in past.estimates if e["domain"] is None),
+        )
+        for past in sorted(inputs.history, key=lambda past: past.year)
+        if past.year < inputs.campaign.year
+    )  # fmt: skip
+    return ReportSpec(
+        year=inputs.campaign.year,
+        headline=tuple((role, name) for role, name in zip(
+            ("satisfied", "mean", "nps", "index"),
+            (headline.satisfied, headline.mean, headline.nps, headline.index), strict=True)
+            if name),
+        withheld_below=WITHHELD_BELOW,
+        margin_target=None if target is None else float(target),
+        planned=tuple((str(stratum["stratum"]), stratum.get("respondents"))
+                      for stratum in plan.get("strata") or ()),
+        drivers=drivers,
+        reliability=reliability,
+        distributions=tuple(
+            (question.code, *question.scale())
+            for _, question in questionnaire.questions()
+            if isinstance(question, RatingQuestion | NpsQuestion)
+        ),
+        previous=previous,
+    )
+
+
+def drivers_spec(questionnaire: Any) -> tuple[str, tuple[tuple[str, tuple[Any, ...]], ...]] | None:
+    """The overall item and the rated items with their satisfied answers (the drivers grid's
+    candidates), None without an overall item."""
+    overall_question = questionnaire.overall_question()
+    if overall_question is None:
+        return None
+    return (overall_question.code, tuple(
+        (question.code, tuple(question.satisfied))
+        for _, question in questionnaire.questions()
+        if isinstance(question, RatingQuestion)
+        and question.code != overall_question.code and question.satisfied
+    ))
+
+
+def report_design(inputs: ReportInputs) -> dict[str, Any]:
+    """The design file the export writes: the dataset's design with its ``report`` key."""
+    return {**inputs.dataset.design, "report": json_safe(report_spec(inputs).to_mapping())}
+
+
+def report_sample(invitations: pd.DataFrame) -> pd.DataFrame | None:
+    """The sample file's table (`sample_file_frame`) of the campaign's invitations, as the
+    export writes it; None without invitations."""
+    if not len(invitations) or "disposition" not in invitations.columns:
+        return None
+    if RESPONDED not in invitations.columns:
+        invitations = invitations.assign(
+            **{RESPONDED: (invitations["disposition"] == "complete").astype(int)})
+    sample = sample_file_frame(invitations)
+    # As the CSV holds them (`csv_bytes`), so that a stratum named "=x" is the same here and
+    # in the file `analyze` reads.
+    for column in sample.columns:
+        if sample[column].dtype == object:
+            sample[column] = sample[column].map(neutralise)
+    return sample
+
+
+def campaign_figures(inputs: ReportInputs, *, representativeness: bool = True) -> ReportFigures:
+    """`analysis.report.report_figures` on the campaign's data: the very function
+    ``barometre analyze --report`` runs on the export."""
+    sample = report_sample(inputs.invitations)
+    if sample is not None and not representativeness:
+        sample = sample[[c for c in sample.columns
+                         if c in ("stratum", RESPONDED, "disposition")]]
+    return report_figures(inputs.dataset.frame, parse_design(inputs.dataset.design),
+                          report_spec(inputs), sample)
+
+
 def compute_report(inputs: ReportInputs) -> dict[str, Any]:
-    """Every number of the report, as plain data (dicts, lists, floats) ready to render."""
+    """Every number of the report, as plain data (dicts, lists, floats) ready to render.
+
+    The numbers come from `campaign_figures` (the engine's `report_figures`); this arranges
+    them for the template, and embeds them whole, at full precision, in ``figures`` (the
+    report's ``report-figures`` block, which `barometre audit verify-pack` and the tests
+    compare with ``barometre analyze --report`` on the export)."""
     dataset = inputs.dataset
     frame = dataset.frame
-    spec = parse_design(dataset.design)
-    result = analyze(frame, spec)
-    estimates = [estimate.to_dict() for estimate in result.estimates]
+    figures = campaign_figures(inputs)
+    estimates = [dict(e) for e in figures.all_estimates]
     overall = {e["indicator"]: e for e in estimates if e["domain"] is None}
     headline = headline_indicators(dataset.design)
-    confidence = spec.confidence
+    confidence = figures.confidence
 
     return {
         "campaign": inputs.campaign,
@@ -156,19 +260,19 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "headline": headline,
         "overall": overall,
         "estimates": estimates,
-        "figures": stated_figures(estimates, inputs.data_sha256, len(frame),
+        "figures": stated_figures(figures, inputs.data_sha256,
                                   inputs.campaign.questionnaire_sha256),
-        "margin": _margin(overall, headline, inputs.campaign.plan),
-        "year_on_year": _year_on_year(inputs, overall, headline, confidence),
-        "method": _method(inputs, result),
-        "weighting": _weighting(inputs, spec, result, overall, headline),
-        "representativeness": _representativeness(inputs, spec),
-        "questions": _questions(dataset, overall),
-        "domains": _domains(dataset, spec, estimates, headline, confidence),
-        "trend": _trend(inputs, overall, headline),
+        "margin": dict(figures.margin),
+        "year_on_year": figures.year_on_year,
+        "method": _method(inputs, figures),
+        "weighting": _weighting(inputs, figures, overall, headline),
+        "representativeness": _representativeness(figures, parse_design(dataset.design)),
+        "questions": _questions(dataset, overall, figures),
+        "domains": _domains(estimates, figures, headline),
+        "trend": _trend(inputs, figures),
         "comparability": comparability(inputs),
-        "drivers": _drivers(dataset),
-        "reliability": _reliability(dataset, confidence),
+        "drivers": _drivers(dataset, figures),
+        "reliability": _reliability(inputs, figures),
         "follow_ups": _follow_ups(inputs.follow_ups, inputs.generated_at),
         "criteria": criteria_beside_satisfaction(inputs.criteria, overall),
         "improvement": improvement_follow_up(inputs, overall, confidence),
@@ -179,7 +283,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
             "export_name": inputs.export_name,
             "design_name": _design_name(inputs.export_name),
             "sample_name": _design_name(inputs.export_name).replace(".design.json", ".sample.csv"),
-            "design": dataset.design,
+            "design": report_design(inputs),
             "questionnaire": dataset.questionnaire,
             "audit_head": inputs.audit_head,
         },
@@ -189,25 +293,15 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
 
 
 def stated_figures(
-    estimates: Sequence[Mapping[str, Any]], data_sha256: str, respondents: int,
-    questionnaire_sha256: str | None = None,
+    figures: ReportFigures, data_sha256: str, questionnaire_sha256: str | None = None
 ) -> dict[str, Any]:
-    """The numbers the report states, at full precision, for `barometre audit verify-pack`:
-    every estimate of the engine (whole sample and domains), with the hashes of the data it was
-    computed from and of the questionnaire version. A domain under `WITHHELD_BELOW`
-    respondents keeps its count only, as the report withholds it."""
-    stated = []
-    for estimate in estimates:
-        row = {key: estimate.get(key) for key in FIGURE_FIELDS}
-        if estimate["domain"] is not None and estimate["n"] < WITHHELD_BELOW:
-            row.update(estimate=None, se=None, ci_low=None, ci_high=None, withheld=True)
-        stated.append(row)
-    return {"data_sha256": data_sha256, "questionnaire_sha256": questionnaire_sha256,
-            "respondents": respondents, "estimates": stated}
-
-
-#: The fields of each estimate the report states in its figures block.
-FIGURE_FIELDS = ("indicator", "domain", "n", "estimate", "se", "ci_low", "ci_high")
+    """The numbers the report states, at full precision, as JSON: every part of
+    `ReportFigures.to_dict` (the document ``barometre analyze --report`` prints on the export),
+    with the hashes of the data it was computed from and of the questionnaire version. A
+    domain under `WITHHELD_BELOW` respondents keeps its count only, as the report withholds
+    it."""
+    return json_safe({"data_sha256": data_sha256, "questionnaire_sha256": questionnaire_sha256,
+                      **figures.to_dict()})
 
 
 def public_figures(inputs: ReportInputs) -> dict[str, Any]:
@@ -216,21 +310,20 @@ def public_figures(inputs: ReportInputs) -> dict[str, Any]:
     (verbatims, drivers, representativeness, follow-ups), so that its numbers are the report's.
     """
     dataset = inputs.dataset
-    spec = parse_design(dataset.design)
-    result = analyze(dataset.frame, spec)
-    estimates = [estimate.to_dict() for estimate in result.estimates]
+    figures = campaign_figures(inputs, representativeness=False)
+    estimates = [dict(e) for e in figures.all_estimates]
     overall = {e["indicator"]: e for e in estimates if e["domain"] is None}
     headline = headline_indicators(dataset.design)
-    method = _method(inputs, result)
+    method = _method(inputs, figures)
     return {
-        "confidence": spec.confidence,
+        "confidence": figures.confidence,
         "n_respondents": len(dataset.frame),
         "headline": headline,
         "overall": overall,
-        "year_on_year": _year_on_year(inputs, overall, headline, spec.confidence),
-        "domains": _domains(dataset, spec, estimates, headline, spec.confidence),
-        "trend": _trend(inputs, overall, headline),
-        "questions": _questions(dataset, overall),
+        "year_on_year": figures.year_on_year,
+        "domains": _domains(estimates, figures, headline),
+        "trend": _trend(inputs, figures),
+        "questions": _questions(dataset, overall, figures),
         "method": {key: method[key] for key in ("population", "invited", "rates", "calibration",
                                                 "stratified", "proportion_ci")},
         "small_base": SMALL_BASE,
@@ -243,90 +336,23 @@ def _design_name(export_name: str) -> str:
     return f"{stem}.design.json"
 
 
-def _margin(
-    overall: Mapping[str, Any], headline: Headline, plan: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Half the width of the satisfied share's interval, against the plan's target."""
-    estimate = overall.get(headline.satisfied or "")
-    achieved = None
-    if estimate and estimate["ci_low"] is not None and estimate["ci_high"] is not None:
-        achieved = (estimate["ci_high"] - estimate["ci_low"]) / 2
-    target = plan.get("margin")
-    return {
-        "achieved": achieved,
-        "target": float(target) if target is not None else None,
-        "met": None if achieved is None or target is None else achieved <= float(target),
-    }
-
-
-def _year_on_year(
-    inputs: ReportInputs, overall: Mapping[str, Any], headline: Headline, confidence: float
-) -> dict[str, Any] | None:
-    earlier = [past for past in inputs.history if past.year < inputs.campaign.year]
-    if not earlier:
-        return None
-    previous = max(earlier, key=lambda past: past.year)
-    current = [overall[name] for name in headline.names() if name in overall]
-    wanted = set(headline.names())
-    before = [e for e in previous.estimates if e["domain"] is None and e["indicator"] in wanted]
-    compared = compare_to_previous(current, before, confidence=confidence, alpha=1 - confidence)
-    return {
-        "year": previous.year,
-        "slug": previous.slug,
-        "rows": {
-            item.indicator: {
-                "previous": item.previous,
-                "current": item.current,
-                "difference": item.difference.estimate,
-                "ci_low": item.difference.ci_low,
-                "ci_high": item.difference.ci_high,
-                "p_value": item.difference.p_value,
-                "p_adjusted": item.p_adjusted,
-                "significant": item.significant,
-            }
-            for item in compared
-        },
-    }
-
-
-def _method(inputs: ReportInputs, result: Any) -> dict[str, Any]:
-    invitations = inputs.invitations
-    rates_overall = None
-    per_stratum: list[dict[str, Any]] = []
-    disposition_table: list[dict[str, Any]] = []
-    if len(invitations):
-        rates_overall = rates_from_dispositions(invitations["disposition"]).as_dict()
-        for stratum, group in invitations.groupby("stratum", sort=True):
-            per_stratum.append(
-                {
-                    "stratum": stratum,
-                    "invited": len(group),
-                    "population": inputs.campaign.frame_counts.get(str(stratum)),
-                    **rates_from_dispositions(group["disposition"]).as_dict(),
-                }
-            )
-        counts = invitations["disposition"].value_counts()
-        disposition_table = [
-            {"disposition": name, "count": int(count)} for name, count in counts.items()
-        ]
+def _method(inputs: ReportInputs, figures: ReportFigures) -> dict[str, Any]:
+    rates = figures.response_rates or {}
     respondents = inputs.dataset.frame["stratum"].value_counts()
-    for row in per_stratum:
-        row["respondents"] = int(respondents.get(row["stratum"], 0))
     design = inputs.dataset.design
-    partials = int((invitations["disposition"] == "partial").sum()) if len(invitations) else 0
     return {
         "channels": [name for name in ("email", "sms") if name in inputs.campaign.channels],
         # Started but not finished: a P in AAPOR's RR2, but no answer of theirs is estimated.
-        "partials": partials,
-        "plan_vs_achieved": _plan_vs_achieved(inputs.campaign.plan, respondents),
+        "partials": rates.get("partials", 0),
+        "plan_vs_achieved": [dict(row) for row in figures.plan_vs_achieved],
         "population": sum(inputs.campaign.frame_counts.values())
         if inputs.campaign.frame_counts
         else None,
-        "invited": len(invitations),
-        "rates": rates_overall,
-        "per_stratum": per_stratum,
-        "dispositions": disposition_table,
-        "weighting": result.weighting.to_dict(),
+        "invited": len(inputs.invitations),
+        "rates": rates.get("overall"),
+        "per_stratum": [dict(row) for row in rates.get("per_stratum", ())],
+        "dispositions": [dict(row) for row in rates.get("dispositions", ())],
+        "weighting": figures.weighting.get("final"),
         "calibration": design.get("calibration"),
         "stratified": "population" in design,
         "proportion_ci": design.get("proportion_ci", "logit"),
@@ -334,22 +360,6 @@ def _method(inputs: ReportInputs, result: Any) -> dict[str, Any]:
             str(s) for s in inputs.campaign.frame_counts if str(s) not in respondents.index
         ),
     }
-
-
-def _plan_vs_achieved(plan: Mapping[str, Any], respondents: pd.Series) -> list[dict[str, Any]]:
-    """Respondents the sample plan aimed at in each stratum against those who answered: the
-    deviation from the plan ISO 20252 asks a report to state."""
-    rows = []
-    for stratum in (plan or {}).get("strata") or ():
-        planned = stratum.get("respondents")
-        achieved = int(respondents.get(str(stratum["stratum"]), 0))
-        rows.append({
-            "stratum": str(stratum["stratum"]),
-            "planned": planned,
-            "achieved": achieved,
-            "difference": None if planned is None else achieved - planned,
-        })
-    return rows
 
 
 def comparability(inputs: ReportInputs) -> dict[str, Any] | None:
@@ -393,25 +403,19 @@ def comparability(inputs: ReportInputs) -> dict[str, Any] | None:
 
 def _weighting(
     inputs: ReportInputs,
-    spec: Any,
-    result: Any,
+    figures: ReportFigures,
     overall: Mapping[str, Any],
     headline: Headline,
 ) -> dict[str, Any]:
     """What weighting does: the headline estimates weighted and unweighted side by side, the
     weights per stratum, trimming candidates and the calibration's convergence."""
     names = [name for name in headline.names() if name in overall]
-    plain = replace(
-        unweighted_design(spec),
-        by=(),
-        indicators=tuple(i for i in spec.indicators if i.name in names),
-    )
-    unweighted = {e.indicator: e.to_dict() for e in analyze(inputs.dataset.frame, plain).estimates}
     chosen = inputs.campaign.plan.get("calibration") if inputs.campaign.plan else None
     return {
-        "summary": result.weighting_details,
+        "summary": figures.weighting,
         "headline": [
-            {"indicator": name, "weighted": overall[name], "unweighted": unweighted.get(name)}
+            {"indicator": name, "weighted": overall[name],
+             "unweighted": figures.unweighted.get(name)}
             for name in names
         ],
         "chosen": chosen if isinstance(chosen, Mapping) else None,
@@ -419,89 +423,74 @@ def _weighting(
     }
 
 
-def _representativeness(inputs: ReportInputs, spec: Any) -> dict[str, Any] | None:
+def _representativeness(figures: ReportFigures, spec: Any) -> dict[str, Any] | None:
     """Response rates by frame variable and the R-indicator over every sampled customer, with
     a plain reading: which levels answered less than the whole sample (their interval below
     its rate) and whether the calibration weights on their variable."""
-    table = inputs.invitations
-    if len(table) < 2 or "disposition" not in table.columns:
-        return None
-    if RESPONDED not in table.columns:
-        table = table.assign(**{RESPONDED: (table["disposition"] == "complete").astype(int)})
-    sample = sample_file_frame(table)
-    variables = [c for c in sample.columns if c not in (STRATUM_COLUMN, RESPONDED)]
-    if not variables:
-        return None
-    population = dict(inputs.campaign.frame_counts) or None
-    strata = STRATUM_COLUMN if population else None
-    try:
-        rates = response_rates(
-            sample, variables, strata=strata, population=population, confidence=spec.confidence
-        )
-        indicator = r_indicator(
-            sample, variables, strata=strata, population=population, confidence=spec.confidence
-        )
-    except AnalysisInputError as error:
-        return {"error": str(error)}
+    found = figures.representativeness
+    if found is None or "error" in found:
+        return None if found is None else dict(found)
+    rates = found["response_rates"]
+    indicator = found["r_indicator"]
     calibrated = set(spec.calibration.variables) if spec.calibration is not None else set()
     overall = rates[0]
     readings = []
     for rate in rates[1:]:
-        if rate.ci_high is not None and overall.rate is not None and rate.ci_high < overall.rate:
+        if (rate["ci_high"] is not None and overall["rate"] is not None
+                and rate["ci_high"] < overall["rate"]):
             direction = "under"
-        elif rate.ci_low is not None and overall.rate is not None and rate.ci_low > overall.rate:
+        elif (rate["ci_low"] is not None and overall["rate"] is not None
+              and rate["ci_low"] > overall["rate"]):
             direction = "over"
         else:
             continue
         readings.append(
             {
-                "variable": rate.variable,
-                "level": rate.level,
+                "variable": rate["variable"],
+                "level": rate["level"],
                 "direction": direction,
-                "rate": rate.rate,
-                "overall": overall.rate,
-                "corrected": rate.variable in calibrated,
+                "rate": rate["rate"],
+                "overall": overall["rate"],
+                "corrected": rate["variable"] in calibrated,
             }
         )
     readings.sort(key=lambda r: -abs((r["rate"] or 0) - (r["overall"] or 0)))
     partial_levels = {
-        (partial.variable, level["level"]): {
+        (partial["variable"], level["level"]): {
             "partial_unconditional": level["unconditional"],
             "partial_conditional": level["conditional"],
         }
-        for partial in indicator.partial
-        for level in partial.levels
+        for partial in indicator["partial"]
+        for level in partial["levels"]
     }
     return {
-        "variables": variables,
-        "overall": overall.to_dict(),
+        "variables": found["variables"],
+        "overall": overall,
         "rates": [
-            {**rate.to_dict(), **partial_levels.get((rate.variable, rate.level), {})}
+            {**rate, **partial_levels.get((rate["variable"], rate["level"]), {})}
             for rate in rates[1:]
         ],
-        "partial": {p.variable: p.to_dict() for p in indicator.partial},
-        "r_indicator": indicator.to_dict(),
+        "partial": {p["variable"]: p for p in indicator["partial"]},
+        "r_indicator": indicator,
         "readings": readings,
         "calibrated": sorted(calibrated),
     }
 
 
-def _questions(dataset: RespondentsDataset, overall: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _questions(
+    dataset: RespondentsDataset, overall: Mapping[str, Any], figures: ReportFigures
+) -> list[dict[str, Any]]:
     """Per scale question: weighted distribution, "not applicable" apart, mean and satisfied."""
     frame = dataset.frame
     weights = frame[WEIGHT].to_numpy(dtype=float)
+    shares_of = {row["item"]: row for row in figures.distributions}
     questions = []
     for _, question in dataset.questionnaire.questions():
         if not isinstance(question, RatingQuestion | NpsQuestion):
             continue
-        low, high = question.scale()
         values = frame[question.code].to_numpy(dtype=float)
         answered = ~np.isnan(values)
-        total = weights[answered].sum()
-        shares = {
-            point: float(weights[answered & (values == point)].sum() / total) if total else 0.0
-            for point in range(low, high + 1)
-        }
+        distribution = shares_of[question.code]
         not_applicable = dataset.not_applicable.get(question.code)
         na_share = None
         if not_applicable is not None:
@@ -515,8 +504,8 @@ def _questions(dataset: RespondentsDataset, overall: Mapping[str, Any]) -> list[
                 "code": code,
                 "question": question,
                 "nps": isinstance(question, NpsQuestion),
-                "shares": shares,
-                "n": int(answered.sum()),
+                "shares": {int(point): share for point, share in distribution["shares"].items()},
+                "n": distribution["n"],
                 "n_not_applicable": None if not_applicable is None else int(not_applicable.sum()),
                 "na_share": na_share,
                 "mean": overall.get(f"{code}_mean"),
@@ -530,55 +519,34 @@ def _questions(dataset: RespondentsDataset, overall: Mapping[str, Any]) -> list[
 
 
 def _domains(
-    dataset: RespondentsDataset,
-    spec: Any,
-    estimates: Sequence[Mapping[str, Any]],
-    headline: Headline,
-    confidence: float,
+    estimates: Sequence[Mapping[str, Any]], figures: ReportFigures, headline: Headline
 ) -> list[dict[str, Any]]:
-    """Each domain variable: headline estimates per level, and each level against the rest."""
-    frame = dataset.frame
-    indicators = {indicator.name: indicator for indicator in spec.indicators}
-    scored = frame.copy()
-    names = headline.names()
-    for name in names:
-        scored[f"__{name}"] = indicator_scores(frame, indicators[name], spec.id)
-    # With calibrated weights the engine's contrast takes them as fixed (conservative); without
-    # calibration it uses the exact stratified design.
-    if spec.calibration is None and spec.population is not None:
-        design_args = {"strata": spec.strata, "population": dict(spec.population)}
-    else:
-        design_args = {"strata": spec.strata, "weights": WEIGHT}
+    """Each domain variable: headline estimates per level, and each level against the rest
+    (the contrasts of `analysis.report.domain_contrasts`)."""
+    variables = list(dict.fromkeys(
+        name for e in estimates if e["domain"] for name in e["domain"]))
     domains = []
-    for variable in spec.by:
+    for variable in variables:
         levels: dict[str, dict[str, Any]] = {}
         for estimate in estimates:
             if estimate["domain"] and variable in estimate["domain"]:
                 level = str(estimate["domain"][variable])
                 levels.setdefault(level, {})[estimate["indicator"]] = dict(estimate)
         contrasts: dict[str, dict[str, Any]] = {}
-        for name in names:
-            try:
-                tests = domain_versus_rest(
-                    scored, f"__{name}", variable, confidence=confidence,
-                    alpha=1 - confidence, **design_args,
-                )  # fmt: skip
-            except AnalysisInputError:
-                continue  # one level only among those who answered: nothing to compare
-            for test in tests:
-                contrasts.setdefault(str(test.level), {})[name] = {
-                    "difference": test.difference.estimate,
-                    "p_adjusted": test.p_adjusted,
-                    "significant": test.significant,
+        for test in figures.domain_contrasts:
+            if test["variable"] == variable:
+                contrasts.setdefault(test["level"], {})[test["indicator"]] = {
+                    "difference": test["difference"],
+                    "p_adjusted": test["p_adjusted"],
+                    "significant": test["significant"],
                 }
-        for level, by_indicator in levels.items():
+        for by_indicator in levels.values():
             for estimate in by_indicator.values():
                 if estimate["n"] < WITHHELD_BELOW:
                     # Too few respondents to publish (issue #3): no numbers, no contrast.
                     estimate.update(
                         estimate=None, se=None, ci_low=None, ci_high=None, withheld=True
                     )
-                    contrasts.pop(level, None)
         domains.append(
             {
                 "variable": variable,
@@ -595,70 +563,42 @@ def _domains(
     return domains
 
 
-def _trend(
-    inputs: ReportInputs, overall: Mapping[str, Any], headline: Headline
-) -> list[dict[str, Any]]:
-    points = []
-    for past in sorted(inputs.history, key=lambda past: past.year):
-        if past.year >= inputs.campaign.year:
-            continue
-        whole = {e["indicator"]: e for e in past.estimates if e["domain"] is None}
-        points.append({"year": past.year, "slug": past.slug, "estimates": whole})
-    points.append(
-        {"year": inputs.campaign.year, "slug": inputs.campaign.slug, "estimates": dict(overall)}
-    )
+def _trend(inputs: ReportInputs, figures: ReportFigures) -> list[dict[str, Any]]:
+    points = [dict(point) for point in figures.trend]
+    points[-1]["slug"] = inputs.campaign.slug
     return points
 
 
 def drivers_of(dataset: RespondentsDataset) -> dict[str, Any] | None:
     """The importance–performance grid of the report (`grid`, and the rated `questions` by
-    code), `{"error": ...}` when it cannot be computed, None without an overall item."""
-    return _drivers(dataset)
+    code), `{"error": ...}` when it cannot be computed, None without an overall item: the
+    engine's `analysis.report.drivers` on the report's candidate items."""
+    grid = report_drivers(dataset.frame, ReportSpec(drivers=drivers_spec(dataset.questionnaire)))
+    return _drivers_view(dataset, grid)
 
 
-def _drivers(dataset: RespondentsDataset) -> dict[str, Any] | None:
+def _drivers(dataset: RespondentsDataset, figures: ReportFigures) -> dict[str, Any] | None:
+    return _drivers_view(dataset, figures.drivers)
+
+
+def _drivers_view(dataset: RespondentsDataset, grid: Any) -> dict[str, Any] | None:
+    if grid is None or isinstance(grid, Mapping):
+        return None if grid is None else dict(grid)
     questionnaire = dataset.questionnaire
-    overall_question = questionnaire.overall_question()
-    if overall_question is None:
+    return {"grid": grid,
+            "questions": {d.item: questionnaire.question(d.item) for d in grid.drivers}}
+
+
+def _reliability(inputs: ReportInputs, figures: ReportFigures) -> dict[str, Any] | None:
+    """Alpha of the index's items that every respondent is asked (no display condition)."""
+    spec = report_spec(inputs).reliability
+    if spec is None:
         return None
-    items = [
-        question
-        for _, question in questionnaire.questions()
-        if isinstance(question, RatingQuestion)
-        and question.code != overall_question.code
-        and question.satisfied
-        and dataset.frame[question.code].notna().sum() >= 3
-    ]
-    try:
-        grid = key_drivers(
-            dataset.frame,
-            [q.code for q in items],
-            overall_question.code,
-            {q.code: q.satisfied for q in items},
-            weights=WEIGHT,
-        )
-    except AnalysisInputError as error:
-        return {"error": str(error)}
-    return {"grid": grid, "questions": {q.code: q for q in items}}
-
-
-def _reliability(dataset: RespondentsDataset, confidence: float) -> dict[str, Any] | None:
-    """Alpha of the index's items that every respondent is asked (no display condition).
-
-    Items shown only to some customers (a phone waiting time, a complaint) would leave only the
-    few who saw them all in listwise complete cases, so they are left out and named.
-    """
-    index = next((i for i in dataset.design["indicators"] if i["kind"] == "index"), None)
-    if index is None:
-        return None
-    questionnaire = dataset.questionnaire
-    items = [code for code in index["items"] if questionnaire.question(code).show_if is None]
-    left_out = [code for code in index["items"] if code not in items]
-    try:
-        alpha = cronbach_alpha(dataset.frame, items, confidence=confidence)
-    except AnalysisInputError as error:
-        return {"error": str(error), "items": items, "left_out": left_out}
-    return {"alpha": alpha, "items": items, "left_out": left_out}
+    items, left_out = spec
+    alpha = figures.reliability
+    if isinstance(alpha, Mapping):
+        return {"error": alpha.get("error"), "items": list(items), "left_out": list(left_out)}
+    return {"alpha": alpha, "items": list(items), "left_out": list(left_out)}
 
 
 def criteria_beside_satisfaction(

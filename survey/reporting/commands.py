@@ -86,11 +86,20 @@ def export(slug: str, fmt: str, out: str, excel_france: bool, lang: str) -> None
     help="The export's sample file (every sampled customer): adds response rates by frame "
     "variable and the R-indicator.",
 )
-def analyze(responses: str, design: str, out: str | None, sample: str | None) -> None:
+@click.option(
+    "--report", "report_figures", is_flag=True,
+    help="Every figure of the yearly report (tests, response rates, drivers, alpha...) from "
+    "the design file's 'report' key and the sample file.",
+)
+@click.option("--format", "fmt", default="json", show_default=True,
+              type=click.Choice(["json", "text"]), help="JSON, or readable text.")
+def analyze(responses: str, design: str, out: str | None, sample: str | None,
+            report_figures: bool, fmt: str) -> None:
     """Estimate the design's indicators from a respondents CSV (no database needed)."""
     from analysis.cli import run_analyze
 
-    raise SystemExit(run_analyze(responses, design, out, sample_path=sample))
+    raise SystemExit(run_analyze(responses, design, out, sample_path=sample,
+                                 report=report_figures, text=fmt == "text"))
 
 
 # Registered on `barometre` by `survey.cli`.

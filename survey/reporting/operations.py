@@ -28,8 +28,9 @@ from survey.files import private_folder, write_private
 from survey.followups.figures import follow_ups_table
 from survey.improvement.follow_up import plan_records
 from survey.models import Campaign, Report
+from survey.programmes.operations import method_of
 from survey.publication.criteria import criteria_table, months_between
-from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs
+from survey.reporting.builder import CampaignFacts, PastCampaign, ReportInputs, report_design
 from survey.reporting.dataset import DatasetError, build_dataset, csv_bytes
 from survey.reporting.exports import EXPORT_FORMATS, write_export
 from survey.reporting.render import build_report_html
@@ -70,6 +71,7 @@ def campaign_facts(campaign: Campaign) -> CampaignFacts:
         closed_at=campaign.closed_at,
         trend_breaks=tuple((campaign.trend_check or {}).get("breaks") or ()),
         trend_previous=(campaign.trend_check or {}).get("previous_campaign"),
+        method={name: value for name, value in method_of(campaign.programme).items() if value},
     )
 
 
@@ -301,12 +303,20 @@ def export_campaign(
     try:
         write_export(dataset, fmt, out, excel_france=excel_france, lang=lang)
         design_path = design_path_for(out)
-        write_private(design_path, (json.dumps(dataset.design, indent=2, ensure_ascii=False)
-                                    + "\n").encode("utf-8"))
+        # The design with its `report` key: what `analyze --report` needs beyond the data to
+        # compute every figure of the report (headline families, the drivers' and alpha's
+        # items, the plan's targets, the earlier campaigns' estimates).
+        inputs = ReportInputs(
+            campaign=campaign_facts(campaign), dataset=dataset,
+            invitations=invitations_table(session, campaign), follow_ups=pd.DataFrame(),
+            history=programme_history(session, campaign),
+        )
+        write_private(design_path, (json.dumps(report_design(inputs), indent=2,
+                                               ensure_ascii=False) + "\n").encode("utf-8"))
         # Every sampled customer, responded or not: `analyze --sample` reproduces the
         # report's response rates by frame variable and R-indicator from it.
         sample_path = sample_path_for(out)
-        write_private(sample_path, csv_bytes(sample_file_frame(sample_table(session, campaign))))
+        write_private(sample_path, csv_bytes(sample_file_frame(inputs.invitations)))
     except OSError as error:
         raise ReportError(f"{out}: cannot write the export: {error.strerror or error}") from error
     digest = hashlib.sha256(out.read_bytes()).hexdigest()

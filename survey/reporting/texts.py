@@ -119,8 +119,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "count": ("Nombre", "Count"),
     "m_sample": ("Plan de sondage", "Sample design"),
     "m_sample_text": (
-        "Sondage aléatoire simple stratifié sans remise (ISO 20252 §4.5). Strates : {strata} ; allocation : {allocation} ; marge cible ±{margin} points à {level} % ; taux de réponse attendu {rate} ; graine aléatoire {seed} (même base + même plan + même graine = même échantillon).",
-        "Stratified simple random sampling without replacement (ISO 20252 §4.5). Strata: {strata}; allocation: {allocation}; target margin ±{margin} points at {level}%; expected response rate {rate}; random seed {seed} (same frame + same plan + same seed = same sample).",
+        "Sondage aléatoire simple stratifié sans remise (ISO 20252, exigences sur l’échantillonnage). Strates : {strata} ; allocation : {allocation} ; marge cible ±{margin} points à {level} % ; taux de réponse attendu {rate} ; graine aléatoire {seed} (même base + même plan + même graine = même échantillon).",
+        "Stratified simple random sampling without replacement (ISO 20252, requirements on sampling). Strata: {strata}; allocation: {allocation}; target margin ±{margin} points at {level}%; expected response rate {rate}; random seed {seed} (same frame + same plan + same seed = same sample).",
     ),
     "m_fieldwork": ("Terrain", "Fieldwork"),
     "m_fieldwork_text": (
@@ -246,6 +246,46 @@ TEXTS: dict[str, tuple[str, str]] = {
     "channel_sms": ("SMS", "SMS"),
     "channels_and": (" et ", " and "),
     "m_partials": ("Réponses partielles", "Partial responses"),
+    "m_commission": ("Commanditaire, réalisation et objectifs", "Commissioning, conduct and objectives"),
+    "m_field_commissioned_by": ("Commanditaire", "Commissioned by"),
+    "m_field_conducted_by": ("Réalisée par", "Conducted by"),
+    "m_field_objectives": ("Objectifs", "Objectives"),
+    "m_field_incentives": ("Incitations", "Incentives"),
+    "m_field_subcontracting": ("Sous-traitance", "Subcontracting"),
+    "m_validation": ("Contrôle et apurement des données", "Data validation and cleaning"),
+    "m_limitations": ("Limites", "Limitations"),
+    "m_default_commissioned_by": (
+        "Le centre de relation client, pour le programme « {programme} ».",
+        "The customer contact centre, for the programme “{programme}”.",
+    ),
+    "m_default_conducted_by": (
+        "Le centre lui-même, avec la plateforme barometre (aucun institut d’études).",
+        "The centre itself, with the barometre platform (no research agency).",
+    ),
+    "m_default_objectives": (
+        "Mesurer la satisfaction des clients à l’égard du service et des engagements du centre, en suivre l’évolution d’une année sur l’autre et désigner les priorités d’amélioration.",
+        "Measure customers’ satisfaction with the centre’s service and commitments, follow its change from year to year and point out the priorities for improvement.",
+    ),
+    "m_default_incentives": (
+        "Aucune incitation (cadeau, tirage au sort, bon d’achat) n’a été offerte aux répondants.",
+        "No incentive (gift, prize draw, voucher) was offered to respondents.",
+    ),
+    "m_default_subcontracting": (
+        "Aucune partie de l’enquête n’a été sous-traitée ; seul l’envoi des e-mails et des SMS passe par les prestataires d’envoi configurés sur la plateforme.",
+        "No part of the survey was subcontracted; only the sending of emails and text messages goes through the sending providers configured on the platform.",
+    ),
+    "m_default_validation": (
+        "Les réponses sont contrôlées à la saisie (bornes des échelles, questions obligatoires, conditions d’affichage) ; la réponse à une question masquée par une condition est écartée ; seuls les questionnaires complets sont analysés ; les invitations de test sont exclues ; les commentaires libres sont masqués (adresses e-mail, numéros de téléphone) avant tout export. Aucune réponse n’est corrigée ni imputée.",
+        "Answers are checked as they are entered (scale bounds, required questions, display conditions); the answer to a question hidden by a condition is dropped; only complete questionnaires are analysed; test invitations are left out; free comments are masked (email addresses, phone numbers) before any export. No answer is corrected or imputed.",
+    ),
+    "m_default_limitations": (
+        "Auto-administration en ligne : seuls les clients dont la fiche porte une adresse e-mail ou un numéro de mobile peuvent être interrogés ; la non-réponse peut biaiser les résultats malgré la pondération (voir la représentativité) ; la mesure porte sur une période de l’année ; les écarts entre domaines sont des associations, non des causes.",
+        "Self-completion on the web: only customers whose record holds an email address or a mobile number can be surveyed; non-response may bias the results despite the weighting (see the representativeness); the measure covers one period of the year; differences between domains are associations, not causes.",
+    ),
+    "m_partials_text_one": (
+        "{count} client a commencé le questionnaire sans le terminer (réponse partielle). Il compte comme répondant partiel dans le taux de réponse RR2 (qui ajoute les partielles aux complètes, alors que RR1 ne retient que les complètes), mais ses réponses sont exclues des estimations : seuls les questionnaires complets sont analysés.",
+        "{count} customer started the questionnaire without finishing it (a partial response). It counts as a partial respondent in the response rate RR2 (which adds partials to completes, whereas RR1 keeps completes only), but its answers are left out of the estimates: only complete questionnaires are analysed.",
+    ),
     "m_partials_text": (
         "{count} clients ont commencé le questionnaire sans le terminer (réponses partielles). Ils comptent comme répondants partiels dans le taux de réponse RR2 (qui ajoute les partielles aux complètes, alors que RR1 ne retient que les complètes), mais leurs réponses sont exclues des estimations : seuls les questionnaires complets sont analysés.",
         "{count} customers started the questionnaire without finishing it (partial responses). They count as partial respondents in the response rate RR2 (which adds partials to completes, whereas RR1 keeps completes only), but their answers are left out of the estimates: only complete questionnaires are analysed.",
@@ -272,6 +312,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "La base de sondage garde la même taille, le terrain les mêmes dates et le questionnaire la même version que {previous} ({year}).",
         "The frame keeps the same size, the fieldwork the same dates and the questionnaire the same version as {previous} ({year}).",
     ),
+    "change_frame_size_one": ("taille de la base de sondage : {before} client, puis {now}", "frame size: {before} customer, then {now}"),
     "change_frame_size": ("taille de la base de sondage : {before} clients, puis {now}", "frame size: {before} customers, then {now}"),
     "change_fieldwork": ("dates de terrain : du {before_start} au {before_end}, puis du {now_start} au {now_end}", "fieldwork dates: {before_start} to {before_end}, then {now_start} to {now_end}"),
     "change_questionnaire": ("questionnaire : version {before} (empreinte {before_sha}…), puis version {now} (empreinte {now_sha}…)", "questionnaire: version {before} (hash {before_sha}…), then version {now} (hash {now_sha}…)"),
@@ -373,8 +414,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "item": ("Item", "Item"),
     # follow-ups
     "follow_ups_intro": (
-        "Demandes de rappel et alertes détracteurs (NPS 0–6 ou satisfaction globale dans les deux notes basses), traitées en boucle fermée (ISO 10004 §7).",
-        "Callback requests and detractor alerts (NPS 0–6 or overall score in the bottom two), handled in a closed loop (ISO 10004 §7).",
+        "Demandes de rappel et alertes détracteurs (NPS 0–6 ou satisfaction globale dans les deux notes basses), traitées en boucle fermée (ISO 10004, suites données à la mesure de la satisfaction).",
+        "Callback requests and detractor alerts (NPS 0–6 or overall score in the bottom two), handled in a closed loop (ISO 10004, acting on the measurement of satisfaction).",
     ),
     "kind": ("Type", "Kind"),
     "nps_detractors": ("Détracteurs (0–6)", "Detractors (0–6)"),
@@ -471,13 +512,30 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+def method_default(field: str, lang: str, programme: str) -> str:
+    """What the report says of a programme's method `field` left blank
+    (`survey.programmes.operations.METHOD_FIELDS`)."""
+    return translator(lang)(f"m_default_{field}", programme=programme)
+
+
+def singular(number: float, lang: str) -> bool:
+    """Whether `number` takes the singular in `lang`: 0 and 1 in French ("0 client a
+    répondu"), 1 alone in English."""
+    return abs(number) < 2 if lang == "fr" else number == 1
+
+
 def translator(lang: str) -> Callable[..., str]:
-    """`t(key, **values)`: the text in `lang`, with `{placeholders}` filled in."""
+    """`t(key, **values)`: the text in `lang`, with `{placeholders}` filled in.
+
+    With `number`, the text of ``key + "_one"`` is used when that number takes the singular
+    (`singular`): "1 customer started", never "1 customers started"."""
     if lang not in LANGUAGES:
         raise ValueError(f"the report is written in French or English, not {lang!r}")
     column = LANGUAGES.index(lang)
 
-    def t(key: str, /, **values: object) -> str:
+    def t(key: str, /, number: float | None = None, **values: object) -> str:
+        if number is not None and singular(number, lang) and f"{key}_one" in TEXTS:
+            key = f"{key}_one"
         text = TEXTS[key][column] if key in TEXTS else key
         return text.format(**values) if values else text
 

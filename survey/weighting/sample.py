@@ -23,6 +23,7 @@ from survey.weighting.variables import MAX_LEVELS, customer_variables
 STRATUM = "stratum"
 RESPONDED = "responded"
 INVITATION_CHANNEL = "invitation_channel"
+DISPOSITION = "disposition"
 _RESERVED = (STRATUM, RESPONDED, INVITATION_CHANNEL, "channel", "disposition", "design_weight")
 
 
@@ -73,15 +74,19 @@ def sample_table(session: Session, campaign: Campaign) -> pd.DataFrame:
 def representativeness_variables(table: pd.DataFrame) -> list[str]:
     """The columns the representativeness is computed on: those of `sample_file_frame` but
     the stratum and the response (what ``analyze --sample`` takes as frame variables)."""
-    return [c for c in sample_file_frame(table).columns if c not in (STRATUM, RESPONDED)]
+    return [c for c in sample_file_frame(table).columns
+            if c not in (STRATUM, RESPONDED, DISPOSITION)]
 
 
 def sample_file_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The sample as exported: stratum, responded, then the invitation channel and the frame
-    variables that have at least two levels among the sampled."""
+    """The sample as exported: stratum, responded, disposition (each customer's outcome, from
+    which ``analyze --report`` computes AAPOR's rates), then the invitation channel and the
+    frame variables that have at least two levels among the sampled."""
     frame = pd.DataFrame(
         {STRATUM: table[STRATUM].astype(str), RESPONDED: table[RESPONDED].astype(int)}
     )
+    if DISPOSITION in table.columns:
+        frame[DISPOSITION] = table[DISPOSITION].astype(str)
     for source, column in [
         ("channel", INVITATION_CHANNEL),
         *((c, c) for c in table.attrs.get("frame_variables", [])),

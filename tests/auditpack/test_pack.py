@@ -200,6 +200,9 @@ def test_a_report_whose_stated_numbers_were_edited_is_refused(runner, closed, tm
     figures = json.loads(block)
     first = next(e for e in figures["estimates"] if e["domain"] is None)
     first["n"] += 1
+    # Beyond the estimates (issue #24): a response rate the report states, edited.
+    stated_rr1 = figures["response_rates"]["overall"]["rr1"]
+    figures["response_rates"]["overall"]["rr1"] = stated_rr1 + 0.01
     edited = html.replace(block, json.dumps(figures)).encode()
     manifest = json.loads(files["manifest.json"])
     for entry in manifest["files"]:
@@ -211,6 +214,8 @@ def test_a_report_whose_stated_numbers_were_edited_is_refused(runner, closed, tm
     assert result.exit_code == 2
     assert f"{first['indicator']} (whole sample): n is {first['n']} in the report, " \
         f"{first['n'] - 1} from analyze" in result.output
+    assert f"response_rates.overall.rr1: {stated_rr1 + 0.01!r} in the report, " \
+        f"{stated_rr1!r} from analyze" in result.output
 
 
 def test_a_file_that_is_not_a_pack_is_refused_clearly(runner, tmp_path):

@@ -49,7 +49,8 @@ def test_public_and_criteria_pages_fit_and_pass_axe(app, demo, browser):  # noqa
     public = {"public": "/p/service-client"}
     managed = {"criteria": f"/manage/programmes/{programme}/criteria",
                "publication": f"/manage/programmes/{programme}/publication",
-               "programmes": "/manage/programmes"}
+               "programmes": "/manage/programmes",
+               "method": f"/manage/programmes/{programme}/method"}
     with serving(app) as server:
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": 900})
@@ -80,4 +81,11 @@ def test_public_and_criteria_pages_fit_and_pass_axe(app, demo, browser):  # noqa
                 assert overflow(page) <= 0, f"{name} at {width} px overflows"
                 if width in AXE_WIDTHS:
                     assert_accessible(page, f"{name} ({width} px)")
+            # The survey method's form (issue #24) in English too.
+            page.goto(f"{server}{managed['method']}?lang=en")
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(SHOTS / f"{width}-method-en.png"), full_page=True)
+            assert overflow(page) <= 0, f"method (en) at {width} px overflows"
+            if width in AXE_WIDTHS:
+                assert_accessible(page, f"method (en, {width} px)")
             context.close()

@@ -599,3 +599,96 @@ def test_charts_name_questions_by_their_chart_label_or_their_whole_label():
     drivers = chart_text("chart-drivers")
     assert "Professionalism" in drivers and "Courtesy of our advisers" in drivers
     assert "(knowledge, listening)" not in drivers
+
+
+def test_analyze_report_reproduces_every_figure_of_the_report(app, campaigns, tmp_path):
+    """Issue #24: from the export's three files alone, `analyze --report` gives back every
+    number the report states in its figures block: estimates, margin, weighted and unweighted
+    headline, year-on-year tests, domain contrasts with Holm, AAPOR rates per stratum,
+    representativeness, distributions, drivers and Cronbach's alpha."""
+    from analysis.report import figure_differences
+
+    out = tmp_path / "barometre-2026.csv"
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        done = export_campaign(db.session, campaign, fmt="csv", out=out, actor="test")
+        generated = generate_report(db.session, campaign, lang="fr",
+                                    instance_path=app.instance_path, actor="test")  # fmt: skip
+        questionnaire_sha256 = campaign.questionnaire_version.sha256
+        db.session.commit()
+    block = re.search(r'id="report-figures">(.*?)</script>', generated.html, re.DOTALL).group(1)
+    stated = json.loads(block)
+    results = tmp_path / "figures.json"
+    assert run_analyze(out, done.design_path, results, sample_path=done.sample_path,
+                       report=True) == 0
+    reproduced = json.loads(results.read_text())
+    assert stated.pop("questionnaire_sha256") == questionnaire_sha256
+    assert figure_differences(stated, reproduced) == []
+    # Every part is there to compare, not an empty shell that agrees by being empty.
+    assert set(stated["year_on_year"]["rows"]) == {"overall_satisfied", "overall_mean", "nps",
+                                                   "index"}
+    assert stated["year_on_year"]["year"] == 2025
+    assert {c["variable"] for c in stated["domain_contrasts"]} >= {"stratum"}
+    rates = stated["response_rates"]
+    assert rates["invited"] > stated["respondents"] and 0 < rates["overall"]["rr1"] < 1
+    assert sum(row["invited"] for row in rates["per_stratum"]) == rates["invited"]
+    assert stated["representativeness"]["r_indicator"]["r"] > 0
+    assert len(stated["drivers"]["drivers"]) >= 2
+    assert 0 < stated["reliability"]["alpha"] < 1
+    assert stated["distributions"] and stated["margin"]["achieved"] > 0
+    assert [point["year"] for point in stated["trend"]] == [2025, 2026]
+    # A number changed in the report is found, and named.
+    stated["year_on_year"]["rows"]["nps"]["p_adjusted"] += 1e-6
+    assert figure_differences(stated, reproduced) == [
+        "year_on_year.rows.nps.p_adjusted: "
+        f"{stated['year_on_year']['rows']['nps']['p_adjusted']!r} in the report, "
+        f"{reproduced['year_on_year']['rows']['nps']['p_adjusted']!r} from analyze"]
+    # The same figures as readable text.
+    text = tmp_path / "figures.txt"
+    assert run_analyze(out, done.design_path, text, sample_path=done.sample_path, report=True,
+                       text=True) == 0
+    readable = text.read_text()
+    assert "Year on year (against 2025, barometre-2025)" in readable
+    assert "Cronbach's alpha" in readable and "RR1" in readable
+
+
+def test_one_partial_response_reads_singular():
+    """"1 customers started" read wrong: a count of one takes the singular (and 0 too in
+    French), in both languages."""
+    from survey.reporting.texts import translator
+
+    english, french = translator("en"), translator("fr")
+    assert english("m_partials_text", number=1, count="1").startswith("1 customer started")
+    assert english("m_partials_text", number=0, count="0").startswith("0 customers started")
+    assert english("m_partials_text", number=83, count="83").startswith("83 customers started")
+    assert french("m_partials_text", number=1, count="1").startswith("1 client a commencé")
+    assert french("m_partials_text", number=0, count="0").startswith("0 client a commencé")
+    assert french("m_partials_text", number=2, count="2").startswith("2 clients ont commencé")
+    assert english("change_frame_size", number=1, before="1", now="3") == (
+        "frame size: 1 customer, then 3")
+
+
+def test_the_method_states_the_programmes_method_and_defaults_when_blank(app, campaigns):
+    """Issue #24: who commissioned and conducted the survey, objectives, incentives,
+    subcontracting, validation and cleaning, limitations: the programme's words, or the
+    report's default sentence for a blank field."""
+    from survey.programmes.operations import update_method
+    from survey.reporting.texts import method_default
+
+    with app.app_context():
+        campaign = _campaign(campaigns[2026])
+        update_method(db.session, campaign.programme, {
+            "commissioned_by": "Direction clients", "limitations": "Une saison seulement."},
+            actor="test")
+        html = generate_report(db.session, campaign, lang="en",
+                               instance_path=app.instance_path, actor="test").html
+        programme = campaign.programme.name
+        db.session.commit()
+    commission = re.search(r'<dl id="method-commission">(.*?)</dl>', html, re.DOTALL).group(1)
+    assert '<dd class="text" data-field="commissioned_by">Direction clients</dd>' in commission
+    for name in ("conducted_by", "objectives", "incentives", "subcontracting"):
+        default = method_default(name, "en", programme).replace("’", "&#8217;")
+        assert f'data-field="{name}" data-default>' in commission
+        assert default in commission or method_default(name, "en", programme) in commission
+    assert re.search(r'id="method-limitations" class="text">Une saison seulement\.</p>', html)
+    assert method_default("validation", "en", programme) in html

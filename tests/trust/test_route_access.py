@@ -135,6 +135,7 @@ TABLE: dict[str, tuple[object, ...]] = {
     "improvement.edit": MANAGER,
     "improvement.change_status": (LOGIN, 403, 422, 422),
     "improvement.campaign_plan": READER,
+    "programmes.method": READER,  # an auditor reads the survey's method; managers change it
     # The published results: anyone, without login (the demo publishes its programme)
     "public.page": PUBLIC,
     "public.results_json": PUBLIC,
