@@ -1,13 +1,13 @@
 """the survey's method per programme, as the report states it (issue #24)
 
 Revision ID: programme_method
-Revises: performance_criteria
+Revises: job_outputs
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "programme_method"
-down_revision = "performance_criteria"
+down_revision = "job_outputs"
 branch_labels = None
 depends_on = None
 
