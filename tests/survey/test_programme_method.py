@@ -104,7 +104,7 @@ def test_the_migration_goes_down_and_up_from_the_previous_revision(scratch_url, 
     blank, go away on the way down keeping the programme and its campaign, and come back."""
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True,
                       "SQLALCHEMY_DATABASE_URI": scratch_url})
-    upgrade_database(app, "job_outputs")
+    upgrade_database(app, "improvement_actions")
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO programme (id, name, created_at) VALUES (1, 'P', '2026-01-01')"))
@@ -123,7 +123,7 @@ def test_the_migration_goes_down_and_up_from_the_previous_revision(scratch_url, 
     config = alembic_config()
     with app.app_context(), db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "job_outputs")
+        command.downgrade(config, "improvement_actions")
     with app.app_context(), db.engine.connect() as connection:
         columns = list(connection.execute(text("SELECT * FROM programme")).keys())
         assert "name" in columns and not [c for c in columns if c.startswith("method_")]

@@ -1,13 +1,13 @@
 """the survey's method per programme, as the report states it (issue #24)
 
 Revision ID: programme_method
-Revises: job_outputs
+Revises: improvement_actions
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "programme_method"
-down_revision = "job_outputs"
+down_revision = "improvement_actions"
 branch_labels = None
 depends_on = None
 
