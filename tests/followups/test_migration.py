@@ -3,34 +3,22 @@ becomes one notes field going down, and that field a thread's first entry going 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from survey import create_app
 from survey.database import alembic_config, upgrade_database
 from survey.extensions import db
+from tests.scratch_database import scratch_database_url
 
 
 @pytest.fixture
 def scratch_url(tmp_path):
     """A database of its own (a schema of its own on PostgreSQL), so that going down never
     touches the suite's."""
-    url = os.environ.get("BAROMETRE_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS followups_migration CASCADE"))
-        connection.execute(text("CREATE SCHEMA followups_migration"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dfollowups_migration"
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS followups_migration CASCADE"))
-    engine.dispose()
+    with scratch_database_url(tmp_path, "followups_migration") as url:
+        yield url
 
 
 def _downgrade(app, revision: str) -> None:

@@ -3,16 +3,15 @@ and accounts, on both databases: it goes up, holds an action, goes down and up a
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from survey import create_app
 from survey.database import alembic_config, upgrade_database
 from survey.extensions import db
+from tests.scratch_database import scratch_database_url
 
 PREVIOUS = "job_outputs"
 
@@ -21,19 +20,8 @@ PREVIOUS = "job_outputs"
 def scratch_url(tmp_path):
     """A database of its own (a schema of its own on PostgreSQL): going down never touches the
     suite's."""
-    url = os.environ.get("BAROMETRE_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS improvement_migration CASCADE"))
-        connection.execute(text("CREATE SCHEMA improvement_migration"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dimprovement_migration"
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS improvement_migration CASCADE"))
-    engine.dispose()
+    with scratch_database_url(tmp_path, "improvement_migration") as url:
+        yield url
 
 
 def _insert_action(connection, status: str = "planned", done_on: str | None = None) -> None:

@@ -4,11 +4,9 @@ migration goes down and up again on both databases."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from survey import create_app
 from survey.auth.operations import create_user
@@ -17,6 +15,7 @@ from survey.extensions import db
 from survey.models import AuditEvent, Programme
 from survey.programmes.operations import MethodError, method_of, update_method
 from survey.reporting.texts import method_default
+from tests.scratch_database import scratch_database_url
 
 PASSWORD = "a-long-password-123"
 
@@ -84,19 +83,8 @@ def test_a_manager_changes_the_method_and_an_auditor_reads_it(app, client):
 def scratch_url(tmp_path):
     """A database of its own (a schema of its own on PostgreSQL), so that going down never
     touches the suite's."""
-    url = os.environ.get("BAROMETRE_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS programme_method_migration CASCADE"))
-        connection.execute(text("CREATE SCHEMA programme_method_migration"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dprogramme_method_migration"
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS programme_method_migration CASCADE"))
-    engine.dispose()
+    with scratch_database_url(tmp_path, "programme_method_migration") as url:
+        yield url
 
 
 def test_the_migration_goes_down_and_up_from_the_previous_revision(scratch_url, tmp_path):
