@@ -142,6 +142,10 @@ def register_template_globals(app: Flask) -> None:
     labels.register_filters(app)
     app.jinja_env.globals["branding"] = current_branding
     app.jinja_env.globals["navigation"] = navigation
+    from survey.auth.roles import may_open
+
+    # Links to a page are shown when its role set (survey/auth/roles.py) opens it.
+    app.jinja_env.globals["may_open"] = may_open
     from survey.frame.reasons import reason_text
 
     app.jinja_env.globals["reject_reason"] = reason_text

@@ -40,6 +40,7 @@ LABELS: dict[str, dict[str, Any]] = {
         Role.ADMIN: _l("Administrator"),
         Role.MANAGER: _l("Manager"),
         Role.AUDITOR: _l("Auditor"),
+        Role.CLIENT_VIEWER: _l("Client viewer"),
     },
     "CampaignStatus": {
         CampaignStatus.DRAFT: _l("Draft"),

@@ -69,6 +69,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     AUDITOR = "auditor"
+    CLIENT_VIEWER = "client_viewer"  # a client's own staff: aggregated figures only
 
 
 class CampaignStatus(enum.StrEnum):

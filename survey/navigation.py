@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from survey.auth.roles import may_open
+
 __all__ = ["NavItem", "NAVIGATION", "navigation", "current_place"]
 
 
@@ -39,6 +41,9 @@ NAVIGATION: list[NavItem] = [
             blueprints=("frame",)),
     NavItem("followups", _l("Follow-ups"), "followups.queue", ("admin", "manager"),
             blueprints=("followups",)),
+    # Auditors and a client's viewers read the loop's figures, not its queue.
+    NavItem("followup_figures", _l("Follow-up figures"), "followups.figures",
+            ("auditor", "client_viewer"), endpoints=("followups.figures",)),
     NavItem("improvement", _l("Improvement plan"), "improvement.index",
             ("admin", "manager", "auditor"), blueprints=("improvement",)),
     NavItem("reports", _l("Reports"), "reporting.all_reports", ALL,
@@ -51,14 +56,15 @@ NAVIGATION: list[NavItem] = [
 ]
 
 
-def current_place() -> str | None:
-    """The key of the place the current page belongs to."""
+def current_place(items: list[NavItem] | None = None) -> str | None:
+    """The key of the place (among `items`, by default all) the current page belongs to."""
     endpoint = request.endpoint or ""
     blueprint = endpoint.split(".", 1)[0] if "." in endpoint else ""
-    for item in NAVIGATION:
+    items = NAVIGATION if items is None else items
+    for item in items:
         if endpoint in item.endpoints:
             return item.key
-    for item in NAVIGATION:
+    for item in items:
         if blueprint in item.blueprints:
             return item.key
     return None
@@ -68,11 +74,12 @@ def navigation() -> list[dict[str, object]]:
     """The places the signed-in person may go to, each with its URL and whether it is current."""
     if not current_user.is_authenticated:
         return []
-    place = current_place()
+    # A place is listed only when its page opens for this role (survey/auth/roles.py).
+    visible = [item for item in NAVIGATION
+               if current_user.role in item.roles and may_open(item.endpoint)]
+    place = current_place(visible)
     items = []
-    for item in NAVIGATION:
-        if current_user.role not in item.roles:
-            continue
+    for item in visible:
         try:
             url = url_for(item.endpoint)
         except BuildError:  # a place whose pages are not in this application (yet)

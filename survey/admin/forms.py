@@ -7,7 +7,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 ROLE_CHOICES = [SelectChoice("admin", _l("Admin")), SelectChoice("manager", _l("Manager")),
-                SelectChoice("auditor", _l("Auditor"))]
+                SelectChoice("auditor", _l("Auditor")),
+                SelectChoice("client_viewer", _l("Client viewer"))]
 
 
 class CreateUserForm(FlaskForm):

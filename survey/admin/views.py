@@ -96,7 +96,8 @@ def change_role(user_id: int) -> Response:
     else:
         db.session.commit()
         if changed:
-            flash(_("%(email)s is now %(role)s.", email=user.email, role=_(user.role)), "status")
+            flash(_("%(email)s is now %(role)s.", email=user.email,
+                    role=label(user.role, "Role")), "status")
     return redirect(url_for(".users"))
 
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from survey.commandline import BadInput, with_appcontext
+from survey.models import Role
 
 
 @click.group()
@@ -16,7 +17,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "manager", "auditor"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @with_appcontext
 def users_create(email: str, role: str) -> None:
     """Create an account; the password is read from stdin, or generated and printed once."""
@@ -52,7 +53,7 @@ def users_list() -> None:
 
 @users.command("set-role")
 @click.argument("email")
-@click.argument("role", type=click.Choice(["admin", "manager", "auditor"]))
+@click.argument("role", type=click.Choice([role.value for role in Role]))
 @with_appcontext
 def users_set_role(email: str, role: str) -> None:
     """Give an account another role."""

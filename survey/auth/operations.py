@@ -40,10 +40,13 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
+_ROLE_NAMES = ", ".join(role.value for role in Role)
+
+
 def create_user(session: Session, email: str, role: str, password: str, *, actor: str) -> User:
     email = normalise_email(email)
     if role not in set(Role):
-        raise AccountError(f"unknown role {role!r}: choose admin, manager or auditor")
+        raise AccountError(f"unknown role {role!r}: choose {_ROLE_NAMES}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(func.count()).where(User.email == email)):
@@ -133,7 +136,7 @@ def set_role(session: Session, user: User, role: str, *, actor: str,
     The last active admin keeps the role: without one, no one could administer accounts.
     """
     if role not in set(Role):
-        raise AccountError(f"unknown role {role!r}: choose admin, manager or auditor")
+        raise AccountError(f"unknown role {role!r}: choose {_ROLE_NAMES}")
     if user.role == role:
         return False
     if user.role == Role.ADMIN and user.active and not _other_active_admins(session, user):

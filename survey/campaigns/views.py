@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from questionnaires import get_bundled
 from questionnaires.forms import build_page_form_class
-from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.auth.roles import MANAGERS, VIEWERS, actor_label, may_open, roles_required
 from survey.campaigns.forms import CampaignForm, ReminderForm, reminder_problem
 from survey.campaigns.lifecycle import campaign_steps, next_step
 from survey.campaigns.operations import (
@@ -41,6 +41,9 @@ STEP_ENDPOINTS = {
 
 
 def step_url(step: str, slug: str) -> str | None:
+    """The page of a step, when the signed-in person's role opens it."""
+    if step not in STEP_ENDPOINTS or not may_open(STEP_ENDPOINTS[step]):
+        return None
     try:
         return url_for(STEP_ENDPOINTS[step], slug=slug)
     except (BuildError, KeyError):
@@ -53,7 +56,7 @@ def campaign_helpers() -> dict[str, object]:
 
 
 @blueprint.route("/campaigns", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def index() -> str | Response:
     form = CampaignForm()
     from survey.editor.operations import campaign_choices
@@ -89,7 +92,7 @@ def index() -> str | Response:
 
 
 @blueprint.route("/campaigns/<slug>")
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def campaign(slug: str) -> str:
     found = _found(slug)
     form = ReminderForm()
@@ -147,7 +150,7 @@ def journey(campaign: Campaign, steps: list, following: object) -> list[dict[str
     before_draw = campaign.status in ("draft", "sampled")
     items: list[dict[str, object]] = [{
         "title": _("Import or update the customer base"),
-        "url": url_for("frame.customers"),
+        "url": url_for("frame.customers") if may_open("frame.customers") else None,
         "state": "allowed" if before_draw else "done",
         "note": _("possible now") if before_draw else _("done"),
     }]
@@ -167,7 +170,7 @@ def journey(campaign: Campaign, steps: list, following: object) -> list[dict[str
 
 
 @blueprint.route("/questionnaires/<key>")
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def questionnaire_preview(key: str) -> str:
     """Every page of a bundled questionnaire in both languages, as respondents will see it."""
     from questionnaires import UnknownQuestionnaire

@@ -25,7 +25,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from survey import CHART_PAGE_POLICY
-from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.auth.roles import MANAGERS, VIEWERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
 from survey.distribution import webhooks
 from survey.distribution.forms import CloseForm, LaunchForm, UnsubscribeForm
@@ -132,7 +132,7 @@ def _campaign_or_404(slug: str):  # noqa: ANN202
 
 
 @blueprint.get("/manage/campaigns/<slug>/status")
-@roles_required(*READERS)  # auditors read dispositions and rates; no personal data here
+@roles_required(*VIEWERS)  # dispositions and rates, no personal data: for a client too
 def status(slug: str) -> Response:
     # Imported here: the statistics stack is heavy and the sender never needs it.
     from survey.distribution.status import campaign_status, fieldwork_figure

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.auth.roles import MANAGERS, VIEWERS, actor_label, roles_required
 from survey.csvsafe import safe_row
 from survey.errors import file_download
 from survey.extensions import db
@@ -301,7 +301,7 @@ def export() -> Response:
 
 
 @blueprint.route("/follow-ups/figures")
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def figures() -> str:
     """The loop's figures per campaign, in aggregate (auditors see no follow-up itself)."""
     now = utcnow()

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.auth.roles import MANAGERS, READERS, VIEWERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError, get_campaign
 from survey.errors import file_download
 from survey.extensions import db
@@ -70,7 +70,7 @@ def _campaign(slug: str) -> Campaign:
 
 
 @blueprint.route("/reports", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def reports(slug: str) -> str | WerkzeugResponse:
     campaign = _campaign(slug)
     form = GenerateForm()
@@ -103,7 +103,7 @@ def reports(slug: str) -> str | WerkzeugResponse:
 
 
 @blueprint.route("/reports/latest")
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def latest_report(slug: str) -> WerkzeugResponse:
     campaign = _campaign(slug)
     report = db.session.scalars(
@@ -115,7 +115,7 @@ def latest_report(slug: str) -> WerkzeugResponse:
 
 
 @blueprint.route("/reports/<int:report_id>")
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def report_file(slug: str, report_id: int) -> WerkzeugResponse:
     """The stored file, byte for byte as it was generated (its hash is checked first)."""
     campaign = _campaign(slug)
@@ -222,7 +222,7 @@ def audit_pack_file(slug: str, pack_id: int) -> WerkzeugResponse:
 
 
 @blueprint.route("/dashboard")
-@roles_required(*READERS)
+@roles_required(*VIEWERS)
 def dashboard(slug: str) -> str:
     from survey.main.dashboard import HEADLINE_LABELS
 

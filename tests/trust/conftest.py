@@ -1,5 +1,5 @@
 """A demo year seeded once per test module: two campaigns with customers, messages, answers,
-follow-ups and reports, and one account of each role."""
+follow-ups and reports, and one account of each role (a client's viewer included)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class Seeded:
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
+    external_ids: set[str] = field(default_factory=set)
 
 
 def seeded_app(database_url: str, instance: Path, **config: object) -> Flask:
@@ -66,7 +67,8 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             Report.campaign_id == open_campaign.id)).first()
         follow_up_id = db.session.scalars(select(FollowUp.id).where(
             FollowUp.campaign_id == open_campaign.id).order_by(FollowUp.id)).first()
-        customers = db.session.execute(select(Customer.email, Customer.phone, Customer.name)).all()
+        customers = db.session.execute(select(Customer.email, Customer.phone, Customer.name,
+                                              Customer.external_id)).all()
         job = queue_job(db.session, JobKind.REPORT, actor="test", user_id=None,
                         campaign_id=open_campaign.id, parameters={"lang": "fr"})
         mark_running(db.session, job.id)
@@ -84,13 +86,14 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             emails={c.email for c in customers if c.email},
             phones={c.phone for c in customers if c.phone},
             names={c.name for c in customers if c.name},
+            external_ids={c.external_id for c in customers},
         )
     assert report_id and follow_up_id and len(seeded.emails) > 500
     run_pending_jobs(app, worker_id="trust-fixture")
     with app.app_context():
         made = db.session.get(Job, seeded.pack_job_id)
         assert made.state == "succeeded", made.error
-    for role in ("admin", "manager", "auditor"):
+    for role in ("admin", "manager", "auditor", "client_viewer"):
         seeded.users[role] = make_user(app, f"{role}@trust.example", role)
     yield seeded
     with app.app_context():

@@ -20,76 +20,78 @@ from flask.testing import FlaskClient
 from tests.trust.helpers import logged_in
 
 LOGIN = "login"  # a redirect to the login page
-ROLES = ("anonymous", "auditor", "manager", "admin")
+ROLES = ("anonymous", "auditor", "manager", "admin", "client_viewer")
 
-# endpoint: expected answer for (anonymous, auditor, manager, admin)
-READER = (LOGIN, 200, 200, 200)
-MANAGER = (LOGIN, 403, 200, 200)
-ADMIN = (LOGIN, 403, 403, 200)
-PUBLIC = (200, 200, 200, 200)
+# endpoint: expected answer for (anonymous, auditor, manager, admin, client_viewer). A client's
+# viewer (a client's own staff) reads aggregates only: VIEWER pages; every other page is 403.
+VIEWER = (LOGIN, 200, 200, 200, 200)
+READER = (LOGIN, 200, 200, 200, 403)
+MANAGER = (LOGIN, 403, 200, 200, 403)
+ADMIN = (LOGIN, 403, 403, 200, 403)
+PUBLIC = (200, 200, 200, 200, 200)
 TABLE: dict[str, tuple[object, ...]] = {
     "static": PUBLIC,
     "main.home": PUBLIC,
-    "health.healthz": ({200, 503},) * 4,  # 503 when no sender worker runs: still public
+    "health.healthz": ({200, 503},) * 5,  # 503 when no sender worker runs: still public
     "auth.login": PUBLIC,
-    "auth.logout": (LOGIN, 302, 302, 302),
-    "auth.password": READER,  # everyone changes their own password
-    "auth.reset": (404, 404, 404, 404),  # a token that is no reset link's
+    "auth.logout": (LOGIN, 302, 302, 302, 302),
+    "auth.password": VIEWER,  # everyone changes their own password
+    "auth.reset": (404,) * 5,  # a token that is no reset link's
     # Accounts and the trail
     "admin.users": ADMIN,
-    "admin.create": (LOGIN, 403, 403, 400),  # an empty form is refused, nothing created
-    "admin.change_role": (LOGIN, 403, 403, 400),
-    "admin.change_active": (LOGIN, 403, 403, 400),
-    "admin.send_reset": (LOGIN, 403, 403, 302),  # emails the auditor a reset link
+    "admin.create": (LOGIN, 403, 403, 400, 403),  # an empty form is refused, nothing created
+    "admin.change_role": (LOGIN, 403, 403, 400, 403),
+    "admin.change_active": (LOGIN, 403, 403, 400, 403),
+    "admin.send_reset": (LOGIN, 403, 403, 302, 403),  # emails the auditor a reset link
     "admin.audit": READER,
     # Campaigns
-    "campaigns.index": READER,
-    "campaigns.campaign": READER,
-    "campaigns.questionnaire_preview": READER,
-    "campaigns.reminders": (LOGIN, 403, 422, 422),  # a post without the days is refused
+    "campaigns.index": VIEWER,
+    "campaigns.campaign": VIEWER,
+    "campaigns.questionnaire_preview": VIEWER,
+    "campaigns.reminders": (LOGIN, 403, 422, 422, 403),  # a post without the days is refused
     # Customer base and sampling
     "frame.customers": MANAGER,
     "frame.plan": READER,
-    "frame.save_plan": (LOGIN, 403, 422, 422),  # an empty plan is refused
-    "frame.draw": (LOGIN, 403, 422, 422),  # no seed given
+    "frame.save_plan": (LOGIN, 403, 422, 422, 403),  # an empty plan is refused
+    "frame.draw": (LOGIN, 403, 422, 422, 403),  # no seed given
     # Distribution
     "distribution.plotly_js": PUBLIC,  # a static library, no data
-    "distribution.status": READER,  # dispositions and rates, no personal data
+    "distribution.status": VIEWER,  # dispositions and rates, no personal data
     "distribution.messages": MANAGER,
     "distribution.email_html_preview": MANAGER,
-    "distribution.launch": (LOGIN, 403, 400, 400),
-    "distribution.close": (LOGIN, 403, 302, 302),
+    "distribution.launch": (LOGIN, 403, 400, 400, 403),
+    "distribution.close": (LOGIN, 403, 302, 302, 403),
     "distribution.outbox_index": MANAGER,
     "distribution.outbox_file": MANAGER,
     "distribution.unsubscribe": PUBLIC,  # the personal token is the credential
-    "distribution.sendgrid_webhook": (403,) * 4,  # no valid signature
-    "distribution.twilio_webhook": (403,) * 4,
+    "distribution.sendgrid_webhook": (403,) * 5,  # no valid signature
+    "distribution.twilio_webhook": (403,) * 5,
     # Reports
-    "reporting.reports": READER,
-    "reporting.latest_report": (LOGIN, 302, 302, 302),
-    "reporting.report_file": READER,
+    "reporting.reports": VIEWER,
+    "reporting.latest_report": (LOGIN, 302, 302, 302, 302),
+    "reporting.report_file": VIEWER,
     "reporting.export": READER,
     # Auditors' first: a pack holds no personal data. Asking queues its job (run by no worker
     # here) and shows its page.
-    "reporting.audit_pack": (LOGIN, 303, 303, 303),
+    "reporting.audit_pack": (LOGIN, 303, 303, 303, 403),
     "reporting.audit_pack_file": READER,  # a pack the fixture's worker made
-    "reporting.dashboard": READER,
+    "reporting.dashboard": VIEWER,
     # Weighting: read by auditors; changed by managers (an empty form is refused)
     "weighting.weighting": READER,
-    "weighting.save_weighting": (LOGIN, 403, 422, 422),
+    "weighting.save_weighting": (LOGIN, 403, 422, 422, 403),
     # Follow-ups: the queue and each follow-up hold customers' answers and contacts; the
     # loop's figures are aggregates an auditor reads
     "followups.queue": MANAGER,
-    "followups.assign_many": (LOGIN, 403, 303, 303),  # nothing selected: back to the queue
+    "followups.assign_many": (LOGIN, 403, 303, 303, 403),  # nothing selected: back to the queue
     "followups.follow_up": MANAGER,
-    "followups.add_note": (LOGIN, 403, 200, 200),  # an empty note is refused on the page
-    "followups.assign": (LOGIN, 403, 200, 200),  # no owner chosen
-    "followups.close": (LOGIN, 403, 200, 200),  # no outcome chosen
-    "followups.reopen": (LOGIN, 403, {200, 303}, {200, 303}),  # reopened if it was closed
-    "followups.campaign_follow_ups": (LOGIN, 403, 302, 302),  # moved to the queue
-    "followups.campaign_follow_up": (LOGIN, 403, 302, 302),
+    "followups.add_note": (LOGIN, 403, 200, 200, 403),  # an empty note is refused on the page
+    "followups.assign": (LOGIN, 403, 200, 200, 403),  # no owner chosen
+    "followups.close": (LOGIN, 403, 200, 200, 403),  # no outcome chosen
+    "followups.reopen": (LOGIN, 403, {200, 303}, {200, 303}, 403),  # reopened if it was closed
+    "followups.campaign_follow_ups": (LOGIN, 403, 302, 302, 403),  # moved to the queue
+    "followups.campaign_follow_up": (LOGIN, 403, 302, 302, 403),
     "followups.export": MANAGER,
-    "followups.figures": READER,
+    "followups.figures": VIEWER,
     "followups.service_levels": MANAGER,
     # Background jobs: a report's job is read like the reports (an import's, like the customer
     # base, by managers only: tests/jobs/test_jobs.py)
@@ -97,22 +99,22 @@ TABLE: dict[str, tuple[object, ...]] = {
     # The questionnaire editor: the walk's key is a template's, which has frozen versions but
     # no draft (a draft's pages answer 404; their roles are checked in tests/editor)
     "editor.index": READER,
-    "editor.create": (LOGIN, 403, 400, 400),  # no source given
-    "editor.upload": (LOGIN, 403, 303, 303),  # no file: back to the list, saying so
-    "editor.draft": (LOGIN, 404, 404, 404),
-    "editor.texts": (LOGIN, 403, 404, 404),
-    "editor.add_page": (LOGIN, 403, 404, 404),
-    "editor.page": (LOGIN, 403, 404, 404),
-    "editor.question_action": (LOGIN, 403, 404, 404),
-    "editor.question": (LOGIN, 404, 404, 404),
-    "editor.undo": (LOGIN, 403, 404, 404),
-    "editor.freeze": (LOGIN, 403, 404, 404),
-    "editor.delete": (LOGIN, 403, 404, 404),
-    "editor.export_draft": (LOGIN, 404, 404, 404),
-    "editor.preview": (LOGIN, 404, 404, 404),
-    "editor.preview_page": (LOGIN, 404, 404, 404),
-    "editor.preview_end": (LOGIN, 404, 404, 404),
-    "editor.preview_restart": (LOGIN, 404, 404, 404),
+    "editor.create": (LOGIN, 403, 400, 400, 403),  # no source given
+    "editor.upload": (LOGIN, 403, 303, 303, 403),  # no file: back to the list, saying so
+    "editor.draft": (LOGIN, 404, 404, 404, 403),
+    "editor.texts": (LOGIN, 403, 404, 404, 403),
+    "editor.add_page": (LOGIN, 403, 404, 404, 403),
+    "editor.page": (LOGIN, 403, 404, 404, 403),
+    "editor.question_action": (LOGIN, 403, 404, 404, 403),
+    "editor.question": (LOGIN, 404, 404, 404, 403),
+    "editor.undo": (LOGIN, 403, 404, 404, 403),
+    "editor.freeze": (LOGIN, 403, 404, 404, 403),
+    "editor.delete": (LOGIN, 403, 404, 404, 403),
+    "editor.export_draft": (LOGIN, 404, 404, 404, 403),
+    "editor.preview": (LOGIN, 404, 404, 404, 403),
+    "editor.preview_page": (LOGIN, 404, 404, 404, 403),
+    "editor.preview_end": (LOGIN, 404, 404, 404, 403),
+    "editor.preview_restart": (LOGIN, 404, 404, 404, 403),
     "editor.versions": READER,
     "editor.export_version": READER,
     "editor.export_template": READER,
@@ -121,11 +123,11 @@ TABLE: dict[str, tuple[object, ...]] = {
     # refused)
     "publication.programmes": READER,
     "publication.criteria": READER,
-    "publication.define_criterion": (LOGIN, 403, 422, 422),
-    "publication.import_criteria": (LOGIN, 403, 422, 422),
-    "publication.record_value": (LOGIN, 403, 422, 422),
+    "publication.define_criterion": (LOGIN, 403, 422, 422, 403),
+    "publication.import_criteria": (LOGIN, 403, 422, 422, 403),
+    "publication.record_value": (LOGIN, 403, 422, 422, 403),
     "publication.publication": READER,  # an auditor reads it; only managers publish
-    "publication.withdraw": (LOGIN, 403, 400, 400),  # a post without its button's field
+    "publication.withdraw": (LOGIN, 403, 400, 400, 403),  # a post without its button's field
     # The improvement plan: read by auditors, written by managers (an empty form is refused;
     # the walk's action is the demo's first)
     "improvement.index": READER,
@@ -133,19 +135,19 @@ TABLE: dict[str, tuple[object, ...]] = {
     "improvement.create": MANAGER,
     "improvement.action": READER,
     "improvement.edit": MANAGER,
-    "improvement.change_status": (LOGIN, 403, 422, 422),
+    "improvement.change_status": (LOGIN, 403, 422, 422, 403),
     "improvement.campaign_plan": READER,
     "programmes.method": READER,  # an auditor reads the survey's method; managers change it
     # The published results: anyone, without login (the demo publishes its programme)
     "public.page": PUBLIC,
     "public.results_json": PUBLIC,
     "public.results_csv": PUBLIC,
-    "public.poster": ({200, 503},) * 4,  # 503 (come back) until a worker has printed it
+    "public.poster": ({200, 503},) * 5,  # 503 (come back) until a worker has printed it
     "public.badge": PUBLIC,
     # Respondents: the token is the credential, whoever is logged in
     "respond.resume": PUBLIC,  # a first visit shows the first page
     "respond.page": PUBLIC,
-    "respond.thanks": (303,) * 4,  # not answered yet: back to the questionnaire
+    "respond.thanks": (303,) * 5,  # not answered yet: back to the questionnaire
 }
 
 
@@ -231,10 +233,10 @@ def _personal_data_in(seeded, text: str) -> set[str]:
     return found
 
 
-def test_an_auditor_sees_no_personal_data_anywhere_it_can_go(seeded) -> None:
+def _readable_urls(seeded) -> list[str]:
+    """Every GET page of the application, with real parameters, and the other pages of each
+    campaign (exports in every format, reports, dashboard)."""
     app = seeded.app
-    auditor = logged_in(app, "auditor@trust.example")
-    manager = logged_in(app, "manager@trust.example")
     urls = []
     for rule in _rules(app):
         if "GET" not in rule.methods or rule.endpoint in ("static", "distribution.plotly_js"):
@@ -252,6 +254,14 @@ def test_an_auditor_sees_no_personal_data_anywhere_it_can_go(seeded) -> None:
     # (The closed demo campaign's plan page is left out: its synthetic plan lacks fields the
     # page reads, reported to the frame's maintainers; the open campaign's plan is walked.)
     urls += ["/audit?page=2", "/audit?action=customers.import"]
+    return urls
+
+
+def test_an_auditor_sees_no_personal_data_anywhere_it_can_go(seeded) -> None:
+    app = seeded.app
+    auditor = logged_in(app, "auditor@trust.example")
+    manager = logged_in(app, "manager@trust.example")
+    urls = _readable_urls(seeded)
     opened = 0
     for url in urls:
         response = auditor.get(url, follow_redirects=True)
@@ -289,3 +299,77 @@ def test_the_export_an_auditor_downloads_is_the_respondents_data(seeded) -> None
     assert json.loads(design.data)["indicators"]
     data = auditor.get(f"/manage/campaigns/{seeded.closed_slug}/export.csv")
     assert data.status_code == 200 and data.data.count(b"\n") > 50
+
+
+# --- a client's viewer: aggregates, never a customer ----------------------------------------
+
+
+def _external_ids_in(seeded, text: str) -> set[str]:
+    return set(re.findall(r"[\w-]+", text)) & seeded.external_ids
+
+
+def test_a_client_viewer_sees_no_customer_anywhere_it_can_go(seeded) -> None:
+    """Every page a client's viewer opens (and the file each link on it leads to) holds no
+    email, phone, name or external id of the customer base."""
+    app = seeded.app
+    viewer = logged_in(app, "client_viewer@trust.example")
+    urls = _readable_urls(seeded)
+    urls += [f"/manage/campaigns/{seeded.open_slug}/reports/{seeded.report_id}?download=1"]
+    opened = set()
+    for url in urls:
+        response = viewer.get(url, follow_redirects=True)
+        if response.status_code != 200:
+            assert response.status_code in (403, 404, 503), f"{url}: {response.status_code}"
+            continue
+        opened.add(url.split("?")[0])
+        text = _visible_text(response)
+        leaked = _personal_data_in(seeded, text) | _external_ids_in(seeded, text)
+        assert not leaked, f"{url} shows a client's viewer {sorted(leaked)[:3]}"
+    # What the viewer is there for: the dashboard, the campaigns' figures, the reports, the
+    # fieldwork rates, the follow-up figures and the published results.
+    slug = seeded.open_slug
+    assert {"/", "/manage/campaigns", f"/manage/campaigns/{slug}",
+            f"/manage/campaigns/{slug}/reports", f"/manage/campaigns/{slug}/dashboard",
+            f"/manage/campaigns/{slug}/reports/{seeded.report_id}",
+            "/manage/follow-ups/figures", "/p/service-client"} <= opened
+    # Nothing row by row: no export of the respondents' data, no auditor's pack, no trail.
+    for url in (f"/manage/campaigns/{slug}/export.csv", "/audit", "/manage/customers"):
+        assert viewer.get(url).status_code == 403, url
+    # The check itself works: the customer base's identifiers are found where they are.
+    manager = logged_in(app, "manager@trust.example")
+    outbox = _visible_text(manager.get(f"/manage/outbox/{seeded.outbox_file}"))
+    assert _personal_data_in(seeded, outbox)
+    assert _external_ids_in(seeded, f"x {sorted(seeded.external_ids)[0]} y")
+
+
+def test_a_client_viewer_is_shown_only_links_it_may_open(seeded) -> None:
+    """The navigation and the links of the viewer's pages lead to pages that open: no export,
+    pack, follow-up queue, customer base or trail is offered."""
+    viewer = logged_in(seeded.app, "client_viewer@trust.example")
+    slug = seeded.open_slug
+    pages = ["/", "/manage/campaigns", f"/manage/campaigns/{slug}",
+             f"/manage/campaigns/{slug}/reports", f"/manage/campaigns/{slug}/dashboard",
+             f"/manage/campaigns/{slug}/status", "/manage/follow-ups/figures"]
+    checked = set()
+    for page in pages:
+        response = viewer.get(page + "?lang=en")
+        assert response.status_code == 200, page
+        html = response.get_data(as_text=True)
+        for href in re.findall(r'href="(/[^"#]*)', html):
+            href = href.replace("&amp;", "&")
+            if href in checked or href.startswith(("/static/", "/logout")):
+                continue
+            checked.add(href)
+            # (A 404 is no refusal: the campaign page links to the bundled preview of a
+            # questionnaire written in the editor, for every role; reported separately.)
+            code = viewer.get(href).status_code
+            assert code in (200, 302, 404), f"{page} links to {href}, which answers {code}"
+    home = viewer.get("/?lang=en").get_data(as_text=True)
+    menu = home[home.index('aria-label="Main menu"'):]
+    menu = menu[:menu.index("</nav>")]
+    assert ">Follow-up figures</a>" in menu and ">Campaigns</a>" in menu
+    for place in ("Customer base", "Audit trail", "Improvement plan", "Programmes", "Users"):
+        assert f">{place}</a>" not in menu, place
+    reports = viewer.get(f"/manage/campaigns/{slug}/reports?lang=en").get_data(as_text=True)
+    assert "export.csv" not in reports and "audit-pack" not in reports
+    assert "(Client viewer)" in home  # the role's label, never its code
