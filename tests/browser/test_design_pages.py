@@ -157,9 +157,9 @@ def more_pages(app, demo) -> dict[str, str]:
     }
 
 
-def log_in(page, server: str, password: str) -> None:
+def log_in(page, server: str, password: str, email: str = DEMO_ADMIN) -> None:
     page.goto(f"{server}/login?lang=fr")
-    page.fill("#email", DEMO_ADMIN)
+    page.fill("#email", email)
     page.fill("#password", password)
     page.locator("form.stacked button[type=submit]").click()
     page.wait_for_load_state("load")
@@ -282,6 +282,55 @@ def test_french_pages_show_no_internal_code_and_no_english(app, demo, server, br
         if problems:
             found[name] = problems
     context.close()
+    assert not found, "French pages showing codes or English:\n" + "\n".join(
+        f"  {name}: {', '.join(sorted(set(problems))[:15])}" for name, problems in found.items()
+    )
+
+
+def viewer_pages(demo) -> dict[str, str]:
+    """What a client's viewer opens (issue #16): their pages differ from a manager's (fewer
+    places in the menu, no exports or packs on the reports page)."""
+    old, current = demo["slugs"][0], demo["slugs"][-1]
+    return {
+        "viewer-home": "/",
+        "viewer-campaigns": "/manage/campaigns",
+        "viewer-campaign": f"/manage/campaigns/{current}",
+        "viewer-fieldwork": f"/manage/campaigns/{current}/status",
+        "viewer-reports": f"/manage/campaigns/{old}/reports",
+        "viewer-dashboard": f"/manage/campaigns/{current}/dashboard",
+        "viewer-follow-up-figures": "/manage/follow-ups/figures",
+        "viewer-password": "/account/password",
+    }
+
+
+def test_a_client_viewers_pages_fit_pass_axe_and_read_french(app, demo, server, browser):  # noqa: F811
+    from survey.auth.operations import create_user
+
+    password = "a long enough password"
+    with app.app_context():
+        create_user(db.session, "qualite@client.example", "client_viewer", password,
+                    actor="test")
+        db.session.commit()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for width in ACCESSIBILITY_WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(ACTION_MS)
+        context.set_default_navigation_timeout(NAVIGATION_MS)
+        page = context.new_page()
+        log_in(page, server, password, email="qualite@client.example")
+        for name, path in viewer_pages(demo).items():
+            response = page.goto(f"{server}{with_lang(path, 'fr')}")
+            page.wait_for_load_state("load")
+            assert response.status == 200, f"{name}: {response.status}"
+            page.screenshot(path=str(SHOTS / f"{width}-{name}.png"), full_page=True)
+            assert page.locator("h1").count() == 1, f"{name}: one h1"
+            assert overflow(page) <= 0, f"{name} at {width} px is wider than the window"
+            assert_accessible(page, f"{name} ({width} px)")
+            problems = french_problems(visible_text(page))
+            if problems:
+                found[name] = problems
+        context.close()
     assert not found, "French pages showing codes or English:\n" + "\n".join(
         f"  {name}: {', '.join(sorted(set(problems))[:15])}" for name, problems in found.items()
     )

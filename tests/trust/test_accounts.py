@@ -245,3 +245,42 @@ def test_users_cli_refuses_bad_input_with_status_2(runner, people, args, message
 
 def test_users_cli_rejects_an_unknown_role(runner, people) -> None:
     assert runner.invoke(["users", "set-role", "auditor@example.org", "root"]).exit_code == 2
+
+
+# --- a client's viewer ------------------------------------------------------------------------
+
+
+def test_users_create_makes_a_client_viewer_who_reads_figures_only(app, runner) -> None:
+    result = runner.invoke(["users", "create", "Quality@Client.example", "--role",
+                            "client_viewer"])
+    assert result.exit_code == 0, result.output
+    assert "created client_viewer quality@client.example" in result.output
+    password = result.output.split("password (shown once): ")[1].strip()
+    client = logged_in(app, "quality@client.example", password)
+    assert client.get("/manage/follow-ups/figures").status_code == 200
+    assert client.get("/manage/customers").status_code == 403
+    assert client.get("/audit").status_code == 403
+    unknown = runner.invoke(["users", "create", "x@client.example", "--role", "viewer"])
+    assert unknown.exit_code == 2 and "client_viewer" in unknown.output
+
+
+def test_an_admin_gives_and_takes_the_client_viewer_role_in_both_languages(app, people) -> None:
+    client = logged_in(app, "admin@example.org")
+    for lang, word in (("en", "Client viewer"), ("fr", "Lecteur client")):
+        page = client.get(f"/admin/users?lang={lang}").text
+        assert f'<option value="client_viewer">{word}</option>' in page, lang
+    created = client.post("/admin/users?lang=fr", data={"email": "viewer@client.example",
+                                                        "role": "client_viewer"})
+    assert created.status_code == 200 and "(Lecteur client)" in created.text
+    password = re.search(r"<code>([^<]+)</code>", created.text).group(1)
+    viewer = logged_in(app, "viewer@client.example", password)
+    assert viewer.get("/manage/campaigns").status_code == 200
+    user_id = people["auditor"]
+    changed = client.post(f"/admin/users/{user_id}/role?lang=fr",
+                          data={f"u{user_id}-role": "client_viewer"}, follow_redirects=True)
+    # The role's label, never its code.
+    assert "auditor@example.org a désormais le rôle Lecteur client." in changed.text
+    auditor = logged_in(app, "auditor@example.org")
+    assert auditor.get("/audit").status_code == 403  # the trail is the centre's
+    with app.app_context():
+        assert find_user(db.session, "auditor@example.org").role == "client_viewer"
