@@ -83,6 +83,19 @@ def only_client_id(session: Session) -> int | None:
     return ids[0] if len(ids) == 1 else None
 
 
+def effective_client_id(session: Session) -> int:
+    """The client new data goes to: the current one, else the installation's only client.
+
+    Raises `ClientScopeError` when there is no current client and not exactly one client."""
+    client_id = _current.get() or only_client_id(session)
+    if client_id is None:
+        raise ClientScopeError(
+            "no current client: the installation has several clients (or none), name one "
+            "(--client SLUG)"
+        )
+    return client_id
+
+
 # --- the query filter -----------------------------------------------------------------------
 
 

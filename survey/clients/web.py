@@ -21,6 +21,12 @@ def choose_client(client_id: int) -> bool:
     return True
 
 
+def enter_client_scope(client_id: int | None) -> None:
+    """Work for `client_id` until the request ends (once per request: the first wins)."""
+    if client_id is not None and "client_scope_token" not in g:
+        g.client_scope_token = set_current_client(client_id)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def scope_to_current_client() -> None:
@@ -32,7 +38,7 @@ def init_app(app: Flask) -> None:
         wanted = session.get(SESSION_CLIENT_KEY)
         client = next((c for c in allowed if c.id == wanted), allowed[0])
         g.client = client
-        g.client_scope_token = set_current_client(client.id)
+        enter_client_scope(client.id)
 
     @app.teardown_request
     def leave_client_scope(_error: BaseException | None) -> None:
