@@ -3,7 +3,7 @@ it, else their first client (the only one, in a centre working for itself)."""
 
 from __future__ import annotations
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from survey.clients.scope import clients_for, reset_current_client, set_current_client
@@ -11,6 +11,8 @@ from survey.extensions import db
 
 # The session key of the client a member of staff works for (set by the switcher).
 SESSION_CLIENT_KEY = "client_id"
+# Blueprints whose pages are nobody's account's.
+ANONYMOUS_BLUEPRINTS = frozenset({"respond", "public"})
 
 
 def choose_client(client_id: int) -> bool:
@@ -30,6 +32,10 @@ def enter_client_scope(client_id: int | None) -> None:
 def init_app(app: Flask) -> None:
     @app.before_request
     def scope_to_current_client() -> None:
+        # A respondent's pages act for no user, whoever's cookie comes with them, and load
+        # none (`survey.respond.views._anonymous`): their scope is their invitation's client.
+        if request.blueprint in ANONYMOUS_BLUEPRINTS:
+            return
         if "_user_id" not in session or not current_user.is_authenticated:
             return
         allowed = clients_for(db.session, current_user)
