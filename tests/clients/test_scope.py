@@ -230,3 +230,16 @@ def test_another_clients_campaign_is_404_on_the_web(app, client, session, two):
         cookie["client_id"] = second
     assert client.get("/manage/campaigns/acme-web/status").status_code == 200
     assert client.get("/manage/campaigns/ours-web/status").status_code == 404
+
+
+def test_campaign_slugs_stay_unique_in_the_installation(session, two):
+    from survey.campaigns.operations import CampaignError, create_campaign
+
+    first, second = two
+    with client_scope(first):
+        make_campaign(slug="shared-slug")
+        session.commit()
+    with client_scope(second), pytest.raises(CampaignError, match="already exists"):
+        create_campaign(session, "shared-slug", programme="P", year=2026,
+                        questionnaire_key="nf-relation-client", actor="test")
+    session.rollback()
