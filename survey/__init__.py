@@ -100,8 +100,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from survey import auth, throttle
+    from survey.clients import web as clients_web
 
     auth.init_app(app)
+    clients_web.init_app(app)
     throttle.init_app(app)
     _trust_proxies(app)
 

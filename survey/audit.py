@@ -34,7 +34,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from survey.models import AuditEvent, utcnow
+from survey.clients.scope import current_client_id
+from survey.models import AuditEvent, Campaign, utcnow
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit_head.json"
@@ -47,6 +48,12 @@ _CHAINED_FIELDS = (
     "summary",
 )
 _APPEND = insert(_AUDIT_EVENT)
+# An event about a campaign recorded without a current client (the sender, the scheduler, a
+# webhook) is that campaign's client's.
+_APPEND_FOR_CAMPAIGN = insert(_AUDIT_EVENT).values(
+    client_id=select(Campaign.client_id)
+    .where(Campaign.id == bindparam("for_campaign")).scalar_subquery()
+)
 # Distinct from the other advisory locks of the application (imports 7263, jobs 7264).
 _SEAL_LOCK = 7262
 
@@ -70,6 +77,7 @@ def record_event(
     campaign_id: int | None = None,
     summary: dict[str, Any] | None = None,
     at: datetime | None = None,
+    client_id: int | None = None,
 ) -> int:
     """Append one event, in the transaction of the session (or of the connection), and return
     its id; the caller commits with its own change. The sealer chains it shortly after.
@@ -88,7 +96,15 @@ def record_event(
         "campaign_id": campaign_id,
         "summary": json.loads(json.dumps(summary or {}, default=str)),
     }
-    return connection.execute(_APPEND, fields).inserted_primary_key[0]
+    # The client whose trail it is: the one named, else the current one, else the campaign's;
+    # none for the installation's own events. Not chained: events sealed before clients
+    # existed keep their hash.
+    client_id = client_id if client_id is not None else current_client_id()
+    if client_id is None and campaign_id is not None:
+        return connection.execute(
+            _APPEND_FOR_CAMPAIGN, {**fields, "for_campaign": campaign_id}
+        ).inserted_primary_key[0]
+    return connection.execute(_APPEND, {**fields, "client_id": client_id}).inserted_primary_key[0]
 
 
 # --- the head, outside the database ----------------------------------------------------------

@@ -14,6 +14,7 @@ import click
 COMMAND_MODULES = (
     "survey.main.commands",
     "survey.auth.commands",
+    "survey.clients.commands",
     "survey.editor.commands",
     "survey.frame.commands",
     "survey.campaigns.commands",

@@ -111,6 +111,7 @@ LABELS: dict[str, dict[str, Any]] = {
     # What the audit trail records (survey/audit.py `record_event`'s action and object type).
     "audit_action": {
         "user.create": _l("Account created"),
+        "client.create": _l("Client created"),
         "user.login": _l("Signed in"),
         "user.deactivate": _l("Account deactivated"),
         "user.reactivate": _l("Account reactivated"),

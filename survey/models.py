@@ -170,6 +170,67 @@ class JobState(enum.StrEnum):
     FAILED = "failed"
 
 
+class Client(db.Model):
+    """The company whose customers are surveyed: the centre itself, or a client of an
+    outsourced centre. It owns every `ClientOwned` row; with one client it is invisible.
+
+    The branding columns are shown to that client's customers (respondent pages, emails, SMS
+    sender, the report's cover); blank ones fall back to the installation's settings.
+    """
+
+    __tablename__ = "client"
+    __table_args__ = (
+        CheckConstraint("length(slug) >= 2", name="slug_length"),
+        CheckConstraint("retention_days IS NULL OR retention_days > 0", name="retention_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_mime: Mapped[str | None] = mapped_column(String(20))
+    primary_colour: Mapped[str | None] = mapped_column(String(7))  # #RRGGBB
+    sender_name: Mapped[str | None] = mapped_column(String(100))
+    sender_email: Mapped[str | None] = mapped_column(String(254))
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    privacy_notice: Mapped[str | None] = mapped_column(Text)
+    dpo_contact: Mapped[str | None] = mapped_column(String(300))
+    # None: the installation's retention period (`survey.privacy`).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserClient(db.Model):
+    """A member of staff limited to some clients: a user with no row here works for all."""
+
+    __tablename__ = "user_client"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("client.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ClientOwned:
+    """A row of one client's data (`survey.clients.models.Client`).
+
+    `survey.clients.scope` limits every ORM query on these tables to the current client's rows
+    and fills `client_id` of new rows from it: views and services never filter by client.
+    """
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+
+
+class ClientTagged:
+    """A row that belongs to a client or to the installation (`client_id` null: a system job,
+    a sign-in's audit event); a client's scope sees its own rows and the installation's."""
+
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
+
+
 class User(db.Model):
     __tablename__ = "user"
     __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
@@ -235,11 +296,12 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Programme(db.Model):
+class Programme(ClientOwned, db.Model):
     __tablename__ = "programme"
+    __table_args__ = (UniqueConstraint("client_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     # Service levels of the loop, in working days of the centre's calendar (survey.followups).
     callback_days: Mapped[int] = mapped_column(default=2, server_default="2")
     detractor_days: Mapped[int] = mapped_column(default=5, server_default="5")
@@ -258,13 +320,14 @@ class Programme(db.Model):
     campaigns: Mapped[list[Campaign]] = relationship(back_populates="programme")
 
 
-class QuestionnaireVersion(db.Model):
+class QuestionnaireVersion(ClientOwned, db.Model):
     """A frozen copy of a questionnaire definition; its SHA-256 names its canonical JSON."""
 
     __tablename__ = "questionnaire_version"
     __table_args__ = (
-        UniqueConstraint("key", "sha256"),
-        Index("uq_questionnaire_version_key_number", "key", "number", unique=True),
+        UniqueConstraint("client_id", "key", "sha256"),
+        Index("uq_questionnaire_version_client_id_key_number", "client_id", "key", "number",
+              unique=True),
         CheckConstraint("length(sha256) = 64", name="sha256_length"),
     )
 
@@ -288,12 +351,14 @@ def _number_version(mapper: Any, connection: Any, version: QuestionnaireVersion)
     if version.number is None:
         table = QuestionnaireVersion.__table__
         last = connection.scalar(
-            select(func.max(table.c.number)).where(table.c.key == version.key)
+            select(func.max(table.c.number)).where(
+                table.c.key == version.key, table.c.client_id == version.client_id
+            )
         )
         version.number = (last or 0) + 1
 
 
-class QuestionnaireDraft(db.Model):
+class QuestionnaireDraft(ClientOwned, db.Model):
     """A questionnaire being written: definition data that may be invalid, saved as it is.
 
     `data` is what a YAML file would hold; freezing it (once valid) makes a
@@ -302,9 +367,10 @@ class QuestionnaireDraft(db.Model):
     """
 
     __tablename__ = "questionnaire_draft"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)
+    key: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     undo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     undo_label: Mapped[str | None] = mapped_column(String(200))
@@ -314,7 +380,7 @@ class QuestionnaireDraft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class CustomerImport(db.Model):
+class CustomerImport(ClientOwned, db.Model):
     __tablename__ = "customer_import"
     __table_args__ = (CheckConstraint("rows_total >= 0 AND rows_rejected >= 0", name="counts"),)
 
@@ -333,16 +399,18 @@ class CustomerImport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Customer(db.Model):
+class Customer(ClientOwned, db.Model):
     __tablename__ = "customer"
     __table_args__ = (
         CheckConstraint("language IN ('fr', 'en')", name="language"),
         Index("ix_customer_email", "email"),
         Index("ix_customer_phone", "phone"),
+        # The same id, email or phone may be two customers of two clients.
+        UniqueConstraint("client_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     name: Mapped[str | None] = mapped_column(String(200))
@@ -357,7 +425,7 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class SurveyVariable(db.Model):
+class SurveyVariable(ClientOwned, db.Model):
     """A column of the customer file declared as a survey variable (segment, channel, site…).
 
     Only declared variables are stored on customers, copied into invitations and reach exports,
@@ -366,10 +434,13 @@ class SurveyVariable(db.Model):
     """
 
     __tablename__ = "survey_variable"
-    __table_args__ = (CheckConstraint("max_levels > 0", name="max_levels"),)
+    __table_args__ = (
+        CheckConstraint("max_levels > 0", name="max_levels"),
+        UniqueConstraint("client_id", "name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)  # key in `attributes`
+    name: Mapped[str] = mapped_column(String(100))  # key in `attributes`
     label: Mapped[str] = mapped_column(String(200))  # the header as the file wrote it
     # None: any value, up to `max_levels` distinct ones; else the only values accepted.
     allowed_values: Mapped[list[str] | None] = mapped_column(JSON)
@@ -392,24 +463,26 @@ class CustomerImportTouch(db.Model):
     action: Mapped[str] = mapped_column(String(10))
 
 
-class Suppression(db.Model):
+class Suppression(ClientOwned, db.Model):
     """An opt-out, stored only as a keyed hash of the normalised email or phone."""
 
     __tablename__ = "suppression"
     __table_args__ = (
         CheckConstraint("kind IN ('email', 'phone')", name="kind"),
         CheckConstraint("length(contact_hash) = 64", name="hash_length"),
+        # An opt-out from one client's survey does not silence another client's.
+        UniqueConstraint("client_id", "contact_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_hash: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(5))
     reason: Mapped[str] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Campaign(db.Model):
+class Campaign(ClientOwned, db.Model):
     __tablename__ = "campaign"
     __table_args__ = (
         CheckConstraint(_in("status", CampaignStatus), name="status"),
@@ -454,7 +527,7 @@ class Campaign(db.Model):
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
 
 
-class Invitation(db.Model):
+class Invitation(ClientOwned, db.Model):
     __tablename__ = "invitation"
     __table_args__ = (
         UniqueConstraint("campaign_id", "customer_id"),
@@ -488,7 +561,7 @@ class Invitation(db.Model):
     customer: Mapped[Customer | None] = relationship()
 
 
-class Message(db.Model):
+class Message(ClientOwned, db.Model):
     """One email or SMS to send: the Message table is the queue (transactional outbox)."""
 
     __tablename__ = "message"
@@ -539,7 +612,7 @@ class WebhookEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Response(db.Model):
+class Response(ClientOwned, db.Model):
     """The answers of one invitation. One row per invitation: a partial becomes complete."""
 
     __tablename__ = "response"
@@ -567,7 +640,7 @@ class Response(db.Model):
     invitation: Mapped[Invitation] = relationship()
 
 
-class FollowUp(db.Model):
+class FollowUp(ClientOwned, db.Model):
     """A callback request or a detractor alert, handled in a closed loop (`survey.followups`)."""
 
     __tablename__ = "follow_up"
@@ -663,7 +736,7 @@ class StaffNotification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(ClientTagged, db.Model):
     """Append-only record of every action that changes data, chained by a keyed hash once
     sealed (`survey.audit`): `seq`, `prev_hash` and `hash` stay null until then."""
 
@@ -688,7 +761,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
-class Report(db.Model):
+class Report(ClientOwned, db.Model):
     """A generated report, kept so the one an auditor read can be shown again unchanged."""
 
     __tablename__ = "report"
@@ -718,7 +791,7 @@ class WorkerHeartbeat(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Job(db.Model):
+class Job(ClientTagged, db.Model):
     """Background work (customer import, report, scheduled task...), queued in the database and
     run by `barometre worker` processes (`survey.worker`).
 
@@ -768,7 +841,7 @@ class Job(db.Model):
     campaign: Mapped[Campaign | None] = relationship()
 
 
-class JobOutput(db.Model):
+class JobOutput(ClientTagged, db.Model):
     """A file a job made for people to download (an auditor's pack, a poster's PDF).
 
     Its bytes are kept in the database, so that any web server sends what a worker on another
@@ -830,7 +903,7 @@ class CriterionDirection(enum.StrEnum):
     LOWER = "lower"  # the target is a ceiling: lower is better
 
 
-class PerformanceCriterion(db.Model):
+class PerformanceCriterion(ClientOwned, db.Model):
     """A commitment of the centre measured by its own tools (telephony, ticketing), with its
     target: NF Service's "performance criteria", shown beside the satisfaction
     (`survey.publication`).
@@ -892,7 +965,7 @@ class CriterionValue(db.Model):
     criterion: Mapped[PerformanceCriterion] = relationship(back_populates="values")
 
 
-class Publication(db.Model):
+class Publication(ClientOwned, db.Model):
     """A programme's results published at `/p/<slug>` without login.
 
     `figures` is the public results as published (`survey.publication.results`), computed when
@@ -926,7 +999,7 @@ class ActionStatus(enum.StrEnum):
     ABANDONED = "abandoned"
 
 
-class ImprovementAction(db.Model):
+class ImprovementAction(ClientOwned, db.Model):
     """An action decided from a campaign's results (ISO 10004's "improvement"): what it
     addresses (a questionnaire item, or a commitment written freely), what will change, who
     carries it, by when, and the indicator of the report it aims to move, with the value aimed
@@ -995,3 +1068,7 @@ class ImprovementActionChange(db.Model):
 
     action: Mapped[ImprovementAction] = relationship(back_populates="changes")
     author: Mapped[User | None] = relationship()
+
+
+# The current client's scope is applied by session listeners: registered wherever models are.
+from survey.clients import scope as _scope  # noqa: E402, F401

@@ -1,13 +1,13 @@
 """client_viewer: a client's own staff, who read aggregated figures only (issue #16)
 
 Revision ID: client_viewer_role
-Revises: programme_method
+Revises: clients
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "client_viewer_role"
-down_revision = "programme_method"
+down_revision = "clients"
 branch_labels = None
 depends_on = None
 

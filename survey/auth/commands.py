@@ -18,12 +18,17 @@ def users() -> None:
 @users.command("create")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--client", "client_slugs", multiple=True, metavar="SLUG",
+              help="Limit the account to this client (repeatable; default: every client).")
 @with_appcontext
-def users_create(email: str, role: str) -> None:
+def users_create(email: str, role: str, client_slugs: tuple[str, ...]) -> None:
     """Create an account; the password is read from stdin, or generated and printed once."""
     from survey.auth.operations import AccountError, create_user, generate_password
+    from survey.clients.commands import resolve_client
     from survey.extensions import db as database
+    from survey.models import UserClient
 
+    limited_to = sorted({resolve_client(slug) for slug in client_slugs})
     generated = sys.stdin is None or sys.stdin.isatty()
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -32,6 +37,8 @@ def users_create(email: str, role: str) -> None:
         user = create_user(database.session, email, role, password, actor="cli")
     except AccountError as exc:
         raise BadInput(str(exc)) from exc
+    for client_id in limited_to:
+        database.session.add(UserClient(user_id=user.id, client_id=client_id))
     database.session.commit()
     click.echo(f"created {user.role} {user.email}")
     if generated:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from survey.clients.commands import client_option
 from survey.commandline import BadInput, with_appcontext
 
 
@@ -22,6 +23,7 @@ def campaigns() -> None:
 @click.option("--questionnaire", "questionnaire_key", required=True)
 @click.option("--channel", "channels", multiple=True, type=click.Choice(["email", "sms"]))
 @with_appcontext
+@client_option
 def campaigns_create(
     slug: str, programme: str, year: int, questionnaire_key: str, channels: tuple[str, ...]
 ) -> None:

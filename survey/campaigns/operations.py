@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
+from survey.clients.scope import ALL_CLIENTS
 from survey.models import Campaign, CampaignStatus, Channel, Programme, QuestionnaireVersion
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$")
@@ -71,7 +72,9 @@ def create_campaign(
 ) -> Campaign:
     if not SLUG.match(slug):
         raise CampaignError(f"slug {slug!r} must be 2–100 lowercase letters, digits or hyphens")
-    if session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is not None:
+    # Campaign slugs are unique in the installation: another client's counts too.
+    if session.scalar(select(Campaign.id).where(Campaign.slug == slug)
+                      .execution_options(**{ALL_CLIENTS: True})) is not None:
         raise CampaignError(f"a campaign with slug {slug!r} already exists")
     if not 2000 <= year <= 2200:
         raise CampaignError(f"year {year} is out of range")

@@ -72,13 +72,25 @@ def suppression_hash(secret_key: str, channel: str, address: str) -> str:
     return contact_hash(secret_key, contact_kind(channel), normalised_contact(channel, address))
 
 
-def suppressed_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
-    wanted = list(set(hashes))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        found.update(session.scalars(
-            select(Suppression.contact_hash).where(Suppression.contact_hash.in_(chunk))))
+def suppressed_hashes(session: Session, hashes: Iterable[str], client_id: int) -> set[str]:
+    """Which of `hashes` the client `client_id` has suppressed (an opt-out is one client's)."""
+    return {digest for _client, digest in suppressed_pairs(
+        session, ((client_id, digest) for digest in hashes))}
+
+
+def suppressed_pairs(
+    session: Session, pairs: Iterable[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Which (client id, contact hash) pairs are suppressed: messages of several clients'
+    campaigns are checked at once by the sender."""
+    wanted = set(pairs)
+    hashes = sorted({digest for _client, digest in wanted})
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start:start + 500]
+        found.update((client, digest) for client, digest in session.execute(
+            select(Suppression.client_id, Suppression.contact_hash)
+            .where(Suppression.contact_hash.in_(chunk))) if (client, digest) in wanted)
     return found
 
 
@@ -156,11 +168,13 @@ def launch_campaign(session: Session, campaign: Campaign, *, secret_key: str, ac
                                        suppression_hash(secret_key, channel, address))
         else:
             no_contact.append(invitation_id)
-    suppressed_now = suppressed_hashes(session, (h for _, _, h in contacts.values()))
+    suppressed_now = suppressed_hashes(session, (h for _, _, h in contacts.values()),
+                                       campaign.client_id)
     suppressed = [i for i, (_, _, h) in contacts.items() if h in suppressed_now]
     sms_due = window.next_opening(now, timezone) if sms_window else now
     messages = [
-        {"invitation_id": invitation_id, "campaign_id": campaign.id, "channel": channel,
+        {"invitation_id": invitation_id, "campaign_id": campaign.id,
+         "client_id": campaign.client_id, "channel": channel,
          "kind": MessageKind.INVITATION.value, "sequence": 0, "to_address": address,
          "state": MessageState.QUEUED.value, "attempts": 0, "possibly_duplicated": False,
          "due_at": sms_due if channel == Channel.SMS else now, "created_at": now}
@@ -261,10 +275,11 @@ def _queue_reminders(session: Session, campaign: Campaign, sequence: int, delay:
         return 0
     hashes = {i: suppression_hash(secret_key, channel, address)
               for i, channel, address in rows if address}
-    suppressed_now = suppressed_hashes(session, hashes.values())
+    suppressed_now = suppressed_hashes(session, hashes.values(), campaign.client_id)
     sms_due = window.next_opening(now, timezone)
     reminders = [
-        {"invitation_id": i, "campaign_id": campaign.id, "channel": channel,
+        {"invitation_id": i, "campaign_id": campaign.id, "client_id": campaign.client_id,
+         "channel": channel,
          "kind": MessageKind.REMINDER.value, "sequence": sequence, "to_address": address,
          "state": MessageState.QUEUED.value, "attempts": 0, "possibly_duplicated": False,
          "due_at": sms_due if channel == Channel.SMS else now, "created_at": now}
@@ -310,13 +325,15 @@ def opt_out(session: Session, invitation: Invitation, *, secret_key: str, source
     kind = contact_kind(invitation.channel)
     for address in sorted(addresses):
         add_suppression(session, kind, normalised_contact(invitation.channel, address),
-                        reason="opt-out", source=source, secret_key=secret_key, actor=actor)
+                        reason="opt-out", source=source, secret_key=secret_key, actor=actor,
+                        client_id=invitation.client_id)
     cancelled = cancel_queued(session, Message.invitation_id == invitation.id)
     if addresses:  # the same person may be queued in other campaigns too
         normalised = sorted({normalised_contact(invitation.channel, a) for a in addresses})
         column = func.lower(Message.to_address) if invitation.channel == Channel.EMAIL \
             else Message.to_address
-        cancelled += cancel_queued(session, column.in_(normalised))
+        cancelled += cancel_queued(session, column.in_(normalised),
+                                   Message.client_id == invitation.client_id)
     invitation.opted_out_at = now
     if invitation.disposition in ADVANCES_FROM[D.OPTED_OUT]:
         invitation.disposition = D.OPTED_OUT.value

@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 
 from survey import CHART_PAGE_POLICY
 from survey.auth.roles import MANAGERS, VIEWERS, actor_label, roles_required
-from survey.campaigns.operations import CampaignError, get_campaign
+from survey.campaigns.operations import CampaignError
+from survey.clients.lookup import campaign_or_404
 from survey.distribution import webhooks
 from survey.distribution.forms import CloseForm, LaunchForm, UnsubscribeForm
 from survey.distribution.gsm import sms_length
@@ -124,11 +125,6 @@ def unsubscribe(token: str) -> str | tuple[str, int, dict[str, str]]:
 # --- manager pages --------------------------------------------------------------------------
 
 
-def _campaign_or_404(slug: str):  # noqa: ANN202
-    try:
-        return get_campaign(db.session, slug)
-    except CampaignError:
-        abort(404)
 
 
 @blueprint.get("/manage/campaigns/<slug>/status")
@@ -137,7 +133,7 @@ def status(slug: str) -> Response:
     # Imported here: the statistics stack is heavy and the sender never needs it.
     from survey.distribution.status import campaign_status, fieldwork_figure
 
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     status = campaign_status(db.session, campaign)
     figure = fieldwork_figure(status, title=gettext("Completed questionnaires per day"),
                               completes_label=gettext("Completes"),
@@ -172,7 +168,7 @@ def _sample_invitation(campaign) -> Invitation | None:  # noqa: ANN001
 @blueprint.get("/manage/campaigns/<slug>/messages")
 @roles_required(*MANAGERS)
 def messages(slug: str, error: str | None = None) -> str:
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     sample = _sample_invitation(campaign)
     language = request.args.get("language") or (sample.language if sample else "fr")
     language = language if language in ("fr", "en") else "fr"
@@ -201,7 +197,7 @@ def messages(slug: str, error: str | None = None) -> str:
 @blueprint.post("/manage/campaigns/<slug>/launch")
 @roles_required(*MANAGERS)
 def launch(slug: str) -> Response | tuple[str, int]:
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     form = LaunchForm()
     if not form.validate_on_submit():
         return messages(slug, error=gettext("The date of the end of fieldwork is not valid.")), 400
@@ -223,7 +219,7 @@ def launch(slug: str) -> Response | tuple[str, int]:
 @blueprint.post("/manage/campaigns/<slug>/close")
 @roles_required(*MANAGERS)
 def close(slug: str) -> Response:
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     if CloseForm().validate_on_submit():
         try:
             cancelled = close_campaign(db.session, campaign, actor=actor_label())
@@ -240,7 +236,7 @@ def close(slug: str) -> Response:
 @blueprint.get("/manage/campaigns/<slug>/messages/<wording>.<language>.html")
 @roles_required(*MANAGERS)
 def email_html_preview(slug: str, wording: str, language: str) -> Response:
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     if wording not in (Wording.INVITATION, Wording.REMINDER, Wording.FINISH) or \
             language not in ("fr", "en"):
         abort(404)

@@ -40,7 +40,7 @@ from survey.distribution.operations import (
     NO_REMINDER,
     advance_dispositions,
     schedule_reminders,
-    suppressed_hashes,
+    suppressed_pairs,
     suppression_hash,
 )
 from survey.distribution.rendering import Outgoing, TemplateCache, links_for, wording_for
@@ -400,9 +400,10 @@ class Sender:
         ).all()
         campaigns = {c.id: c for c in session.scalars(
             select(Campaign).where(Campaign.id.in_({row[3] for row in rows})))}
-        hashes = {row[0]: suppression_hash(self.secret_key, channel, row[2])
+        hashes = {row[0]: (campaigns[row[3]].client_id,
+                           suppression_hash(self.secret_key, channel, row[2]))
                   for row in rows if row[2]}
-        suppressed = suppressed_hashes(session, hashes.values())
+        suppressed = suppressed_pairs(session, hashes.values())
         outgoing: list[Outgoing] = []
         attempts: dict[int, tuple[int, int]] = {}  # message id -> (attempts, invitation id)
         cancelled: dict[str, list[int]] = {}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from survey.clients.commands import client_option
 from survey.commandline import BadInput, with_appcontext
 
 
@@ -31,6 +32,7 @@ def questionnaires_validate(files: tuple[str, ...]) -> None:
 
 @questionnaires.command("list")
 @with_appcontext
+@client_option
 def questionnaires_list() -> None:
     """List the templates, the drafts being written and the frozen versions."""
     from questionnaires import definition_sha256, get_bundled, list_bundled
@@ -57,6 +59,7 @@ def questionnaires_list() -> None:
 @questionnaires.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @with_appcontext
+@client_option
 def questionnaires_import(file: str) -> None:
     """Freeze a definition file as a version of the questionnaire its `id` names."""
     from questionnaires import DefinitionInvalid
@@ -82,6 +85,7 @@ def questionnaires_import(file: str) -> None:
               help="The YAML file to write ('-' for standard output).")
 @click.option("--version", "number", type=int, help="The version's number (default: latest).")
 @with_appcontext
+@client_option
 def questionnaires_export(key: str, out: str, number: int | None) -> None:
     """Write a frozen version (or a template) as a YAML definition file."""
     from survey.editor.operations import EditorError, export_yaml

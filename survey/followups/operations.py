@@ -94,6 +94,7 @@ def new_follow_up_rows(
     questionnaire: Questionnaire, answers: Mapping[str, Any],
     found: Sequence[tuple[str, str | None]], *, campaign_id: int, response_id: int,
     created: datetime, callback_days: int, detractor_days: int, calendar: Calendar,
+    client_id: int | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The rows of the follow-ups `found` (kind, preferred channel) for one complete response,
     each with its due date from the programme's service level in the centre's calendar."""
@@ -101,6 +102,7 @@ def new_follow_up_rows(
     days = {"callback": callback_days, "detractor": detractor_days}
     return [
         {
+            "client_id": client_id,  # None: the ORM's flush takes the campaign's
             "campaign_id": campaign_id,
             "response_id": response_id,
             "kind": kind,

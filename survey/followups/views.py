@@ -13,7 +13,6 @@ from babel.numbers import format_decimal, format_percent
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -29,6 +28,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from survey.auth.roles import MANAGERS, VIEWERS, actor_label, roles_required
+from survey.clients.lookup import owned_or_404, programme_or_404
 from survey.csvsafe import safe_row
 from survey.errors import file_download
 from survey.extensions import db
@@ -92,10 +92,7 @@ def _owner_choices(empty: str) -> list[SelectChoice]:
 
 
 def _item(follow_up_id: int) -> FollowUp:
-    item = db.session.get(FollowUp, follow_up_id)
-    if item is None:
-        abort(404)
-    return item
+    return owned_or_404(FollowUp, follow_up_id)
 
 
 def _tell_owner() -> None:
@@ -320,7 +317,7 @@ def service_levels() -> str | WerkzeugResponse:
                                     detractor_days=p.detractor_days) for p in programmes}
     chosen = request.form.get("programme", "")
     if request.method == "POST" and chosen.isdigit() and int(chosen) in forms:
-        programme = db.session.get(Programme, int(chosen))
+        programme = programme_or_404(chosen)
         form = forms[programme.id]
         if form.validate_on_submit():
             try:

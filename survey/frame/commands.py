@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from survey.clients.commands import client_option
 from survey.commandline import BadInput, with_appcontext
 
 
@@ -46,6 +47,7 @@ def customers() -> None:
     help="Comma-separated headers to keep as survey variables, ignoring every other column.",
 )
 @with_appcontext
+@client_option
 def customers_import(
     file: str,
     dry_run: bool,
@@ -192,6 +194,7 @@ def read_mapping_file(path: str) -> tuple[dict[str, str], list[str], list[str], 
 @customers.command("variables")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @with_appcontext
+@client_option
 def customers_variables(as_json: bool) -> None:
     """List the declared survey variables of the customer base."""
     import json
@@ -218,6 +221,7 @@ def customers_variables(as_json: bool) -> None:
 @click.option("--values", help="Comma-separated values, the only ones accepted.")
 @click.option("--max-levels", type=int, help="Most distinct values accepted (default 50).")
 @with_appcontext
+@client_option
 def customers_declare(
     name: str, label: str | None, values: str | None, max_levels: int | None
 ) -> None:
@@ -247,6 +251,7 @@ def customers_declare(
 @click.option("--email")
 @click.option("--phone")
 @with_appcontext
+@client_option
 def customers_erase(external_id: str | None, email: str | None, phone: str | None) -> None:
     """Erase one customer wherever they appear (right to erasure)."""
     from flask import current_app

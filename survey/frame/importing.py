@@ -44,6 +44,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
+from survey.clients.scope import client_scope, effective_client_id
 from survey.frame.bulk import bulk_insert, timestamp_text
 from survey.frame.contacts import (
     ContactError,
@@ -527,13 +528,16 @@ def validate_rows(
 _WRITTEN = ("email", "phone", "name", "language", "last_contact_on", "attributes")
 
 
-def _existing_customers(session: Session) -> dict[str, tuple[Any, ...]]:
-    """external_id → (id, *_WRITTEN as text), the same text the import writes."""
+def _existing_customers(session: Session, client_id: int) -> dict[str, tuple[Any, ...]]:
+    """external_id → (id, *_WRITTEN as text) of the client's customers, the same text the
+    import writes."""
     result = session.execute(
         text(
             "SELECT external_id, id, email, phone, name, language, "
-            "CAST(last_contact_on AS TEXT), CAST(attributes AS TEXT) FROM customer"
-        )
+            "CAST(last_contact_on AS TEXT), CAST(attributes AS TEXT) FROM customer "
+            "WHERE client_id = :client_id"
+        ),
+        {"client_id": client_id},
     )
     return {row[0]: tuple(row[1:]) for row in result}
 
@@ -571,11 +575,20 @@ def _reject_conflicts_with_base(
     return kept
 
 
-def import_customers(
+def import_customers(session: Session, data: bytes, filename: str, **options: Any) -> ImportReport:
+    """Import a customer file into the current client's base (see `_import_customers`): the
+    base an import compares with and writes to is one client's, whoever runs it."""
+    client_id = effective_client_id(session)
+    with client_scope(client_id):
+        return _import_customers(session, data, filename, client_id=client_id, **options)
+
+
+def _import_customers(
     session: Session,
     data: bytes,
     filename: str,
     *,
+    client_id: int,
     actor: str,
     actor_id: int | None = None,
     columns: Mapping[str, str] | None = None,
@@ -627,7 +640,7 @@ def import_customers(
     if session.get_bind().dialect.name == "postgresql":
         # One import at a time: the base an import checks against is the one it writes to.
         session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
-    existing = _existing_customers(session)
+    existing = _existing_customers(session, client_id)
     valid = _reject_conflicts_with_base(validation, existing, mapping)
     plan = _plan_writes(valid, existing)
     rejects = sorted(validation.rejects, key=lambda r: r.line)
@@ -670,7 +683,7 @@ def import_customers(
     session.add(customer_import)
     session.flush()
     declare_from_import(session, mapping.attributes)
-    _write(session, customer_import.id, plan, say)
+    _write(session, customer_import.id, client_id, plan, say)
     record_event(
         session,
         "customers.import",
@@ -743,15 +756,16 @@ def _bulk_update(session: Session, rows: list[tuple[Any, ...]], updated_at: str)
     )
 
 
-def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[str], None]):
+def _write(session: Session, import_id: int, client_id: int, plan: _WritePlan,
+           say: Callable[[str], None]):
     now = timestamp_text(utcnow())
     connection = session.connection()
     before = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM customer").scalar()
     bulk_insert(
         session,
         "customer",
-        ("external_id", *_WRITTEN, "consent", "created_at", "updated_at"),
-        ((*row, True, now, now) for row in plan.created),
+        ("client_id", "external_id", *_WRITTEN, "consent", "created_at", "updated_at"),
+        ((client_id, *row, True, now, now) for row in plan.created),
     )
     say(f"created {len(plan.created)} customers")
     _bulk_update(session, plan.updated, now)
@@ -762,9 +776,9 @@ def _write(session: Session, import_id: int, plan: _WritePlan, say: Callable[[st
         text(
             "INSERT INTO customer_import_touch (import_id, customer_id, action) "
             "SELECT :import_id, id, 'created' FROM customer WHERE id > :before "
-            "AND created_at = :now"
+            "AND created_at = :now AND client_id = :client_id"
         ),
-        {"import_id": import_id, "before": before, "now": now},
+        {"import_id": import_id, "before": before, "now": now, "client_id": client_id},
     )
     touches = [(import_id, row[0], "updated") for row in plan.updated]
     touches += [(import_id, customer_id, "unchanged") for customer_id in plan.unchanged]

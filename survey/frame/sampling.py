@@ -142,9 +142,12 @@ def _months_before(moment: datetime, months: int) -> datetime:
 
 
 def _suppressed(
-    emails: Sequence[str | None], phones: Sequence[str | None], session: Session, secret_key: str
+    emails: Sequence[str | None], phones: Sequence[str | None], session: Session, secret_key: str,
+    client_id: int,
 ) -> np.ndarray:
-    hashes = set(session.scalars(select(Suppression.contact_hash)))
+    # The campaign's client's opt-outs only: another client's do not silence this one's survey.
+    hashes = set(session.scalars(
+        select(Suppression.contact_hash).where(Suppression.client_id == client_id)))
     if not hashes:
         return np.zeros(len(emails), dtype=bool)
     key = secret_key.encode("utf-8")
@@ -160,7 +163,7 @@ def _suppressed(
     )
 
 
-def _frame_rows(session: Session) -> list[tuple[Any, ...]]:
+def _frame_rows(session: Session, client_id: int) -> list[tuple[Any, ...]]:
     """(id, external_id, email, phone, consent, erased, language, attributes JSON text).
 
     Read through the driver's own cursor: building a million ORM rows, or parsing a million
@@ -170,10 +173,11 @@ def _frame_rows(session: Session) -> list[tuple[Any, ...]]:
     connection = session.connection()
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(
-            "SELECT id, external_id, email, phone, consent, erased_at IS NOT NULL, language, "
-            "CAST(attributes AS TEXT) FROM customer"
-        )
+        # The driver's own placeholder: a constant, never input.
+        placeholder = "%s" if connection.dialect.name == "postgresql" else "?"
+        statement = ("SELECT id, external_id, email, phone, consent, erased_at IS NOT NULL, "
+                     "language, CAST(attributes AS TEXT) FROM customer WHERE client_id = ")
+        cursor.execute(statement + placeholder, (client_id,))
         return cursor.fetchall()
     finally:
         cursor.close()
@@ -204,7 +208,7 @@ def build_frame(
     now = now or utcnow()
     if recent_months < 0:
         raise SamplingError("the months since the last invitation must be 0 or more")
-    rows = _frame_rows(session)
+    rows = _frame_rows(session, campaign.client_id)
     columns = list(zip(*rows, strict=True)) if rows else [()] * 8
     ids, external_ids, emails, phones, consent, erased, languages, attribute_texts = columns
     del rows, columns
@@ -235,7 +239,7 @@ def build_frame(
     rules = {
         "erased": np.array(erased, dtype=bool),
         "excluded_list": np.array([e in excluded_ids for e in external_ids], dtype=bool),
-        "suppressed": _suppressed(emails, phones, session, secret_key),
+        "suppressed": _suppressed(emails, phones, session, secret_key, campaign.client_id),
         "no_consent": ~np.array(consent, dtype=bool),
         "recently_invited": np.array([i in recently_invited for i in ids], dtype=bool),
         "no_contact": ~usable,
@@ -676,13 +680,15 @@ def draw_sample(
         channel = Channel.EMAIL if has_email_channel and has_email else Channel.SMS
         snapshot = json.dumps({**attributes, "language": language}, ensure_ascii=False)
         rows.append(
-            (campaign.id, customer_id, stratum, weights[stratum], snapshot, salt, token_hash,
-             language, channel.value, Disposition.PENDING.value, False, created_at)
+            (campaign.client_id, campaign.id, customer_id, stratum, weights[stratum], snapshot,
+             salt, token_hash, language, channel.value, Disposition.PENDING.value, False,
+             created_at)
         )
     bulk_insert(
         session,
         "invitation",
-        ("campaign_id", "customer_id", "stratum", "design_weight", "attributes", "token_salt",
+        ("client_id", "campaign_id", "customer_id", "stratum", "design_weight", "attributes",
+         "token_salt",
          "token_hash", "language", "channel", "disposition", "is_test", "created_at"),
         rows,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
+from survey.clients.scope import effective_client_id
 from survey.frame.contacts import ContactError, normalise_email, normalise_phone
 from survey.models import Suppression
 
@@ -48,9 +49,13 @@ def normalise_contact(kind: str, value: str) -> str:
     raise SuppressionError(f"suppression kind must be email or phone, not {kind!r}")
 
 
-def is_suppressed(session: Session, secret_key: str, kind: str, value: str) -> bool:
+def is_suppressed(session: Session, secret_key: str, kind: str, value: str,
+                  client_id: int | None = None) -> bool:
+    """Whether the client (`client_id`, else the current one) suppressed the contact."""
+    client_id = client_id or effective_client_id(session)
     digest = contact_hash(secret_key, kind, normalise_contact(kind, value))
-    found = session.scalar(select(Suppression.id).where(Suppression.contact_hash == digest))
+    found = session.scalar(select(Suppression.id).where(
+        Suppression.contact_hash == digest, Suppression.client_id == client_id))
     return found is not None
 
 
@@ -63,17 +68,23 @@ def add_suppression(
     secret_key: str,
     *,
     actor: str = "system",
+    client_id: int | None = None,
 ) -> Suppression:
     """Suppress a contact; idempotent (the existing row is returned unchanged).
 
     Records ``suppression.add`` in the audit trail with the kind, reason and source only,
     never the contact. Flushes; the caller commits.
     """
+    # The client of the opt-out (an invitation's), else the current one: it silences that
+    # client's surveys only.
+    client_id = client_id or effective_client_id(session)
     digest = contact_hash(secret_key, kind, normalise_contact(kind, value))
-    existing = session.scalar(select(Suppression).where(Suppression.contact_hash == digest))
+    existing = session.scalar(select(Suppression).where(
+        Suppression.contact_hash == digest, Suppression.client_id == client_id))
     if existing is not None:
         return existing
-    suppression = Suppression(contact_hash=digest, kind=kind, reason=reason[:100], source=source)
+    suppression = Suppression(client_id=client_id, contact_hash=digest, kind=kind,
+                              reason=reason[:100], source=source)
     session.add(suppression)
     session.flush()
     record_event(
@@ -83,5 +94,6 @@ def add_suppression(
         object_type="suppression",
         object_id=suppression.id,
         summary={"kind": kind, "reason": reason[:100], "source": source},
+        client_id=client_id,
     )
     return suppression

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
-from survey.campaigns.operations import CampaignError, get_campaign
+from survey.clients.lookup import campaign_or_404
 from survey.extensions import db
 from survey.frame.forms import DrawForm, ImportForm, PlanForm
 from survey.frame.importing import (
@@ -140,7 +140,7 @@ def plan(slug: str) -> str:
 @roles_required(*MANAGERS)
 def save_plan(slug: str) -> str | Response:
     form = PlanForm()
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     form.set_columns(known_variables(db.session))
     if form.validate_on_submit():
         prior_sd = _prior_sd(form)
@@ -194,7 +194,7 @@ def _calibration_choice(form: PlanForm) -> tuple[str, list[str]] | None:
 @roles_required(*MANAGERS)
 def draw(slug: str) -> str | Response:
     form = DrawForm()
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     if form.validate_on_submit():
         try:
             result = draw_sample(
@@ -219,19 +219,12 @@ def draw(slug: str) -> str | Response:
     return _plan_page(slug, PlanForm(formdata=None), form, status=422, prefill=True)
 
 
-def _campaign_or_404(slug: str):
-    from flask import abort
-
-    try:
-        return get_campaign(db.session, slug)
-    except CampaignError:
-        abort(404)
 
 
 def _plan_page(
     slug: str, form: PlanForm, draw_form: DrawForm, status: int = 200, prefill: bool = False
 ):
-    campaign = _campaign_or_404(slug)
+    campaign = campaign_or_404(slug)
     if (prefill or request.method == "GET") and campaign.plan:
         _fill_from_plan(form, campaign.plan)
     variables = known_variables(db.session)

@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from analysis import AnalysisInputError
 from survey import formatting, labels
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.clients.lookup import owned_or_404
 from survey.extensions import db
 from survey.improvement import operations as ops
 from survey.improvement import pack as _pack  # noqa: F401 - registers the pack section
@@ -35,10 +36,7 @@ def _lang() -> str:
 
 
 def _action(action_id: int) -> ImprovementAction:
-    action = db.session.get(ImprovementAction, action_id)
-    if action is None:
-        abort(404)
-    return action
+    return owned_or_404(ImprovementAction, action_id)
 
 
 def _campaigns() -> list[Campaign]:

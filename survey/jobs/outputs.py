@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.clients.scope import ALL_CLIENTS
 from survey.files import private_folder, write_private
 from survey.models import JobOutput
 
@@ -45,7 +46,8 @@ def store_output(
     """Add the output `name` (replacing one of that name) and write its local copy; flushes,
     the caller (the worker, with the job's end) commits."""
     path = _local_path(instance_path, name)
-    existing = session.scalar(select(JobOutput).where(JobOutput.name == name))
+    existing = session.scalar(select(JobOutput).where(JobOutput.name == name)
+                              .execution_options(**{ALL_CLIENTS: True}))  # names are unique
     if existing is not None:
         session.delete(existing)
         session.flush()

@@ -13,6 +13,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from survey.auditpack.operations import PACK_STAGES
 from survey.auth.roles import MANAGERS, READERS, roles_required
@@ -112,7 +113,7 @@ def progress_bar(job: Job) -> ProgressBar:
 @blueprint.route("/<int:job_id>")
 @roles_required(*READERS)
 def job(job_id: int) -> tuple[str, int, dict[str, str]]:
-    item = db.session.get(Job, job_id)
+    item = db.session.scalar(select(Job).where(Job.id == job_id))  # the client's scope
     if item is None:
         abort(404)
     if item.kind not in ROLES:  # a scheduled task or another package's job: no page here

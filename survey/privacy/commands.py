@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from survey.clients.commands import client_option
 from survey.commandline import with_appcontext
 
 
@@ -12,6 +13,7 @@ from survey.commandline import with_appcontext
 @click.option("--retention-days", type=click.IntRange(min=0),
               help="Days after closing (default: BAROMETRE_RETENTION_DAYS, 90).")
 @with_appcontext
+@client_option
 def purge(dry_run: bool, retention_days: int | None) -> None:
     """Erase personal data of campaigns closed for longer than the retention period."""
     from pathlib import Path

@@ -13,8 +13,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.clients.lookup import programme_or_404
 from survey.extensions import db
-from survey.models import Programme
 from survey.programmes.forms import MethodForm
 from survey.programmes.operations import METHOD_FIELDS, MethodError, method_of, update_method
 from survey.reporting.texts import method_default
@@ -25,9 +25,7 @@ blueprint = Blueprint("programmes", __name__)
 @blueprint.route("/manage/programmes/<int:programme_id>/method", methods=["GET", "POST"])
 @roles_required(*READERS)
 def method(programme_id: int) -> WerkzeugResponse | tuple[str, int]:
-    programme = db.session.get(Programme, programme_id)
-    if programme is None:
-        abort(404)
+    programme = programme_or_404(programme_id)
     form = MethodForm(prefix="method")
     status = 200
     if request.method == "POST":

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from questionnaires.localized import localize
 from questionnaires.questions import RatingQuestion
 from survey.audit import record_event
+from survey.clients.scope import ALL_CLIENTS
 from survey.csvsafe import safe_cell
 from survey.models import (
     Campaign,
@@ -203,7 +204,8 @@ def publish(
     if not SLUG_PATTERN.match(slug):
         raise PublicationError(f"slug: {slug!r} is not an address (lower-case letters, digits "
                                "and '-', 2 to 80 characters)")
-    taken = session.scalar(select(Publication).where(Publication.slug == slug))
+    taken = session.scalar(select(Publication).where(Publication.slug == slug)
+                           .execution_options(**{ALL_CLIENTS: True}))  # public: one namespace
     if taken is not None and taken.programme_id != programme.id:
         raise PublicationError(f"slug: {slug!r} is the address of another programme")
     figures = survey_figures(session, campaign)

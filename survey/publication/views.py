@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from questionnaires.localized import localize
 from questionnaires.questions import RatingQuestion
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
+from survey.clients.lookup import programme_or_404
 from survey.extensions import db
 from survey.formatting import number as format_number
 from survey.models import Campaign, CriterionValue, PerformanceCriterion, Programme
@@ -100,10 +101,7 @@ def _lang() -> str:
 
 
 def _programme(programme_id: int) -> Programme:
-    programme = db.session.get(Programme, programme_id)
-    if programme is None:
-        abort(404)
-    return programme
+    return programme_or_404(programme_id)
 
 
 def item_labels(programme: Programme, lang: str) -> dict[str, str]:

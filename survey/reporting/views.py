@@ -28,7 +28,7 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from survey.auth.roles import MANAGERS, READERS, VIEWERS, actor_label, roles_required
-from survey.campaigns.operations import CampaignError, get_campaign
+from survey.clients.lookup import campaign_or_404, owned_or_404
 from survey.errors import file_download
 from survey.extensions import db
 from survey.jobs.operations import active_jobs, queue_job
@@ -63,10 +63,7 @@ class GenerateForm(FlaskForm):
 
 
 def _campaign(slug: str) -> Campaign:
-    try:
-        return get_campaign(db.session, slug)
-    except CampaignError:
-        abort(404)
+    return campaign_or_404(slug)
 
 
 @blueprint.route("/reports", methods=["GET", "POST"])
@@ -119,7 +116,7 @@ def latest_report(slug: str) -> WerkzeugResponse:
 def report_file(slug: str, report_id: int) -> WerkzeugResponse:
     """The stored file, byte for byte as it was generated (its hash is checked first)."""
     campaign = _campaign(slug)
-    report = db.session.get(Report, report_id)
+    report = owned_or_404(Report, report_id)
     if report is None or report.campaign_id != campaign.id:
         abort(404)
     try:
@@ -200,7 +197,8 @@ def audit_pack_file(slug: str, pack_id: int) -> WerkzeugResponse:
     from survey.jobs.outputs import OutputError, find_output, output_bytes
 
     campaign = _campaign(slug)
-    job = db.session.get(Job, pack_id)  # the pack's job: its id names the pack
+    # The pack's job (its id names the pack), through the client's scope.
+    job = db.session.scalar(select(Job).where(Job.id == pack_id))
     if (job is None or job.campaign_id != campaign.id or job.kind != JobKind.AUDIT_PACK.value
             or job.state != JobState.SUCCEEDED.value):
         abort(404)

@@ -137,6 +137,8 @@ class Link:
     questionnaire_version_id: int
     questionnaire_sha256: str
     response: SavedResponse | None
+    # The invitation's client: the scope of what the respondent's request writes.
+    client_id: int | None = None
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -154,7 +156,7 @@ _LINK_COLUMNS = (
     _INVITATION.c.id, _INVITATION.c.campaign_id, _INVITATION.c.language,
     _INVITATION.c.disposition, _INVITATION.c.is_test, _INVITATION.c.first_opened_at,
     _CAMPAIGN.c.status, _CAMPAIGN.c.fieldwork_end, _CAMPAIGN.c.questionnaire_version_id,
-    _VERSION.c.sha256,
+    _VERSION.c.sha256, _INVITATION.c.client_id,
 )
 _RESPONSE_COLUMNS = (
     _RESPONSE.c.id, _RESPONSE.c.answers, _RESPONSE.c.revision, _RESPONSE.c.current_page,
@@ -217,7 +219,9 @@ def read_link(connection: Connection, token: str) -> Link | None:
 
 def _link_of(row: Sequence[Any]) -> Link:
     """The link in a row of `_link_statement(False)`: its columns, then its response's."""
-    return Link(*row[: len(_LINK_COLUMNS)], response=_saved_response(row[len(_LINK_COLUMNS):]))
+    count = len(_LINK_COLUMNS)
+    return Link(*row[: count - 1], client_id=row[count - 1],
+                response=_saved_response(row[count:]))
 
 
 def lock_link(connection: Connection, token: str) -> Link | None:
@@ -232,7 +236,8 @@ def lock_link(connection: Connection, token: str) -> Link | None:
     if row is None:
         return None
     response = connection.execute(_RESPONSE_STATEMENT, {"invitation_id": row[0]}).first()
-    return Link(*row, response=_saved_response(response) if response is not None else None)
+    return Link(*row[:-1], client_id=row[-1],
+                response=_saved_response(response) if response is not None else None)
 
 
 def link_state(link: Link, *, today: date | None = None) -> LinkState:
@@ -429,6 +434,7 @@ def save_page(
             _INSERT_RESPONSE,
             {
                 "invitation_id": link.invitation_id,
+                "client_id": link.client_id,
                 "questionnaire_version_id": link.questionnaire_version_id,
                 "answers": answers,
                 "current_page": page_index if go_to is None else go_to,
@@ -518,6 +524,7 @@ def _complete(
             _INSERT_FOLLOW_UP,
             new_follow_up_rows(
                 questionnaire, answers, follow_ups, campaign_id=link.campaign_id,
+                client_id=link.client_id,
                 response_id=response_id, created=now, callback_days=callback_days,
                 detractor_days=detractor_days, calendar=current_calendar(),
             ),

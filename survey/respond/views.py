@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from werkzeug.wrappers import Response as HttpResponse
 
 from questionnaires import Questionnaire
+from survey.clients.web import enter_client_scope
 from survey.database import autocommit_connection
 from survey.extensions import csrf, db
 from survey.respond import operations, privacy_notice
@@ -121,6 +122,8 @@ def _link(
         )
     # The locale selector reads this before the browser's preference (survey.select_locale).
     g.invitation_language = link.language
+    # What the respondent's request reads and writes is the invitation's client's.
+    enter_client_scope(link.client_id)
     return link, questionnaire
 
 

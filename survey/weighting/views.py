@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
-from survey.campaigns.operations import CampaignError, get_campaign
+from survey.clients.lookup import campaign_or_404
 from survey.extensions import db
 from survey.models import CampaignStatus
 from survey.weighting.forms import WeightingForm
@@ -36,10 +36,7 @@ def number(value: float | None, digits: int = 0) -> str:
 
 
 def _campaign(slug: str):
-    try:
-        return get_campaign(db.session, slug)
-    except CampaignError:
-        abort(404)
+    return campaign_or_404(slug)
 
 
 def _choice(form: WeightingForm) -> tuple[str, list[str]] | None:

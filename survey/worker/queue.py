@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
+from survey.clients.scope import client_scope
 from survey.extensions import db
 from survey.jobs.runner import PROGRESS_INTERVAL, Progress, _Ticker
 from survey.models import Job, JobState, utcnow
@@ -73,7 +74,7 @@ def enqueue(
     session.flush()
     record_event(
         session, "job.start", actor=actor, actor_id=user_id, object_type="job",
-        object_id=job.id, campaign_id=campaign_id,
+        object_id=job.id, campaign_id=campaign_id, client_id=job.client_id,
         summary={"kind": kind, "parameters": {key: value for key, value in job.parameters.items()
                                               if not key.startswith("_")}},
     )  # fmt: skip
@@ -176,7 +177,7 @@ def run_claimed_job(app: Flask, job_id: int, worker_id: str,
         return "lost"
     kind, parameters = job.kind, dict(job.parameters or {})
     user_id, campaign_id, attempt = job.user_id, job.campaign_id, job.attempts
-    max_attempts = job.max_attempts
+    max_attempts, client_id = job.max_attempts, job.client_id
     session.rollback()  # no transaction held while the handler starts
 
     def payload() -> bytes | None:
@@ -194,7 +195,9 @@ def run_claimed_job(app: Flask, job_id: int, worker_id: str,
     )  # fmt: skip
     try:
         handler = job_type(kind).function()
-        outcome = handler(context)
+        # The job's client's data only (none: the installation's work, unscoped).
+        with client_scope(client_id):
+            outcome = handler(context)
     except Exception as error:  # noqa: BLE001 - every failure ends or delays the job
         session.rollback()
         ticker.stop()

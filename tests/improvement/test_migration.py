@@ -51,7 +51,7 @@ def test_up_from_the_previous_revision_down_and_up_again(scratch_url, tmp_path) 
             "INSERT INTO campaign (id, slug, programme_id, year, questionnaire_version_id, "
             "status, channels, reminder_days, created_at) VALUES (1, 'c', 1, 2025, 1, "
             "'closed', '[]', '[]', '2026-01-01')"))
-    upgrade_database(app)
+    upgrade_database(app, "improvement_actions")
     with app.app_context(), db.engine.begin() as connection:
         _insert_action(connection)
         connection.execute(text(
@@ -68,7 +68,7 @@ def test_up_from_the_previous_revision_down_and_up_again(scratch_url, tmp_path) 
     with app.app_context():
         tables = inspect(db.engine).get_table_names()
         assert "improvement_action" not in tables and "campaign" in tables
-    upgrade_database(app)
+    upgrade_database(app, "improvement_actions")
     with app.app_context():
         assert {"improvement_action", "improvement_action_change"} <= set(
             inspect(db.engine).get_table_names())

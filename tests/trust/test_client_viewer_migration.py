@@ -14,7 +14,7 @@ from survey.database import alembic_config, upgrade_database
 from survey.extensions import db
 from tests.scratch_database import scratch_database_url
 
-BEFORE = "programme_method"
+BEFORE = "clients"
 
 
 @pytest.fixture
