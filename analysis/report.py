@@ -7,12 +7,15 @@ achieved, the weighted and unweighted headline, the year-on-year tests (Welch–
 Holm over the headline indicators), each domain level against the rest (linearised contrast,
 Holm over the levels of one variable for one indicator), the AAPOR response rates overall and
 per stratum, the planned against achieved respondents, the representativeness, the answers'
-distributions, the key drivers and Cronbach's alpha.
+distributions, the key drivers, Cronbach's alpha, and the follow-up of the improvement plan
+decided from the previous campaign (each action's indicator in both years, their difference
+with its interval, Holm over the plan's indicators, the target met or not).
 
 What the data alone cannot say is written by the platform in the design file's ``report`` key
 (:class:`ReportSpec`, docs/analysis-contract.md): which indicators are the headline (and so the
 comparison families), the items of the drivers grid and of alpha, each rating's scale, the
-plan's targets, the withholding threshold, and the previous campaigns' whole-sample estimates.
+plan's targets, the withholding threshold, the previous campaigns' whole-sample estimates, and
+the actions decided from the previous campaign.
 
 Pure functions over pandas; the result is a frozen :class:`ReportFigures` whose ``to_dict`` is
 the JSON the report embeds (``<script id="report-figures">``) and ``analyze --report`` prints.
@@ -43,7 +46,12 @@ FIGURE_FIELDS = ("indicator", "domain", "n", "estimate", "se", "ci_low", "ci_hig
 WEIGHT = "weight"
 
 _SPEC_KEYS = frozenset({"year", "headline", "withheld_below", "margin_target", "planned",
-                        "drivers", "reliability", "distributions", "previous"})
+                        "drivers", "reliability", "distributions", "previous", "improvement"})
+_IMPROVEMENT_KEYS = frozenset({"previous", "actions", "trend_broken"})
+#: The statuses of an improvement action, in the order the report counts them.
+ACTION_STATUSES = ("planned", "in_progress", "done", "abandoned")
+#: The fields of an estimate the follow-up states for each year (as `previous` holds them).
+FOLLOW_UP_FIELDS = (*FIGURE_FIELDS, "df")
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,6 +95,11 @@ class ReportSpec:
         Each scale item with its lowest and highest point.
     previous : tuple of PastEstimates
         Earlier campaigns, oldest first.
+    improvement : mapping or None
+        The improvement plan decided from the previous campaign (plain JSON): ``previous``
+        (its ``slug`` and ``year``), ``actions`` (each with ``id``, ``title``, ``status``, and
+        the ``indicator`` and ``target`` it aims at, or null) and ``trend_broken`` (the items
+        whose question changed since, not compared). None when there is no previous campaign.
     """
 
     year: int | None = None
@@ -98,6 +111,7 @@ class ReportSpec:
     reliability: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     distributions: tuple[tuple[str, int, int], ...] = ()
     previous: tuple[PastEstimates, ...] = ()
+    improvement: Mapping[str, Any] | None = None
 
     @property
     def headline_names(self) -> list[str]:
@@ -127,6 +141,7 @@ class ReportSpec:
                  "estimates": [dict(estimate) for estimate in past.estimates]}
                 for past in self.previous
             ],
+            "improvement": None if self.improvement is None else dict(self.improvement),
         }  # fmt: skip
 
 
@@ -191,6 +206,7 @@ def parse_report_spec(mapping: Any) -> ReportSpec:
                                       estimates=tuple(past["estimates"])))
     target = mapping.get("margin_target")
     year = mapping.get("year")
+    improvement = parse_improvement(mapping.get("improvement"))
     return ReportSpec(
         year=None if year is None else int(year),
         headline=tuple((role, headline[role]) for role in HEADLINE_ROLES if role in headline),
@@ -202,7 +218,45 @@ def parse_report_spec(mapping: Any) -> ReportSpec:
         reliability=reliability,
         distributions=tuple(distributions),
         previous=tuple(sorted(previous, key=lambda past: past.year)),
+        improvement=improvement,
     )
+
+
+def parse_improvement(value: Any) -> dict[str, Any] | None:
+    """Validate the ``report.improvement`` key (see `ReportSpec`); the message names the key."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise AnalysisInputError("'report.improvement' must be a JSON object")
+    unknown = sorted(set(value) - _IMPROVEMENT_KEYS)
+    if unknown:
+        raise AnalysisInputError(
+            f"'report.improvement' has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(_IMPROVEMENT_KEYS))}")
+    previous = value.get("previous")
+    if previous is not None and not (isinstance(previous, Mapping)
+                                     and isinstance(previous.get("year"), int)):
+        raise AnalysisInputError("'report.improvement.previous' needs 'slug' and 'year' (or null)")
+    actions = value.get("actions") or []
+    if not isinstance(actions, list):
+        raise AnalysisInputError("'report.improvement.actions' must be a list of actions")
+    for position, action in enumerate(actions):
+        where = f"'report.improvement.actions[{position}]'"
+        if not isinstance(action, Mapping) or "id" not in action or "title" not in action:
+            raise AnalysisInputError(f"{where} needs 'id', 'title' and 'status'")
+        if action.get("status") not in ACTION_STATUSES:
+            raise AnalysisInputError(f"{where}: 'status' is one of {', '.join(ACTION_STATUSES)}, "
+                                     f"not {action.get('status')!r}")
+        if action.get("indicator") is not None and not isinstance(action["indicator"], str):
+            raise AnalysisInputError(f"{where}: 'indicator' names an indicator of the design")
+        target = action.get("target")
+        if target is not None and not _is_number(target):
+            raise AnalysisInputError(f"{where}: 'target' must be a number or null")
+    broken = value.get("trend_broken") or []
+    if not isinstance(broken, list) or not all(isinstance(code, str) for code in broken):
+        raise AnalysisInputError("'report.improvement.trend_broken' must be a list of items")
+    return {"previous": None if previous is None else dict(previous),
+            "actions": [dict(action) for action in actions], "trend_broken": list(broken)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,6 +287,7 @@ class ReportFigures:
     distributions: tuple[Mapping[str, Any], ...]
     drivers: Any = None
     reliability: Any = None
+    improvement: Mapping[str, Any] | None = None
     all_estimates: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,6 +309,7 @@ class ReportFigures:
             "distributions": [dict(row) for row in self.distributions],
             "drivers": drivers_dict(self.drivers),
             "reliability": reliability_dict(self.reliability),
+            "improvement": None if self.improvement is None else dict(self.improvement),
         }
 
 
@@ -301,6 +357,7 @@ def report_figures(
         distributions=tuple(distributions(responses, spec)),
         drivers=drivers(responses, spec),
         reliability=reliability(responses, spec, confidence),
+        improvement=plan_follow_up(overall, design, spec),
         all_estimates=tuple(estimates),
     )
 
@@ -617,6 +674,114 @@ def reliability_dict(alpha: Any) -> dict[str, Any] | None:
         "confidence": alpha.confidence, "n": alpha.n, "k": alpha.k, "items": list(alpha.items),
         "alpha_if_deleted": dict(alpha.alpha_if_deleted),
     }
+
+
+def plan_follow_up(
+    overall: Mapping[str, Mapping[str, Any]], design: DesignSpec, spec: ReportSpec
+) -> dict[str, Any] | None:
+    """`follow_up` of the actions of ``spec.improvement`` against the previous campaign's
+    whole-sample estimates in ``spec.previous``; None without a plan to follow."""
+    plan = spec.improvement
+    if plan is None:
+        return None
+    previous = plan.get("previous") or {}
+    past = next((p for p in spec.previous if p.slug == previous.get("slug")
+                 and p.year == previous.get("year")), None)
+    return follow_up(
+        plan.get("previous"), plan.get("actions") or (), overall,
+        None if past is None else past.estimates,
+        items={indicator.name: indicator.item for indicator in design.indicators},
+        broken_items=set(plan.get("trend_broken") or ()), confidence=design.confidence,
+    )  # fmt: skip
+
+
+def follow_up(
+    previous: Mapping[str, Any] | None,
+    actions: Sequence[Mapping[str, Any]],
+    overall: Mapping[str, Mapping[str, Any]],
+    previous_estimates: Sequence[Mapping[str, Any]] | None,
+    *,
+    items: Mapping[str, str | None],
+    broken_items: set[str],
+    confidence: float,
+) -> dict[str, Any]:
+    """Each action decided from the previous campaign with its indicator compared between the
+    two campaigns, by the report's year-on-year test.
+
+    Parameters
+    ----------
+    previous : mapping or None
+        The previous campaign's ``slug`` and ``year``.
+    actions : sequence of mapping
+        The actions decided from it (``id``, ``title``, ``status``, ``indicator``,
+        ``target``...); every field is kept in its row.
+    overall : mapping
+        This campaign's whole-sample estimates by indicator (JSON form).
+    previous_estimates : sequence of mapping or None
+        The previous campaign's estimates (None when it cannot be analysed).
+    items : mapping
+        The questionnaire item of each indicator (None for the index).
+    broken_items : set of str
+        The items whose question changed since: their indicators are not tested.
+    confidence : float
+        Level of the intervals; Holm's family-wise rate is ``1 - confidence``.
+
+    Returns
+    -------
+    dict
+        ``previous``; ``rows``, one per action: its fields, ``previous_estimate`` and
+        ``current_estimate`` (`FOLLOW_UP_FIELDS`), ``comparison`` (difference, se, df,
+        interval, p, Holm p, significant: independent samples, Welch–Satterthwaite t,
+        `analysis.comparison.compare_to_previous`), ``trend_broken`` and ``reached`` (this
+        year's estimate at or above the target); ``counts`` per status; ``family``, the
+        indicators tested, one Holm family (an indicator aimed at by two actions is tested
+        once).
+    """
+    from analysis.comparison import compare_to_previous
+
+    before = {e["indicator"]: e for e in previous_estimates or () if e["domain"] is None}
+    family: list[str] = []
+    for action in actions:
+        name = action.get("indicator")
+        if name and name in overall and name in before and name not in family \
+                and items.get(name) not in broken_items:
+            family.append(name)
+    compared = compare_to_previous([overall[name] for name in family],
+                                   [before[name] for name in family],
+                                   confidence=confidence, alpha=1 - confidence)
+    tests = {row.indicator: row for row in compared}
+    rows = []
+    for action in actions:
+        name = action.get("indicator")
+        current = overall.get(name) if name else None
+        test = tests.get(name) if name else None
+        comparison = None
+        if test is not None:
+            comparison = {
+                "previous": test.previous, "current": test.current,
+                "difference": test.difference.estimate, "se": test.difference.se,
+                "df": test.difference.df, "ci_low": test.difference.ci_low,
+                "ci_high": test.difference.ci_high, "p_value": test.difference.p_value,
+                "p_adjusted": test.p_adjusted, "significant": test.significant,
+            }  # fmt: skip
+        reached = None
+        if current is not None and current.get("estimate") is not None \
+                and action.get("target") is not None:
+            reached = bool(current["estimate"] >= action["target"] - 1e-12)
+        rows.append({
+            **action,
+            "previous_estimate": None if name not in before
+            else {key: before[name].get(key) for key in FOLLOW_UP_FIELDS},
+            "current_estimate": None if current is None
+            else {key: current.get(key) for key in FOLLOW_UP_FIELDS},
+            "comparison": comparison,
+            "trend_broken": bool(name) and items.get(name) in broken_items,
+            "reached": reached,
+        })
+    counts = {status: sum(1 for row in rows if row.get("status") == status)
+              for status in ACTION_STATUSES}
+    return {"previous": None if previous is None else dict(previous), "rows": rows,
+            "counts": counts, "family": family}
 
 
 # --------------------------------------------------------------------------------------------

@@ -94,15 +94,22 @@ def _json(data: Any) -> bytes:
 
 
 def usable_report(session: Session, campaign: Campaign, data_sha256: str,
-                  lang: str | None, instance_path: str | Path) -> Report | None:
+                  lang: str | None, instance_path: str | Path,
+                  design_sha256: str | None = None) -> Report | None:
     """The newest stored report of `campaign` computed from `data_sha256` (the data the export
-    holds now) that states its figures, in `lang` when given."""
+    holds now) that states its figures, in `lang` when given, and, with `design_sha256`,
+    made with that design file (an action of the improvement plan changed since the report
+    would make its follow-up disagree with the export's; a report made before reports
+    recorded their design file is taken on its data alone)."""
     query = (select(Report).where(Report.campaign_id == campaign.id,
                                   Report.data_sha256 == data_sha256)
              .order_by(Report.id.desc()))
     if lang is not None:
         query = query.where(Report.language == lang)
     for report in session.scalars(query):
+        made_with = (report.parameters or {}).get("design_sha256")
+        if design_sha256 is not None and made_with is not None and made_with != design_sha256:
+            continue
         try:
             if FIGURES_MARK in stored_report_bytes(report, instance_path):
                 return report
@@ -162,7 +169,8 @@ def build_pack(
         stage("report")
         report = None
         for lang in languages or (None,):
-            report = usable_report(session, campaign, export.data_sha256, lang, instance_path)
+            report = usable_report(session, campaign, export.data_sha256, lang, instance_path,
+                                   hashlib.sha256(export.design_path.read_bytes()).hexdigest())
             if report is not None:
                 break
         if report is None:

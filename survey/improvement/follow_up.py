@@ -2,22 +2,25 @@
 
 `plan_records` reads, for a campaign, the actions decided from the programme's previous campaign
 and those already decided from this one, as plain data (`ReportInputs.actions`). `follow_up` is
-pure: for each followed action it sets the targeted indicator's estimate of the previous
-campaign beside this one's, with the difference, its interval and its test, by the report's own
-year-on-year comparison (`analysis.comparison.compare_to_previous`: independent samples,
+the engine's (`analysis.report.follow_up`): for each followed action it sets the targeted
+indicator's estimate of the previous campaign beside this one's, with the difference, its
+interval and its test, by the report's own year-on-year comparison (independent samples,
 Welch–Satterthwaite t, Holm's correction over the plan's indicators as one family), and whether
-the target is reached. An item whose trend the questionnaire broke is not tested.
+the target is reached. An item whose trend the questionnaire broke is not tested. `plan_spec`
+writes the followed actions into the design file, so that ``analyze --report`` follows them up
+from the export alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.comparison import compare_to_previous
+from analysis.report import follow_up as report_follow_up
 from survey.improvement.operations import actions_of
 from survey.models import Campaign, ImprovementAction
 
@@ -64,54 +67,28 @@ def follow_up(
     broken_items: set[str],
     confidence: float,
 ) -> dict[str, Any]:
-    """Each followed action with its indicator compared between the two campaigns.
+    """`analysis.report.follow_up` of the plan's followed actions (the very function
+    ``barometre analyze --report`` runs on the export), with this campaign's own actions
+    (`decided`) beside them."""
+    return {**report_follow_up(plan.get("previous"), plan.get("followed") or (), overall,
+                               previous_estimates, items=items, broken_items=broken_items,
+                               confidence=confidence),
+            "decided": list(plan.get("decided") or ())}
 
-    `overall` is this campaign's whole-sample estimates by indicator; `previous_estimates` the
-    previous campaign's (None when it cannot be analysed); `items` the questionnaire item of each
-    indicator (None for the index); `broken_items` the items whose trend the questionnaire broke.
-    The indicators the plan targets are one family for Holm's correction; an indicator targeted
-    by two actions is tested once."""
-    before = {e["indicator"]: e for e in previous_estimates or () if e["domain"] is None}
-    wanted: list[str] = []
-    for action in plan.get("followed") or ():
-        name = action.get("indicator")
-        if name and name in overall and name in before and name not in wanted \
-                and items.get(name) not in broken_items:
-            wanted.append(name)
-    compared = compare_to_previous([overall[name] for name in wanted],
-                                   [before[name] for name in wanted],
-                                   confidence=confidence, alpha=1 - confidence)
-    tests = {row.indicator: row for row in compared}
-    rows = []
-    for action in plan.get("followed") or ():
-        name = action.get("indicator")
-        current = overall.get(name) if name else None
-        test = tests.get(name) if name else None
-        comparison = None
-        if test is not None:
-            comparison = {
-                "previous": test.previous, "current": test.current,
-                "difference": test.difference.estimate, "ci_low": test.difference.ci_low,
-                "ci_high": test.difference.ci_high, "p_value": test.difference.p_value,
-                "p_adjusted": test.p_adjusted, "significant": test.significant,
-            }
-        reached = None
-        if current is not None and current.get("estimate") is not None \
-                and action.get("target") is not None:
-            reached = current["estimate"] >= action["target"] - 1e-12
-        rows.append({
-            **action,
-            "previous_estimate": dict(before[name]) if name in before else None,
-            "current_estimate": dict(current) if current else None,
-            "comparison": comparison,
-            "trend_broken": bool(name) and items.get(name) in broken_items,
-            "reached": reached,
-        })
-    counts = {status: sum(1 for row in rows if row["status"] == status)
-              for status in ("planned", "in_progress", "done", "abandoned")}
-    return {"previous": plan.get("previous"), "rows": rows, "counts": counts,
-            "decided": list(plan.get("decided") or ()), "family": wanted}
 
+def plan_spec(plan: Mapping[str, Any] | None,
+              trend_breaks: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The design file's ``report.improvement`` (`analysis.report.ReportSpec`): the previous
+    campaign and the actions decided from it, as JSON (dates in ISO form), with the items whose
+    question changed since. None without a previous campaign."""
+    if not plan or not plan.get("previous"):
+        return None
+    return {
+        "previous": dict(plan["previous"]),
+        "actions": [{key: value.isoformat() if isinstance(value, date) else value
+                     for key, value in action.items()} for action in plan.get("followed") or ()],
+        "trend_broken": sorted({str(b.get("code")) for b in trend_breaks}),
+    }
 
 
 def follow_up_of(session: Session, campaign: Campaign) -> dict[str, Any] | None:

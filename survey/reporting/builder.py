@@ -21,6 +21,7 @@ import pandas as pd
 from analysis import parse_design
 from analysis.estimation import SMALL_BASE, WITHHELD_BELOW
 from analysis.report import (
+    ACTION_STATUSES,
     FIGURE_FIELDS,
     PastEstimates,
     ReportFigures,
@@ -144,9 +145,12 @@ def headline_indicators(design: Mapping[str, Any]) -> Headline:
 
 
 def report_spec(inputs: ReportInputs) -> ReportSpec:
-    """What the report computes beyond the design, from the campaign's facts, questionnaire
-    and history (`analysis.report.ReportSpec`): the export writes it in the design file's
-    ``report`` key, so that ``barometre analyze --report`` computes every figure again."""
+    """What the report computes beyond the design, from the campaign's facts, questionnaire,
+    history and improvement plan (`analysis.report.ReportSpec`): the export writes it in the
+    design file's ``report`` key, so that ``barometre analyze --report`` computes every figure
+    again."""
+    from survey.improvement.follow_up import plan_spec
+
     dataset = inputs.dataset
     questionnaire = dataset.questionnaire
     headline = headline_indicators(dataset.design)
@@ -188,6 +192,7 @@ def report_spec(inputs: ReportInputs) -> ReportSpec:
             if isinstance(question, RatingQuestion | NpsQuestion)
         ),
         previous=previous,
+        improvement=plan_spec(inputs.improvement, inputs.campaign.trend_breaks),
     )
 
 
@@ -275,7 +280,7 @@ def compute_report(inputs: ReportInputs) -> dict[str, Any]:
         "reliability": _reliability(inputs, figures),
         "follow_ups": _follow_ups(inputs.follow_ups, inputs.generated_at),
         "criteria": criteria_beside_satisfaction(inputs.criteria, overall),
-        "improvement": improvement_follow_up(inputs, overall, confidence),
+        "improvement": improvement_follow_up(inputs, figures),
         "verbatims": _verbatims(dataset, inputs.verbatim_seed),
         "annex": {
             "data_sha256": inputs.data_sha256,
@@ -615,22 +620,21 @@ def criteria_beside_satisfaction(
     return rows
 
 
-def improvement_follow_up(
-    inputs: ReportInputs, overall: Mapping[str, Any], confidence: float
-) -> dict[str, Any] | None:
+def improvement_follow_up(inputs: ReportInputs, figures: ReportFigures) -> dict[str, Any] | None:
     """Last year's improvement actions, each with its targeted indicator compared between the
-    two campaigns by the year-on-year test (`survey.improvement.follow_up.follow_up`)."""
-    from survey.improvement.follow_up import follow_up
-
+    two campaigns by the year-on-year test: the figures' ``improvement`` (the engine's
+    `analysis.report.follow_up`, which ``analyze --report`` runs on the export), with the
+    dates read back and this year's own actions (`decided`) beside them."""
     plan = inputs.improvement
     if not plan or not (plan.get("followed") or plan.get("decided")):
         return None
-    previous = plan.get("previous") or {}
-    past = next((p for p in inputs.history if p.slug == previous.get("slug")), None)
-    items = {i["name"]: i.get("item") for i in inputs.dataset.design["indicators"]}
-    broken = {str(b.get("code")) for b in inputs.campaign.trend_breaks}
-    return follow_up(plan, overall, past.estimates if past else None, items=items,
-                     broken_items=broken, confidence=confidence)
+    followed = figures.improvement or {
+        "previous": plan.get("previous"), "rows": [], "family": [],
+        "counts": dict.fromkeys(ACTION_STATUSES, 0)}
+    rows = [{**row, **{key: date.fromisoformat(row[key]) if isinstance(row.get(key), str)
+                       else row.get(key) for key in ("due_on", "done_on")}}
+            for row in followed["rows"]]
+    return {**followed, "rows": rows, "decided": list(plan.get("decided") or ())}
 
 
 def _follow_ups(follow_ups: pd.DataFrame, now: datetime | None) -> dict[str, Any]:

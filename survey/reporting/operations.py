@@ -203,6 +203,10 @@ def store_report(
         parameters={
             "lang": lang,
             "design": inputs.dataset.design,
+            # The design file the export writes beside this data (its `report` key holds the
+            # improvement plan, which can change while the data does not): an auditor's pack
+            # takes this report only with that very design file (`usable_report`).
+            "design_sha256": hashlib.sha256(design_file_bytes(inputs)).hexdigest(),
             "software_version": inputs.software_version,
             "respondents": len(inputs.dataset.frame),
             "status": campaign.status,
@@ -273,6 +277,11 @@ class Export:
     sample_path: Path | None = None
 
 
+def design_file_bytes(inputs: ReportInputs) -> bytes:
+    """The design file the export writes: the design with its ``report`` key, as JSON."""
+    return (json.dumps(report_design(inputs), indent=2, ensure_ascii=False) + "\n").encode()
+
+
 def design_path_for(out: Path) -> Path:
     return out.with_name(f"{out.stem}.design.json")
 
@@ -305,14 +314,15 @@ def export_campaign(
         design_path = design_path_for(out)
         # The design with its `report` key: what `analyze --report` needs beyond the data to
         # compute every figure of the report (headline families, the drivers' and alpha's
-        # items, the plan's targets, the earlier campaigns' estimates).
+        # items, the plan's targets, the earlier campaigns' estimates, the actions decided from
+        # the previous campaign).
         inputs = ReportInputs(
             campaign=campaign_facts(campaign), dataset=dataset,
             invitations=invitations_table(session, campaign), follow_ups=pd.DataFrame(),
             history=programme_history(session, campaign),
+            improvement=plan_records(session, campaign),
         )
-        write_private(design_path, (json.dumps(report_design(inputs), indent=2,
-                                               ensure_ascii=False) + "\n").encode("utf-8"))
+        write_private(design_path, design_file_bytes(inputs))
         # Every sampled customer, responded or not: `analyze --sample` reproduces the
         # report's response rates by frame variable and R-indicator from it.
         sample_path = sample_path_for(out)

@@ -125,6 +125,19 @@ def test_analyze_on_the_demos_export_reproduces_every_figure_of_its_report(demo,
     assert len(stated["drivers"]["drivers"]) >= 5
     assert 0 < stated["reliability"]["alpha"] < 1
     assert stated["margin"]["achieved"] > 0 and stated["margin"]["target"] == 0.04
+    # Last year's improvement plan followed: each action's indicator both years with its
+    # interval, their difference, Holm's p within the plan's family, the target met or not.
+    plan = stated["improvement"]
+    assert plan["previous"]["year"] == demo.year - 1
+    assert plan["counts"] == {"planned": 1, "in_progress": 1, "done": 1, "abandoned": 1}
+    compared = [row for row in plan["rows"] if row["comparison"]]
+    assert len(compared) == len(plan["family"]) >= 2
+    for row in compared:
+        assert row["previous_estimate"]["ci_low"] < row["previous_estimate"]["ci_high"]
+        assert row["comparison"]["p_adjusted"] >= row["comparison"]["p_value"]
+        assert row["reached"] is (row["current_estimate"]["estimate"] >= row["target"])
+    # The item reworded this year is not compared.
+    assert any(row["trend_broken"] and not row["comparison"] for row in plan["rows"])
 
     # A number changed anywhere in the report is caught, and named.
     for path, change in (
@@ -132,6 +145,10 @@ def test_analyze_on_the_demos_export_reproduces_every_figure_of_its_report(demo,
         (("year_on_year", "rows", "nps", "p_adjusted"), lambda v: v + 1e-7),
         (("response_rates", "overall", "rr2"), lambda v: v * 1.001),
         (("drivers", "drivers", 0, "importance"), lambda v: v + 1e-6),
+        (("improvement", "rows", _compared(stated), "comparison", "p_adjusted"),
+         lambda v: v * (1 + 1e-6)),
+        (("improvement", "rows", _compared(stated), "previous_estimate", "ci_high"),
+         lambda v: v - 1e-5),
     ):
         altered = copy.deepcopy(stated)
         *parents, last = path
@@ -143,6 +160,12 @@ def test_analyze_on_the_demos_export_reproduces_every_figure_of_its_report(demo,
         assert figure_differences(altered, reproduced) == [
             f"{named.lstrip('.')}: {target[last]!r} in the report, "
             f"{_at(reproduced, path)!r} from analyze"]
+
+
+def _compared(figures) -> int:
+    """The position of the first followed action whose indicator is compared."""
+    return next(position for position, row in enumerate(figures["improvement"]["rows"])
+                if row["comparison"])
 
 
 def _at(document, path):
@@ -157,14 +180,14 @@ def test_verify_pack_checks_the_demos_pack_and_refuses_a_changed_number(demo, tm
     assert checked.exit_code == 0, checked.output
     assert "pack intact" in checked.output
 
-    # The report's figures block with one follow-up number changed: the manifest is rewritten
-    # too, so that only the numbers can tell.
+    # The report's figures block with one number of the plan's follow-up changed, the
+    # manifest rewritten too, so that only the numbers can tell.
     import hashlib
 
     report_name = demo.manifest["report"]["html"]
     html = demo.files[report_name].decode("utf-8")
     figures = _figures(html)
-    figures["year_on_year"]["rows"]["overall_satisfied"]["difference"] += 1e-6
+    figures["improvement"]["rows"][_compared(figures)]["comparison"]["difference"] += 1e-6
     altered_html = re.sub(
         r'(<script type="application/json" id="report-figures">)(.*?)(</script>)',
         lambda m: m.group(1) + json.dumps(figures) + m.group(3), html, flags=re.DOTALL,
@@ -184,4 +207,4 @@ def test_verify_pack_checks_the_demos_pack_and_refuses_a_changed_number(demo, tm
             archive.writestr(name, content)
     refused = runner.invoke(main, ["audit", "verify-pack", str(altered)])
     assert refused.exit_code == 2
-    assert "year_on_year.rows.overall_satisfied.difference" in refused.output
+    assert f"improvement.rows[{_compared(figures)}].comparison.difference" in refused.output

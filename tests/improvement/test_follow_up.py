@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 from analysis.comparison import compare_to_previous
@@ -12,6 +13,7 @@ from survey.campaigns.operations import get_campaign
 from survey.extensions import db
 from survey.improvement import operations as ops
 from survey.improvement.pack import improvement_files
+from survey.models import ImprovementAction
 from survey.reporting.builder import compute_report
 from survey.reporting.operations import generate_report, report_inputs
 from tests.improvement.test_operations import values
@@ -116,3 +118,66 @@ def test_every_pack_has_the_improvement_section(app) -> None:
     from survey.auditpack.registry import registered_sections
 
     assert "improvement" in {section.name for section in registered_sections()}
+
+
+def test_analyze_follows_the_plan_up_from_the_export_and_a_pack_keeps_up_with_it(
+        app, plan, runner, tmp_path) -> None:
+    """Issue #24: the design file carries the actions decided from last year (no owner), and
+    ``analyze --report`` on the export gives back the report's follow-up; an action changed
+    after the report makes the pack take a new report, which its export reproduces."""
+    import json
+    import zipfile
+
+    from analysis.cli import run_analyze
+    from analysis.report import figure_differences
+    from survey.reporting.operations import export_campaign
+
+    with app.app_context():
+        previous = get_campaign(db.session, plan.previous)
+        current = get_campaign(db.session, plan.current)
+        wait = ops.create_action(db.session, previous, values(plan), actor="test")
+        ops.create_action(db.session, previous, values(
+            plan, title="Indice", item=None, commitment="Accueil", indicator="index",
+            target=99.0), actor="test")
+        db.session.commit()
+        stated = generate_report(db.session, current, lang="fr", instance_path=app.instance_path,
+                                 actor="test")
+        done = export_campaign(db.session, current, fmt="csv", out=tmp_path / "e.csv",
+                               actor="test")
+        wait_id, report_id = wait.id, stated.report.id
+        db.session.commit()
+    design = json.loads(done.design_path.read_text())
+    actions = design["report"]["improvement"]["actions"]
+    assert [a["title"] for a in actions] == ["Rappel sous 24 h", "Indice"]
+    assert "owner_id" not in actions[0] and "owner" not in actions[0]
+    assert design["report"]["improvement"]["previous"] == {"slug": plan.previous, "year": 2025}
+    assert run_analyze(done.data_path, done.design_path, tmp_path / "f.json",
+                       sample_path=done.sample_path, report=True) == 0
+    reproduced = json.loads((tmp_path / "f.json").read_text())["improvement"]
+    figures = json.loads(re.search(r'id="report-figures">(.*?)</script>', stated.html,
+                                   re.DOTALL).group(1))["improvement"]
+    assert figure_differences(figures, reproduced) == []
+    assert figures["family"] == ["phone_wait_satisfied", "index"]
+    assert [row["reached"] for row in figures["rows"]] == [
+        figures["rows"][0]["current_estimate"]["estimate"] >= 0.8, False]
+    assert figures["rows"][1]["comparison"]["p_adjusted"] >= figures["rows"][1][
+        "comparison"]["p_value"]
+
+    # The action is done after the report: the stored report no longer goes with the export's
+    # design file, so the pack makes a new one, and it verifies.
+    with app.app_context():
+        action = db.session.get(ImprovementAction, wait_id)
+        ops.change_status(db.session, action, "done", today=date(2026, 3, 1), actor="test")
+        db.session.commit()
+    result = runner.invoke(["audit", "pack", plan.current, "--out", str(tmp_path / "p.zip"),
+                            "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    assert f"report {report_id} " not in result.output
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        packed = archive.read(manifest["report"]["html"]).decode()
+    rows = json.loads(re.search(r'id="report-figures">(.*?)</script>', packed,
+                                re.DOTALL).group(1))["improvement"]["rows"]
+    assert rows[0]["status"] == "done" and rows[0]["done_on"] == "2026-03-01"
+    verified = runner.invoke(["audit", "verify-pack", str(tmp_path / "p.zip")])
+    assert verified.exit_code == 0, verified.output
