@@ -982,4 +982,26 @@ def figures_text(figures: Mapping[str, Any]) -> str:
             out.append(f"without {item}: {_number(value)}")
     else:
         out.append((alpha or {}).get("error", "none"))
+    plan = figures.get("improvement")
+    if plan:
+        previous = plan.get("previous") or {}
+        title(f"Improvement plan decided from {previous.get('year')} (Holm over "
+              f"{len(plan['family'])} indicators)")
+        for row in plan["rows"]:
+            line = f"{row['title']} ({row['status']}): "
+            test, before, now = row["comparison"], row["previous_estimate"], row["current_estimate"]
+            if row["trend_broken"]:
+                line += f"{row['indicator']}: question changed, not compared"
+            elif test:
+                line += (f"{row['indicator']} {_number(before['estimate'])} "
+                         f"[{_number(before['ci_low'])} ; {_number(before['ci_high'])}] → "
+                         f"{_number(now['estimate'])} [{_number(now['ci_low'])} ; "
+                         f"{_number(now['ci_high'])}], difference {_number(test['difference'])} "
+                         f"[{_number(test['ci_low'])} ; {_number(test['ci_high'])}], "
+                         f"Holm p {_number(test['p_adjusted'])}")
+            else:
+                line += row.get("indicator") or "no indicator"
+            if row.get("target") is not None:
+                line += f", target {_number(row['target'])} met: {_number(row['reached'])}"
+            out.append(line)
     return "\n".join(out).lstrip("\n") + "\n"

@@ -213,3 +213,25 @@ def test_analyze_raises_the_same_error_without_the_command_line():
                 {"strata": "stratum", "population": {"A": 10, "B": 10}, "indicators": INDICATORS}
             ),
         )
+
+
+@pytest.mark.parametrize(("plan", "fragment"), [
+    ([], "'report.improvement' must be a JSON object"),
+    ({"actions": [{"id": 1, "title": "x", "status": "finished"}]},
+     "'report.improvement.actions[0]': 'status' is one of planned"),
+    ({"actions": [{"id": 1, "title": "x", "status": "done", "target": "high"}]},
+     "'report.improvement.actions[0]': 'target' must be a number"),
+    ({"previous": {"slug": "b"}}, "'report.improvement.previous' needs 'slug' and 'year'"),
+    ({"owner": "someone"}, "'report.improvement' has unknown key(s) 'owner'"),
+])
+def test_a_bad_improvement_plan_names_its_key(tmp_path, plan, fragment):
+    """Issue #24: the plan followed up by `analyze --report` is read from the design file."""
+    responses_path, design_path = tmp_path / "responses.csv", tmp_path / "design.json"
+    _responses().to_csv(responses_path, index=False)
+    design_path.write_text(json.dumps({"indicators": INDICATORS,
+                                       "report": {"improvement": plan}}))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run_analyze(responses_path, design_path, stdout=stdout, stderr=stderr,
+                       report=True) == 2
+    assert "design.json" in stderr.getvalue() and fragment in stderr.getvalue()
+    assert "Traceback" not in stderr.getvalue()

@@ -139,6 +139,15 @@ def test_analyze_on_the_demos_export_reproduces_every_figure_of_its_report(demo,
     # The item reworded this year is not compared.
     assert any(row["trend_broken"] and not row["comparison"] for row in plan["rows"])
 
+    # The same follow-up as readable text.
+    text = CliRunner().invoke(main, [
+        "analyze", str(demo.path(demo.manifest["export"]["data"])),
+        "--design", str(demo.path(demo.manifest["export"]["design"])), "--report",
+        "--format", "text"])
+    assert text.exit_code == 0, text.output
+    assert f"Improvement plan decided from {demo.year - 1}" in text.output
+    assert "question changed, not compared" in text.output
+
     # A number changed anywhere in the report is caught, and named.
     for path, change in (
         (("estimates", 0, "se"), lambda v: v * (1 + 1e-8)),
