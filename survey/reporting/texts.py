@@ -7,6 +7,7 @@ live here rather than in the web application's message catalogue.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 LANGUAGES = ("fr", "en")
@@ -51,8 +52,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unit_days": ("j", "days"),
     "s_improvement": ("Plan d’amélioration", "Improvement plan"),
     "improvement_intro": (
-        "Les actions décidées à partir des résultats de {year} : {done} réalisée(s) sur {total}. Pour chaque action qui vise un indicateur, son estimation de {year} et celle de cette année, leur écart avec son intervalle de confiance et son test, le même que pour l’évolution d’une année sur l’autre (échantillons indépendants, t de Student aux degrés de liberté de Welch–Satterthwaite) ; la p-valeur est corrigée par la méthode de Holm sur les {family} indicateurs que vise le plan.",
-        "The actions decided from the {year} results: {done} done out of {total}. For each action aiming at an indicator, its {year} estimate beside this year's, their difference with its confidence interval and its test, the same as the year-on-year change (independent samples, Student's t with Welch–Satterthwaite degrees of freedom); the p-value is Holm-adjusted over the {family} indicators the plan aims at.",
+        "Les actions décidées à partir des résultats de {year} : {done} {done|réalisée|réalisées} sur {total}. Pour chaque action qui vise un indicateur, son estimation de {year} et celle de cette année, leur écart avec son intervalle de confiance et son test, le même que pour l’évolution d’une année sur l’autre (échantillons indépendants, t de Student aux degrés de liberté de Welch–Satterthwaite) ; la p-valeur est corrigée par la méthode de Holm sur {family} {family|indicateur|indicateurs} que vise le plan.",
+        "The actions decided from the {year} results: {done} done out of {total}. For each action aiming at an indicator, its {year} estimate beside this year's, their difference with its confidence interval and its test, the same as the year-on-year change (independent samples, Student's t with Welch–Satterthwaite degrees of freedom); the p-value is Holm-adjusted over the {family} {family|indicator|indicators} the plan aims at.",
     ),
     "improvement_caption": ("Suivi des actions décidées à partir des résultats de {year}", "Follow-up of the actions decided from the {year} results"),
     "improvement_none_followed": ("Aucune action d’amélioration n’a été décidée à partir des résultats de {year}.", "No improvement action was decided from the {year} results."),
@@ -105,14 +106,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Margin of error achieved on the satisfied share: ±{achieved} points (no target declared).",
     ),
     "summary_reading": (
-        "{n} clients ont répondu. Les intervalles sont à {level} % ; un écart n’est dit significatif qu’après correction de Holm.",
-        "{n} customers answered. Intervals are at {level}%; a change is called significant only after Holm's correction.",
+        "{n} {n|client a répondu|clients ont répondu}. Les intervalles sont à {level} % ; un écart n’est dit significatif qu’après correction de Holm.",
+        "{n} {n|customer|customers} answered. Intervals are at {level}%; a change is called significant only after Holm's correction.",
     ),
     # method
     "m_population": ("Population et base de sondage", "Population and frame"),
     "m_population_text": (
-        "Population cible : les clients de la base du centre ayant été en contact avec le service client, hors exclusions. Base figée au tirage du {drawn} : {size} clients, empreinte SHA-256 {sha}.",
-        "Target population: the customers of the centre's base who contacted customer service, exclusions removed. Frame frozen at the draw on {drawn}: {size} customers, SHA-256 {sha}.",
+        "Population cible : les clients de la base du centre ayant été en contact avec le service client, hors exclusions. Base figée au tirage du {drawn} : {size} {size|client|clients}, empreinte SHA-256 {sha}.",
+        "Target population: the customers of the centre's base who contacted customer service, exclusions removed. Frame frozen at the draw on {drawn}: {size} {size|customer|customers}, SHA-256 {sha}.",
     ),
     "m_exclusions": ("Exclusions par règle", "Exclusions by rule"),
     "rule": ("Règle", "Rule"),
@@ -124,8 +125,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "m_fieldwork": ("Terrain", "Fieldwork"),
     "m_fieldwork_text": (
-        "Du {start} au {end}. Canaux d’invitation : {channels}. Relances aux non-répondants à J+{reminders}.",
-        "From {start} to {end}. Invitation channels: {channels}. Reminders to non-respondents on day {reminders}.",
+        "Du {start} au {end}. Canaux d’invitation : {channels}. {days|Relance|Relances} aux non-répondants à J+{reminders}.",
+        "From {start} to {end}. Invitation channels: {channels}. {days|Reminder|Reminders} to non-respondents on {days|day|days} {reminders}.",
     ),
     "m_dispositions": ("Issues des invitations et taux AAPOR", "Dispositions and AAPOR rates"),
     "m_aapor_text": (
@@ -170,7 +171,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Les marges sont des effectifs de population connus, saisis à la main (source : {reference}).",
         "The margins are known population counts entered by hand (source: {reference}).",
     ),
-    "w_converged": ("Le calage a convergé en {iterations} itérations.", "The calibration converged in {iterations} iterations."),
+    "w_converged": ("Le calage a convergé en {iterations} {iterations|itération|itérations}.", "The calibration converged in {iterations} {iterations|iteration|iterations}."),
     "w_no_calibration": (
         "Aucun calage sur des marges n’est appliqué.",
         "No calibration to margins is applied.",
@@ -200,8 +201,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No variable of the customer base allows comparing respondents with non-respondents.",
     ),
     "rep_r_text": (
-        "Indicateur R (Schouten, Cobben et Bethlehem, 2009) : {r} (intervalle à {level} % : {low} à {high}), calculé sur les {n} clients tirés à partir de leurs probabilités de réponse estimées par {variables} ; coefficient de variation des probabilités : {cv}.",
-        "R-indicator (Schouten, Cobben and Bethlehem, 2009): {r} ({level}% interval: {low} to {high}), computed over the {n} sampled customers from their response propensities estimated from {variables}; coefficient of variation of the propensities: {cv}.",
+        "Indicateur R (Schouten, Cobben et Bethlehem, 2009) : {r} (intervalle à {level} % : {low} à {high}), calculé sur {n} {n|client tiré|clients tirés} à partir de leurs probabilités de réponse estimées par {variables} ; coefficient de variation des probabilités : {cv}.",
+        "R-indicator (Schouten, Cobben and Bethlehem, 2009): {r} ({level}% interval: {low} to {high}), computed over the {n} sampled {n|customer|customers} from their response propensities estimated from {variables}; coefficient of variation of the propensities: {cv}.",
     ),
     "rep_r_explain": (
         "R vaut 1 quand tous les clients ont la même probabilité de répondre, quels que soient ces caractères ; plus il est bas, plus la réponse en dépend. Le coefficient de variation borne le biais d’une moyenne non pondérée, en écarts-types de la variable mesurée.",
@@ -318,15 +319,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "change_questionnaire": ("questionnaire : version {before} (empreinte {before_sha}…), puis version {now} (empreinte {now_sha}…)", "questionnaire: version {before} (hash {before_sha}…), then version {now} (hash {now_sha}…)"),
     "m_estimation": ("Estimateurs et intervalles", "Estimators and intervals"),
     "m_estimation_text": (
-        "Moyennes et proportions pondérées (estimateurs par le ratio de Horvitz-Thompson), variances par linéarisation de Taylor avec correction de population finie, intervalles de Student à {level} % (ddl = répondants − strates) ; proportions : intervalle {ci_method} ; NPS = % promoteurs (9–10) − % détracteurs (0–6) ; indice = moyenne pondérée des items ramenés sur 0–100. Les résultats reproduisent le package R survey (sauf, dans un domaine d’un plan calé, les bornes de l’intervalle bêta : R y compte toutes les lignes du plan, barometre les répondants du domaine). Les réponses « non concerné » et les questions non posées sont exclues des dénominateurs. Une base de moins de {small} répondants est signalée (⚠).",
-        "Weighted means and proportions (Horvitz–Thompson ratio estimators), variances by Taylor linearisation with finite-population correction, Student intervals at {level}% (df = respondents − strata); proportions: {ci_method} interval; NPS = % promoters (9–10) − % detractors (0–6); index = weighted mean of the items rescaled to 0–100. Results reproduce R's survey package (except, in a domain of a calibrated design, the bounds of the beta interval: R counts every row of the design there, barometre the domain's respondents). 'Not applicable' answers and questions not asked are left out of denominators. A base below {small} respondents is flagged (⚠).",
+        "Moyennes et proportions pondérées (estimateurs par le ratio de Horvitz-Thompson), variances par linéarisation de Taylor avec correction de population finie, intervalles de Student à {level} % (ddl = répondants − strates) ; proportions : intervalle {ci_method} ; NPS = % promoteurs (9–10) − % détracteurs (0–6) ; indice = moyenne pondérée des items ramenés sur 0–100. Les résultats reproduisent le package R survey (sauf, dans un domaine d’un plan calé, les bornes de l’intervalle bêta : R y compte toutes les lignes du plan, barometre les répondants du domaine). Les réponses « non concerné » et les questions non posées sont exclues des dénominateurs. Une base de moins de {small} {small|répondant|répondants} est signalée (⚠).",
+        "Weighted means and proportions (Horvitz–Thompson ratio estimators), variances by Taylor linearisation with finite-population correction, Student intervals at {level}% (df = respondents − strata); proportions: {ci_method} interval; NPS = % promoters (9–10) − % detractors (0–6); index = weighted mean of the items rescaled to 0–100. Results reproduce R's survey package (except, in a domain of a calibrated design, the bounds of the beta interval: R counts every row of the design there, barometre the domain's respondents). 'Not applicable' answers and questions not asked are left out of denominators. A base below {small} {small|respondent|respondents} is flagged (⚠).",
     ),
     "ci_logit": ("logit", "logit"),
     "ci_beta": ("de Korn-Graubard (bêta)", "Korn–Graubard (beta)"),
     "ci_wald": ("de Wald", "Wald"),
     "m_no_respondents": (
-        "Strates sans répondant : {strata}.",
-        "Strata without respondents: {strata}.",
+        "{count|Strate|Strates} sans répondant : {strata}.",
+        "{count|Stratum|Strata} without respondents: {strata}.",
     ),
     # results
     "question": ("Question", "Question"),
@@ -347,8 +348,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "score": ("Note", "Score"),
     # domains
     "domains_intro": (
-        "Chaque niveau est comparé à l’ensemble des autres répondants ; ▲ ou ▼ marque un écart significatif après correction de Holm sur les niveaux de la variable. ⚠ : base inférieure à {small} répondants, à lire avec prudence.",
-        "Each level is compared with all other respondents; ▲ or ▼ marks a difference significant after Holm's correction over the variable's levels. ⚠: base below {small} respondents, read with care.",
+        "Chaque niveau est comparé à l’ensemble des autres répondants ; ▲ ou ▼ marque un écart significatif après correction de Holm sur les niveaux de la variable. ⚠ : base inférieure à {small} {small|répondant|répondants}, à lire avec prudence.",
+        "Each level is compared with all other respondents; ▲ or ▼ marks a difference significant after Holm's correction over the variable's levels. ⚠: base below {small} {small|respondent|respondents}, read with care.",
     ),
     "domain_chart_title": ("{indicator} par {variable}", "{indicator} by {variable}"),
     "level": ("Niveau", "Level"),
@@ -403,12 +404,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unavailable": ("Non calculable : {reason}", "Cannot be computed: {reason}"),
     # reliability
     "alpha_text": (
-        "α de Cronbach = {alpha} (IC de Feldt à {level} % : {low} – {high}), sur {n} répondants ayant répondu aux {k} items posés à tous. Au-delà de 0,7, les items mesurent de façon cohérente une même satisfaction.",
-        "Cronbach's α = {alpha} (Feldt {level}% CI: {low} – {high}), on {n} respondents who answered the {k} items asked of everyone. Above 0.7, the items consistently measure one satisfaction.",
+        "α de Cronbach = {alpha} (IC de Feldt à {level} % : {low} – {high}), sur {n} {n|répondant ayant|répondants ayant} répondu {k|à {k} item posé|aux {k} items posés} à tous. Au-delà de 0,7, les items mesurent de façon cohérente une même satisfaction.",
+        "Cronbach's α = {alpha} (Feldt {level}% CI: {low} – {high}), on {n} {n|respondent|respondents} who answered the {k} {k|item|items} asked of everyone. Above 0.7, the items consistently measure one satisfaction.",
     ),
     "alpha_left_out": (
-        "Items posés sous condition, laissés hors du calcul : {items}.",
-        "Items asked under a condition, left out of the computation: {items}.",
+        "{count|Item posé sous condition, laissé|Items posés sous condition, laissés} hors du calcul : {items}.",
+        "{count|Item|Items} asked under a condition, left out of the computation: {items}.",
     ),
     "alpha_if_deleted": ("α si l’item est retiré", "α if the item is removed"),
     "item": ("Item", "Item"),
@@ -435,8 +436,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "median_contact": ("Délai médian du premier contact (heures)", "Median time to first contact (hours)"),
     "loop_caption": ("Suivis par type", "Follow-ups by kind"),
     "loop_summary": (
-        "{total} suivis, dont {closed} clos ; {share} traités dans le délai de service parmi les {judged} arrivés à échéance ou clos ; premier contact en {contact} heures (médiane).",
-        "{total} follow-ups, {closed} closed; {share} handled within the service level among the {judged} closed or past their due date; first contact within {contact} hours (median).",
+        "{total} {total|suivi|suivis}, dont {closed} clos ; {share} traités dans le délai de service parmi {judged} {judged|suivi arrivé|suivis arrivés} à échéance ou clos ; premier contact en {contact} {contact|heure|heures} (médiane).",
+        "{total} {total|follow-up|follow-ups}, {closed} closed; {share} handled within the service level among the {judged} closed or past their due date; first contact within {contact} {contact|hour|hours} (median).",
     ),
     "outcomes_caption": ("Issue des suivis clos", "Outcome of the closed follow-ups"),
     "outcome": ("Issue", "Outcome"),
@@ -447,12 +448,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "outcome_declined": ("Le client a décliné", "Customer declined"),
     # verbatims
     "verbatims_intro": (
-        "{total} commentaires libres. Adresses e-mail et numéros de téléphone masqués. Classés de la note globale la plus basse à la plus haute.",
-        "{total} free comments. Email addresses and phone numbers masked. Sorted from the lowest overall score to the highest.",
+        "{total} {total|commentaire libre|commentaires libres}. Adresses e-mail et numéros de téléphone masqués. Classés de la note globale la plus basse à la plus haute.",
+        "{total} free {total|comment|comments}. Email addresses and phone numbers masked. Sorted from the lowest overall score to the highest.",
     ),
     "verbatims_sampled": (
-        "{shown} commentaires tirés au hasard (graine {seed}) sont reproduits ; l’export contient tous les commentaires.",
-        "{shown} comments drawn at random (seed {seed}) are printed; the export holds every comment.",
+        "{shown} {shown|commentaire tiré|commentaires tirés} au hasard (graine {seed}) {shown|est reproduit|sont reproduits} ; l’export contient tous les commentaires.",
+        "{shown} {shown|comment|comments} drawn at random (seed {seed}) {shown|is|are} printed; the export holds every comment.",
     ),
     "comment": ("Commentaire", "Comment"),
     # annex
@@ -484,24 +485,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "a_design": ("Fichier de plan (DESIGN.json)", "Design file (DESIGN.json)"),
     "a_audit": ("Piste d’audit", "Audit trail"),
     "a_audit_text": (
-        "Au moment de ce rapport, la piste d’audit compte {count} événements scellés ; sa tête "
+        "Au moment de ce rapport, la piste d’audit compte {count} {count|événement scellé|événements scellés} ; sa tête "
         "(dernière empreinte) est {hash}. Cette commande vérifie que la piste l’atteint toujours, "
         "sans suppression ni reconstruction :",
-        "When this report was made, the audit trail held {count} sealed events; its head (last "
+        "When this report was made, the audit trail held {count} sealed {count|event|events}; its head (last "
         "hash) is {hash}. This command checks that the trail still reaches it, with nothing "
         "deleted or rebuilt:",
     ),
     "a_weighting": ("Pondération et représentativité en détail", "Weighting and representativeness in detail"),
     "a_weights_by_stratum": ("Poids finaux par strate", "Final weights per stratum"),
     "a_margins": (
-        "Marges de calage (convergence en {iterations} itérations)",
-        "Calibration margins (converged in {iterations} iterations)",
+        "Marges de calage (convergence en {iterations} {iterations|itération|itérations})",
+        "Calibration margins (converged in {iterations} {iterations|iteration|iterations})",
     ),
     "a_base_total": ("Total des poids de base", "Total of the base weights"),
     "a_calibrated_total": ("Total des poids calés", "Total of the calibrated weights"),
     "a_r_model": (
-        "Probabilités de réponse : régression logistique pondérée par les poids de tirage (effets principaux), moyenne {mean}, écart-type {sd} ; erreur type de R par bootstrap stratifié ({replicates} réplications, graine {seed}). Le fichier d’échantillon (un client tiré par ligne : strate, réponse, variables de la base, sans donnée personnelle) reproduit ces nombres :",
-        "Response propensities: logistic regression weighted by the design weights (main effects), mean {mean}, standard deviation {sd}; standard error of R by stratified bootstrap ({replicates} replicates, seed {seed}). The sample file (one sampled customer per row: stratum, response, variables of the base, no personal data) reproduces these numbers:",
+        "Probabilités de réponse : régression logistique pondérée par les poids de tirage (effets principaux), moyenne {mean}, écart-type {sd} ; erreur type de R par bootstrap stratifié ({replicates} {replicates|réplication|réplications}, graine {seed}). Le fichier d’échantillon (un client tiré par ligne : strate, réponse, variables de la base, sans donnée personnelle) reproduit ces nombres :",
+        "Response propensities: logistic regression weighted by the design weights (main effects), mean {mean}, standard deviation {sd}; standard error of R by stratified bootstrap ({replicates} {replicates|replicate|replicates}, seed {seed}). The sample file (one sampled customer per row: stratum, response, variables of the base, no personal data) reproduces these numbers:",
     ),
     "a_weighting_reproduce": (
         "La sortie de barometre analyze contient, sous « weighting », les poids par strate, les marges de calage et leur convergence ; les estimations non pondérées s’obtiennent avec un fichier de plan réduit à « indicators ».",
@@ -524,19 +525,54 @@ def singular(number: float, lang: str) -> bool:
     return abs(number) < 2 if lang == "fr" else number == 1
 
 
+#: A plural choice in a text: ``{name|singular|plural}`` takes the form the number given as
+#: `name` calls for in the text's language (`singular`): "{n} {n|client|clients}". A form may
+#: hold placeholders: "{k|à {k} item|aux {k} items}".
+PLURAL = re.compile(r"\{(\w+)\|((?:[^{}|]|\{\w+\})*)\|((?:[^{}|]|\{\w+\})*)\}")
+
+
+def count_of(value: object, lang: str) -> float | None:
+    """The number a value stands for: a number, or a number as the report writes it in
+    `lang` ("1 234,5" in French, "1,234.5" in English); None for anything else ("–")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"[\s\u00a0\u202f]", "", value)
+    text = text.replace(",", ".") if lang == "fr" else text.replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def translator(lang: str) -> Callable[..., str]:
     """`t(key, **values)`: the text in `lang`, with `{placeholders}` filled in.
 
-    With `number`, the text of ``key + "_one"`` is used when that number takes the singular
-    (`singular`): "1 customer started", never "1 customers started"."""
+    Every count takes its plural form: a text's ``{name|singular|plural}`` is replaced by the
+    form that the value `name` (a number, or a number as the report writes it) calls for, so
+    that "1 client a répondu", "0 client" and "2 clients" read right in French, "1 customer",
+    "0 customers" in English. With `number`, the text of ``key + "_one"`` is used when that
+    number takes the singular (`singular`)."""
     if lang not in LANGUAGES:
         raise ValueError(f"the report is written in French or English, not {lang!r}")
     column = LANGUAGES.index(lang)
+
+    def form(match: re.Match[str], values: dict[str, object]) -> str:
+        name, one, other = match.groups()
+        if name not in values:
+            raise KeyError(f"{name} (the count of a plural in the report's text)")
+        count = count_of(values[name], lang)
+        return one if count is not None and singular(count, lang) else other
 
     def t(key: str, /, number: float | None = None, **values: object) -> str:
         if number is not None and singular(number, lang) and f"{key}_one" in TEXTS:
             key = f"{key}_one"
         text = TEXTS[key][column] if key in TEXTS else key
+        if "|" in text:
+            text = PLURAL.sub(lambda match: form(match, values), text)
         return text.format(**values) if values else text
 
     return t

@@ -692,3 +692,68 @@ def test_the_method_states_the_programmes_method_and_defaults_when_blank(app, ca
         assert default in commission or method_default(name, "en", programme) in commission
     assert re.search(r'id="method-limitations" class="text">Une saison seulement\.</p>', html)
     assert method_default("validation", "en", programme) in html
+
+
+def test_every_count_in_the_reports_words_takes_its_plural():
+    """Every count-bearing sentence of the report reads right for 0, 1 and many in both
+    languages (0 takes the singular in French, the plural in English), whether the count is
+    given as a number or as the report writes it ("1 234", "1,234", "1,5")."""
+    import string
+
+    from survey.reporting.texts import PLURAL, TEXTS, translator
+
+    counted = {key for key, pair in TEXTS.items() if any(PLURAL.search(text) for text in pair)}
+    assert counted >= {
+        "improvement_intro", "summary_reading", "m_population_text", "rep_r_text",
+        "m_fieldwork_text", "w_converged", "m_estimation_text", "domains_intro", "alpha_text",
+        "alpha_left_out", "m_no_respondents", "loop_summary", "verbatims_intro",
+        "verbatims_sampled", "a_audit_text", "a_r_model", "a_margins"}
+    assert not any("(s)" in text for pair in TEXTS.values() for text in pair)
+    for key in counted:
+        for lang in ("fr", "en"):
+            t = translator(lang)
+            text = TEXTS[key][("fr", "en").index(lang)]
+            names = {field for _, field, _, _ in string.Formatter().parse(PLURAL.sub("", text))
+                     if field} | {m.group(1) for m in PLURAL.finditer(text)}
+            for count in (0, 1, 2, 1234):
+                said = t(key, **dict.fromkeys(names, count))
+                assert "|" not in said and "{" not in said, (key, lang, said)
+
+    fr, en = translator("fr"), translator("en")
+    assert fr("summary_reading", n="1", level="95").startswith("1 client a répondu.")
+    assert fr("summary_reading", n="0", level="95").startswith("0 client a répondu.")
+    assert fr("summary_reading", n="1\u202f234", level="95").startswith(
+        "1\u202f234 clients ont répondu.")
+    assert en("summary_reading", n="1", level="95").startswith("1 customer answered.")
+    assert en("summary_reading", n="0", level="95").startswith("0 customers answered.")
+    assert en("summary_reading", n="1,234", level="95").startswith("1,234 customers answered.")
+    intro = fr("improvement_intro", year=2025, done=1, total=4, family=1)
+    assert "1 réalisée sur 4" in intro and "sur 1 indicateur que vise le plan" in intro
+    intro = fr("improvement_intro", year=2025, done=2, total=4, family=3)
+    assert "2 réalisées sur 4" in intro and "sur 3 indicateurs que vise le plan" in intro
+    assert "over the 1 indicator the plan" in en("improvement_intro", year=2025, done=1,
+                                                  total=1, family=1)
+    loop = {"total": "1", "closed": "1", "share": "100 %", "judged": "1"}
+    assert fr("loop_summary", contact="1,5", **loop).startswith(
+        "1 suivi, dont 1 clos ; 100 % traités dans le délai de service parmi 1 suivi arrivé")
+    assert fr("loop_summary", contact="1,5", **loop).endswith("en 1,5 heure (médiane).")
+    assert en("loop_summary", contact="1.5", **loop).startswith("1 follow-up, 1 closed")
+    assert en("loop_summary", contact="1.5", **loop).endswith("within 1.5 hours (median).")
+    assert fr("verbatims_sampled", shown=1, seed=3).startswith(
+        "1 commentaire tiré au hasard (graine 3) est reproduit ;")
+    assert en("verbatims_sampled", shown=2, seed=3).startswith(
+        "2 comments drawn at random (seed 3) are printed;")
+    assert "aux 5 items posés à tous" in fr("alpha_text", alpha="0,8", level="95", low="0,7",
+                                             high="0,9", n="300", k=5)
+    assert "on 1 respondent who answered the 2 items" in en(
+        "alpha_text", alpha="0.8", level="95", low="0.7", high="0.9", n="1", k=2)
+    assert fr("m_no_respondents", strata="A", count=1) == "Strate sans répondant : A."
+    assert en("m_no_respondents", strata="A, B", count=2) == "Strata without respondents: A, B."
+    assert en("alpha_left_out", items="x", count=1).startswith("Item asked under a condition")
+    assert "Relance aux non-répondants à J+7." in fr(
+        "m_fieldwork_text", start="1", end="2", channels="e-mail", reminders="7", days=1)
+    assert "Reminders to non-respondents on days 3, 7." in en(
+        "m_fieldwork_text", start="1", end="2", channels="email", reminders="3, 7", days=2)
+    assert en("w_converged", iterations=1) == "The calibration converged in 1 iteration."
+    assert fr("a_audit_text", count="1", hash="h").startswith(
+        "Au moment de ce rapport, la piste d’audit compte 1 événement scellé ;")
