@@ -77,6 +77,12 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     packed = CliRunner().invoke(main, ["audit", "pack", slug, "--out", str(pack), "--no-pdf"],
                                 obj={"app": app})
     assert packed.exit_code == 0, packed.output
+    # Last year's export, as `barometre export` writes it: its estimates are the ones this
+    # year's design file compares with.
+    exported = CliRunner().invoke(main, [
+        "export", f"barometre-{year - 1}", "--format", "csv",
+        "--out", str(folder / "last-year.csv")], obj={"app": app})
+    assert exported.exit_code == 0, exported.output
     with zipfile.ZipFile(pack) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
         archive.extractall(folder / "files")
@@ -181,6 +187,23 @@ def _at(document, path):
     for key in path:
         document = document[key]
     return document
+
+
+def test_last_years_estimates_in_the_design_file_are_analyze_on_last_years_export(demo):
+    """The year-on-year tests and the plan's follow-up compare with the previous campaign's
+    estimates the design file carries: `analyze` on last year's own export gives them."""
+    result = CliRunner().invoke(main, [
+        "analyze", str(demo.folder.parent / "last-year.csv"),
+        "--design", str(demo.folder.parent / "last-year.design.json")])
+    assert result.exit_code == 0, result.output
+    whole = {e["indicator"]: e for e in json.loads(result.output)["estimates"]
+             if e["domain"] is None}
+    design = json.loads(demo.files[demo.manifest["export"]["design"]])
+    [previous] = design["report"]["previous"]
+    assert previous["year"] == demo.year - 1 and len(previous["estimates"]) == len(whole)
+    assert figure_differences(
+        previous["estimates"],
+        [{key: whole[e["indicator"]][key] for key in e} for e in previous["estimates"]]) == []
 
 
 def test_verify_pack_checks_the_demos_pack_and_refuses_a_changed_number(demo, tmp_path):
