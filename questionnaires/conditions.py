@@ -40,6 +40,9 @@ import keyword
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from questionnaires.problems import Problem
 
 __all__ = ["MAX_NESTING", "Condition", "ConditionError", "parse_condition", "is_missing"]
 
@@ -47,12 +50,15 @@ __all__ = ["MAX_NESTING", "Condition", "ConditionError", "parse_condition", "is_
 MAX_NESTING = 50
 
 
-class ConditionError(ValueError):
-    """A condition that cannot be parsed; ``position`` is the 0-based character offset."""
+class ConditionError(Problem):
+    """A condition that cannot be parsed; ``position`` is the 0-based character offset.
+    ``reason`` and ``params`` name the problem for a page in another language (``character``
+    is the 1-based position people count in)."""
 
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"{message} (at character {position + 1})")
-        self.reason = message
+    def __init__(self, message: str, position: int, reason: str, **params: Any) -> None:
+        super().__init__(f"{message} (at character {position + 1})", reason,
+                         character=position + 1, **params)
+        self.problem = message
         self.position = position
 
 
@@ -74,12 +80,12 @@ _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false"})
 
 # Characters people (or attackers) try, with the reason they are refused.
 _REFUSED_CHARACTERS = {
-    ".": "attribute access is not allowed",
-    "=": "use '==' to compare",
-    ":": "':' is not allowed (no lambdas, slices or dictionaries)",
-    "\\": "backslashes are not allowed in texts",
-    "'": "unterminated text (missing closing quote)",
-    '"': "unterminated text (missing closing quote)",
+    ".": ("attribute access is not allowed", "condition_attribute"),
+    "=": ("use '==' to compare", "condition_single_equals"),
+    ":": ("':' is not allowed (no lambdas, slices or dictionaries)", "condition_colon"),
+    "\\": ("backslashes are not allowed in texts", "condition_backslash"),
+    "'": ("unterminated text (missing closing quote)", "condition_unterminated_text"),
+    '"': ("unterminated text (missing closing quote)", "condition_unterminated_text"),
 }
 
 
@@ -97,8 +103,9 @@ def _tokenize(text: str) -> list[_Token]:
         match = _TOKEN_PATTERN.match(text, position)
         if match is None:
             character = text[position]
-            reason = _REFUSED_CHARACTERS.get(character, f"unexpected character {character!r}")
-            raise ConditionError(reason, position)
+            message, reason = _REFUSED_CHARACTERS.get(
+                character, (f"unexpected character {character!r}", "condition_character"))
+            raise ConditionError(message, position, reason, found=character)
         kind = match.lastgroup or ""
         value = match.group()
         if kind == "name":
@@ -114,10 +121,13 @@ def _classify_name(name: str, position: int) -> str:
     if name in _KEYWORDS:
         return "keyword"
     if name.startswith("_"):
-        raise ConditionError(f"'{name}' is not allowed: names cannot start with '_'", position)
+        raise ConditionError(f"'{name}' is not allowed: names cannot start with '_'", position,
+                             "condition_underscore", name=name)
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         hint = " (write true or false in lower case)" if name in ("True", "False") else ""
-        raise ConditionError(f"'{name}' is not allowed in a condition{hint}", position)
+        raise ConditionError(f"'{name}' is not allowed in a condition{hint}", position,
+                             "condition_capital_boolean" if hint else "condition_keyword",
+                             name=name)
     return "name"
 
 
@@ -302,7 +312,8 @@ class _Parser:
         if self.depth > MAX_NESTING:
             raise ConditionError(
                 f"the condition nests parentheses or 'not' more than {MAX_NESTING} levels "
-                "deep: write it more simply", position)
+                "deep: write it more simply", position, "condition_too_deep",
+                maximum=MAX_NESTING)
 
     @property
     def current(self) -> _Token:
@@ -321,7 +332,9 @@ class _Parser:
 
     def expect(self, kind: str, text: str, what: str) -> None:
         if not self.accept(kind, text):
-            raise ConditionError(f"expected {what}, found {_describe(self.current)}", self.position)
+            raise ConditionError(f"expected {what}, found {_describe(self.current)}",
+                                 self.position, "condition_expected", expected=text,
+                                 found=self.current.text)
 
     @property
     def position(self) -> int:
@@ -329,10 +342,11 @@ class _Parser:
 
     def parse(self) -> _Test:
         if self.current.kind == "end":
-            raise ConditionError("the condition is empty", 0)
+            raise ConditionError("the condition is empty", 0, "condition_empty")
         node = self.parse_or()
         if self.current.kind != "end":
-            raise ConditionError(f"unexpected {_describe(self.current)}", self.position)
+            raise ConditionError(f"unexpected {_describe(self.current)}", self.position,
+                                 "condition_unexpected", found=self.current.text)
         return _as_test(node)
 
     def parse_or(self) -> _Node:
@@ -376,14 +390,15 @@ class _Parser:
             negated = True
             if self.current.text != "in":
                 raise ConditionError(
-                    f"expected 'in' after 'not', found {_describe(self.current)}", self.position
+                    f"expected 'in' after 'not', found {_describe(self.current)}", self.position,
+                    "condition_not_without_in", found=self.current.text,
                 )
         if self.accept("keyword", "in"):
             container = self.parse_operand()
             if not isinstance(container, _Answer | _ListLiteral):
                 raise ConditionError(
                     "'in' needs a list ([1, 2]) or a multiple-choice question on its right",
-                    container.start,
+                    container.start, "condition_in_needs_list",
                 )
             return _Membership(_as_value(left), container, negated, start)
         return left
@@ -410,7 +425,8 @@ class _Parser:
             return node
         if token.kind == "name":
             return self.parse_name()
-        raise ConditionError(f"expected a value, found {_describe(token)}", token.position)
+        raise ConditionError(f"expected a value, found {_describe(token)}", token.position,
+                             "condition_value_expected", found=token.text)
 
     def parse_name(self) -> _Node:
         token = self.advance()
@@ -419,23 +435,25 @@ class _Parser:
             if token.text != "answered":
                 raise ConditionError(
                     f"calling '{token.text}' is not allowed: the only function is answered(code)",
-                    token.position,
+                    token.position, "condition_call", name=token.text,
                 )
             self.advance()
             argument = self.current
             if argument.kind != "name":
                 raise ConditionError(
                     f"answered() takes a question code, found {_describe(argument)}",
-                    argument.position,
+                    argument.position, "condition_answered_argument", found=argument.text,
                 )
             self.advance()
             self.expect("operator", ")", "')' closing answered(")
             return _Answered(argument.text, token.position)
         if following.kind == "operator" and following.text == "[":
-            raise ConditionError("subscripts are not allowed", following.position)
+            raise ConditionError("subscripts are not allowed", following.position,
+                                 "condition_subscript")
         if token.text == "answered":
             # The function's name is reserved: no question may be called that.
-            raise ConditionError("answered is a function: write answered(code)", token.position)
+            raise ConditionError("answered is a function: write answered(code)",
+                                 token.position, "condition_answered_alone")
         return _Answer(token.text, token.position)
 
     def parse_list(self) -> _ListLiteral:
@@ -446,7 +464,8 @@ class _Parser:
                 element = self.parse_operand()
                 if not isinstance(element, _Literal):
                     raise ConditionError(
-                        "a list may only contain numbers, texts, true or false", element.start
+                        "a list may only contain numbers, texts, true or false", element.start,
+                        "condition_list_items",
                     )
                 items.append(element.constant)
                 if self.accept("operator", "]"):
@@ -470,15 +489,16 @@ def _as_test(node: _Node) -> _Test:
         raise ConditionError(
             f"'{node.code}' alone is not a condition: compare it ({node.code} == ...) "
             f"or write answered({node.code})",
-            node.start,
+            node.start, "condition_name_alone", code=node.code,
         )
-    raise ConditionError("a value alone is not a condition", node.start)
+    raise ConditionError("a value alone is not a condition", node.start, "condition_value_alone")
 
 
 def _as_value(node: _Node) -> _Value:
     if isinstance(node, _Value):
         return node
-    raise ConditionError("a condition cannot be compared; combine with 'and' / 'or'", node.start)
+    raise ConditionError("a condition cannot be compared; combine with 'and' / 'or'",
+                         node.start, "condition_compared")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import json
 import os
 import re
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from questionnaires.conditions import ConditionError, parse_condition
 from questionnaires.localized import SUPPORTED_LANGUAGES
+from questionnaires.problems import Problem, joined
 from questionnaires.questions import CODE_PATTERN, QUESTION_TYPES, RatingQuestion
 from questionnaires.schema import Questionnaire
 
@@ -54,12 +55,16 @@ DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 
 @dataclass(frozen=True)
 class DefinitionError:
-    """One problem in a definition, printable as ``FILE: PATH: MESSAGE``."""
+    """One problem in a definition, printable as ``FILE: PATH: MESSAGE`` (English, for the
+    command line). ``reason`` is its stable code and ``params`` the values it names, so that a
+    page words it in its reader's language (see :mod:`questionnaires.problems`)."""
 
     file: str
     path: str
     message: str
     line: int | None = None
+    reason: str = "invalid"
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         if not self.path:
@@ -166,7 +171,7 @@ def load_canonical_json(data: bytes | str) -> Questionnaire:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise DefinitionInvalid(
-            [DefinitionError("<frozen copy>", "", f"not JSON: {error}")]
+            [DefinitionError("<frozen copy>", "", f"not JSON: {error}", reason="not_json")]
         ) from None
     questionnaire, errors = _check_data(raw, "<frozen copy>", None)
     if questionnaire is None:
@@ -215,7 +220,8 @@ def _bundled() -> dict[Path, Questionnaire]:
         questionnaire = load_definition(path)
         if questionnaire.id != path.stem:
             raise DefinitionInvalid(
-                [DefinitionError(str(path), "id", f"must be the file name '{path.stem}'")]
+                [DefinitionError(str(path), "id", f"must be the file name '{path.stem}'",
+                                 reason="id_not_file_name", params={"name": path.stem})]
             )
         found[path] = questionnaire
     return found
@@ -236,11 +242,13 @@ def _check_file(path: Path) -> tuple[Questionnaire | None, list[DefinitionError]
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        return None, [DefinitionError(file, "", "file not found")]
+        return None, [DefinitionError(file, "", "file not found", reason="file_not_found")]
     except IsADirectoryError:
-        return None, [DefinitionError(file, "", "is a directory, not a definition file")]
+        return None, [DefinitionError(file, "", "is a directory, not a definition file",
+                                      reason="file_is_directory")]
     except OSError as error:
-        return None, [DefinitionError(file, "", f"cannot be read: {error.strerror}")]
+        return None, [DefinitionError(file, "", f"cannot be read: {error.strerror}",
+                                      reason="file_unreadable")]
     return _check_source(content, file)
 
 
@@ -257,7 +265,8 @@ def read_yaml(source: str | bytes, file: str = "<definition>") -> tuple[Any, lis
                 f"not UTF-8 text: byte 0x{source[error.start]:02x} on line {line} cannot be "
                 "decoded; save the file as UTF-8"
             )
-            return None, [DefinitionError(file, "", message, line)]
+            return None, [DefinitionError(file, "", message, line, reason="not_utf8",
+                                          params={"line": line})]
     raw, root, errors = _parse_yaml(source, file)
     return raw, errors
 
@@ -284,7 +293,8 @@ def _parse_yaml(source: str, file: str) -> tuple[Any, yaml.Node | None, list[Def
     except yaml.MarkedYAMLError as error:
         return None, None, [_yaml_error(file, error)]
     except yaml.YAMLError as error:
-        return None, None, [DefinitionError(file, "", f"YAML error: {error}")]
+        return None, None, [DefinitionError(file, "", f"YAML error: {error}",
+                                            reason="yaml_error")]
     finally:
         loader.dispose()
     return raw, root, []
@@ -326,10 +336,11 @@ def _yaml_error(file: str, error: yaml.MarkedYAMLError) -> DefinitionError:
     if error.context:
         problem = f"{problem} ({error.context})"
     if mark is None:
-        return DefinitionError(file, "", f"YAML syntax error: {problem}")
+        return DefinitionError(file, "", f"YAML syntax error: {problem}", reason="yaml_error")
     line = mark.line + 1
     return DefinitionError(
-        file, f"line {line}, column {mark.column + 1}", f"YAML syntax error: {problem}", line
+        file, f"line {line}, column {mark.column + 1}", f"YAML syntax error: {problem}", line,
+        reason="yaml_syntax", params={"line": line, "column": mark.column + 1},
     )
 
 
@@ -365,9 +376,11 @@ def _check_data(
     if not isinstance(raw, dict):
         found = "an empty file" if raw is None else f"a {type(raw).__name__}"
         message = f"a definition is a mapping (id, version, languages, title, pages…), not {found}"
-        return None, [DefinitionError(file, "", message, 1 if root is not None else None)]
+        return None, [DefinitionError(file, "", message, 1 if root is not None else None,
+                                      reason="empty_definition" if raw is None
+                                      else "not_a_mapping")]
 
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: list[_Found] = []
     questionnaire = None
     try:
         questionnaire = Questionnaire.model_validate(
@@ -380,8 +393,9 @@ def _check_data(
         problems.extend(_cross_question_problems(questionnaire))
 
     errors = [
-        DefinitionError(file, _format_path(location), message, _line_of(root, location))
-        for location, message in problems
+        DefinitionError(file, _format_path(found.location), found.message,
+                        _line_of(root, found.location), found.reason, found.params)
+        for found in problems
     ]
     if errors:
         return None, sorted(errors, key=lambda error: (error.line or 0, error.path))
@@ -406,37 +420,85 @@ def _format_path(location: tuple[Any, ...]) -> str:
     return path
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A problem found while checking: where, the English message, its reason and values."""
+
+    location: tuple[Any, ...]
+    message: str
+    reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# Pattern -> (the English hint, the reason naming it).
 _PATTERN_HINTS = {
-    CODE_PATTERN: "lower-case letters, digits and '_', starting with a letter",
-    r"^[a-z0-9][a-z0-9_]*$": "lower-case letters, digits and '_'",
-    r"^[a-z0-9][a-z0-9-]*$": "lower-case letters, digits and '-'",
+    CODE_PATTERN: ("lower-case letters, digits and '_', starting with a letter", "bad_code"),
+    r"^[a-z0-9][a-z0-9_]*$": ("lower-case letters, digits and '_'", "bad_value_name"),
+    r"^[a-z0-9][a-z0-9-]*$": ("lower-case letters, digits and '-'", "bad_key"),
+}
+
+# pydantic's own error types -> our reason, and the context values its message names.
+_PYDANTIC_REASONS = {
+    "int_type": ("not_whole_number", ()),
+    "int_parsing": ("not_whole_number", ()),
+    "int_from_float": ("not_whole_number", ()),
+    "float_type": ("not_number", ()),
+    "float_parsing": ("not_number", ()),
+    "bool_type": ("not_boolean", ()),
+    "bool_parsing": ("not_boolean", ()),
+    "string_type": ("not_text", ()),
+    "list_type": ("not_list", ()),
+    "dict_type": ("not_mapping", ()),
+    "model_type": ("not_mapping", ()),
+    "model_attributes_type": ("not_mapping", ()),
+    "string_too_short": ("text_too_short", ("min_length",)),
+    "string_too_long": ("text_too_long", ("max_length",)),
+    "too_short": ("too_few_items", ("min_length",)),
+    "too_long": ("too_many_items", ("max_length",)),
+    "greater_than": ("not_above", ("gt",)),
+    "greater_than_equal": ("below_minimum", ("ge",)),
+    "less_than": ("not_below", ("lt",)),
+    "less_than_equal": ("above_maximum", ("le",)),
+    "literal_error": ("not_one_of", ("expected",)),
 }
 
 
-def _from_pydantic(error: ValidationError) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _from_pydantic(error: ValidationError) -> Iterator[_Found]:
     for detail in error.errors(include_url=False):
         location = _without_union_tags(detail["loc"])
         kind = detail["type"]
         context = detail.get("ctx", {})
         if kind == "missing":
-            yield location, "this field is required"
+            yield _Found(location, "this field is required", "required")
         elif kind == "extra_forbidden":
-            yield location, "unknown field (check its spelling)"
+            yield _Found(location, "unknown field (check its spelling)", "unknown_field",
+                         {"name": str(location[-1]) if location else ""})
         elif kind == "union_tag_invalid":
             known = ", ".join(QUESTION_TYPES)
-            yield location + ("type",), f"unknown question type '{context['tag']}' (known: {known})"
+            yield _Found(location + ("type",),
+                         f"unknown question type '{context['tag']}' (known: {known})",
+                         "unknown_question_type", {"type": context["tag"]})
         elif kind == "union_tag_not_found":
-            yield (
-                location + ("type",),
-                f"this field is required (one of: {', '.join(QUESTION_TYPES)})",
-            )
+            yield _Found(location + ("type",),
+                         f"this field is required (one of: {', '.join(QUESTION_TYPES)})",
+                         "question_type_required")
+        elif kind == "value_error" and isinstance(context.get("error"), Problem):
+            problem = context["error"]
+            yield _Found(location, str(problem), problem.reason, dict(problem.params))
         elif kind == "value_error":
-            yield location, str(context.get("error", detail["msg"]))
+            yield _Found(location, str(context.get("error", detail["msg"])), "invalid")
         elif kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERN_HINTS:
-            hint = _PATTERN_HINTS[context["pattern"]]
-            yield location, f"{detail['input']!r} is not valid: use {hint}"
+            hint, reason = _PATTERN_HINTS[context["pattern"]]
+            yield _Found(location, f"{detail['input']!r} is not valid: use {hint}", reason,
+                         {"value": detail["input"]})
+        elif kind in _PYDANTIC_REASONS:
+            reason, names = _PYDANTIC_REASONS[kind]
+            params = {name: str(context.get(name, "")) for name in names}
+            if "expected" in params:  # "'phone' or 'email'": the values, without the quotes
+                params["expected"] = params["expected"].replace("'", "").replace(" or ", ", ")
+            yield _Found(location, detail["msg"], reason, params)
         else:
-            yield location, detail["msg"]
+            yield _Found(location, detail["msg"], "invalid")
 
 
 def _without_union_tags(location: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -480,7 +542,7 @@ def _outline(raw: dict[str, Any]) -> list[_Outline]:
     return found
 
 
-def _condition_reference_problems(raw: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _condition_reference_problems(raw: dict[str, Any]) -> Iterator[_Found]:
     """Duplicated codes, and conditions naming unknown, later or same-page questions.
 
     A condition may only read answers from earlier pages: a page is rendered and submitted as
@@ -493,9 +555,11 @@ def _condition_reference_problems(raw: dict[str, Any]) -> Iterator[tuple[tuple[A
         first = first_by_code.setdefault(question.code, question)
         if first is not question:
             where = _format_path(first.location)
-            yield (
+            yield _Found(
                 question.location + ("code",),
                 f"code '{question.code}' is already used by {where}",
+                "code_repeated",
+                {"code": question.code, "page": first.page + 1, "question": first.index + 1},
             )
     for position, question in enumerate(outline):
         if not isinstance(question.show_if, str):
@@ -508,19 +572,22 @@ def _condition_reference_problems(raw: dict[str, Any]) -> Iterator[tuple[tuple[A
             target = first_by_code.get(code)
             if target is None:
                 message = f"refers to unknown question '{code}'"
+                reason = "condition_unknown_question"
             elif target is question or outline.index(target) > position:
                 message = f"refers to '{code}', which is not asked before this question"
+                reason = "condition_later_question"
             elif target.page == question.page:
                 message = (
                     f"refers to '{code}' on the same page; a condition can only use answers "
                     "from earlier pages"
                 )
+                reason = "condition_same_page"
             else:
                 continue
-            yield question.location + ("show_if",), message
+            yield _Found(question.location + ("show_if",), message, reason, {"code": code})
 
 
-def _cross_question_problems(questionnaire: Questionnaire) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _cross_question_problems(questionnaire: Questionnaire) -> Iterator[_Found]:
     """Checks that need the whole, valid definition."""
     located = [
         (("pages", page_index, "questions", index), question)
@@ -536,19 +603,21 @@ def _cross_question_problems(questionnaire: Questionnaire) -> Iterator[tuple[tup
         for name in dict.fromkeys(question.field_names() + question.column_names()):
             owner = owner_of_name.setdefault(name, question.code)
             if owner != question.code:
-                yield (
+                yield _Found(
                     location + ("code",),
                     (
                         f"'{question.code}' produces the field or column '{name}', which clashes "
                         f"with question '{owner}'"
                     ),
+                    "column_clash", {"code": question.code, "name": name, "owner": owner},
                 )
 
     overall = [(loc, q) for loc, q in located if isinstance(q, RatingQuestion) and q.overall]
     for location, _ in overall[1:]:
-        yield (
+        yield _Found(
             location + ("overall",),
             (f"only one question can be the overall item; '{overall[0][1].code}' already is"),
+            "overall_repeated", {"code": overall[0][1].code},
         )
 
     weighted = [
@@ -559,12 +628,15 @@ def _cross_question_problems(questionnaire: Questionnaire) -> Iterator[tuple[tup
     for location, question in weighted[1:]:
         reference = weighted[0][1]
         if question.scale() != reference.scale():
-            yield (
+            yield _Found(
                 location + ("index_weight",),
                 (
                     f"index items must share one scale: {question.min}..{question.max} differs "
                     f"from '{reference.code}' ({reference.min}..{reference.max})"
                 ),
+                "index_scales_differ",
+                {"low": question.min, "high": question.max, "code": reference.code,
+                 "reference_low": reference.min, "reference_high": reference.max},
             )
 
     for location, question in located:
@@ -575,9 +647,11 @@ def _cross_question_problems(questionnaire: Questionnaire) -> Iterator[tuple[tup
             possible = target.possible_values() if target is not None else None
             if possible is not None and not any(_same_value(value, p) for p in possible):
                 shown = ", ".join(sorted(map(repr, possible)))
-                yield (
+                yield _Found(
                     location + ("show_if",),
                     (f"{value!r} is never an answer to '{code}' (possible: {shown})"),
+                    "condition_impossible_value",
+                    {"value": value, "code": code, "possible": joined(sorted(map(str, possible)))},
                 )
 
 

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
+from questionnaires.problems import Problem, joined
+
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("fr", "en")
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -33,8 +35,15 @@ def _has_every_declared_language(text: dict[str, str], info: ValidationInfo) -> 
             f"text in undeclared language {_quoted(undeclared)} "
             f"(the questionnaire declares {', '.join(declared)})"
         )
-    if problems:
-        raise ValueError("; ".join(problems))
+    if missing and undeclared:
+        raise Problem("; ".join(problems), "missing_and_undeclared_language",
+                      missing=joined(missing), undeclared=joined(undeclared),
+                      declared=joined(declared))
+    if missing:
+        raise Problem(problems[0], "missing_language", missing=joined(missing))
+    if undeclared:
+        raise Problem(problems[0], "undeclared_language", undeclared=joined(undeclared),
+                      declared=joined(declared))
     return text
 
 

@@ -50,6 +50,7 @@ try:
 except ImportError:  # WTForms < 3.3 only knows (value, label) tuples
     SelectChoice = None
 from questionnaires.localized import LocalizedText, builtin_text, localize
+from questionnaires.problems import Problem, joined
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
@@ -111,9 +112,10 @@ class Question(BaseModel):
         long = sorted(lang for lang, value in (text or {}).items()
                       if len(value) > CHART_LABEL_LENGTH)
         if long:
-            raise ValueError(
+            raise Problem(
                 f"a chart label has at most {CHART_LABEL_LENGTH} characters (too long in "
-                f"{', '.join(long)})"
+                f"{', '.join(long)})", "chart_label_too_long", max=CHART_LABEL_LENGTH,
+                languages=joined(long),
             )
         return text
 
@@ -242,12 +244,14 @@ class CheckboxGroupField(wtforms.SelectMultipleField):
 def _check_scale_labels(labels: dict[int, Any], low: int, high: int) -> dict[int, Any]:
     outside = sorted(point for point in labels if not low <= point <= high)
     if outside:
-        raise ValueError(f"labels for points {outside} outside the scale {low}..{high}")
+        raise Problem(f"labels for points {outside} outside the scale {low}..{high}",
+                      "labels_outside_scale", points=joined(outside), low=low, high=high)
     points = set(range(low, high + 1))
     if set(labels) != points and set(labels) != {low, high}:
         missing = sorted(points - set(labels))
-        raise ValueError(
-            f"label both ends ({low} and {high}) or every point of the scale (missing: {missing})"
+        raise Problem(
+            f"label both ends ({low} and {high}) or every point of the scale (missing: {missing})",
+            "labels_incomplete", low=low, high=high, missing=joined(missing),
         )
     return dict(sorted(labels.items()))
 
@@ -255,9 +259,11 @@ def _check_scale_labels(labels: dict[int, Any], low: int, high: int) -> dict[int
 def _check_scale_values(values: list[int], low: int, high: int, field: str) -> list[int]:
     outside = [value for value in values if not low <= value <= high]
     if outside:
-        raise ValueError(f"{field} values {outside} are outside the scale {low}..{high}")
+        raise Problem(f"{field} values {outside} are outside the scale {low}..{high}",
+                      "values_outside_scale", values=joined(outside), low=low, high=high)
     if len(set(values)) != len(values):
-        raise ValueError(f"{field} values are repeated: {values}")
+        raise Problem(f"{field} values are repeated: {values}", "values_repeated",
+                      values=joined(values))
     return values
 
 
@@ -340,11 +346,13 @@ class RatingQuestion(_ScaleQuestion):
     def _above_min(cls, high: int, info: ValidationInfo) -> int:
         low = info.data.get("min")
         if low is not None and high <= low:
-            raise ValueError(
-                f"the scale is inverted or empty: max ({high}) must be above min ({low})"
+            raise Problem(
+                f"the scale is inverted or empty: max ({high}) must be above min ({low})",
+                "scale_inverted", low=low, high=high,
             )
         if low is not None and high - low > 10:
-            raise ValueError(f"a scale has at most 11 points ({low}..{high} has {high - low + 1})")
+            raise Problem(f"a scale has at most 11 points ({low}..{high} has {high - low + 1})",
+                          "scale_too_long", low=low, high=high, points=high - low + 1)
         return high
 
     @field_validator("labels")
@@ -436,7 +444,8 @@ def _distinct_values(choices: list[Choice]) -> list[Choice]:
     values = [choice.value for choice in choices]
     repeated = sorted({value for value in values if values.count(value) > 1})
     if repeated:
-        raise ValueError(f"choice values must be distinct; repeated: {repeated}")
+        raise Problem(f"choice values must be distinct; repeated: {repeated}",
+                      "choices_repeated", values=joined(repeated))
     return choices
 
 
@@ -476,7 +485,8 @@ class SingleChoiceQuestion(_ChoiceQuestion):
         if values is not None and choices is not None:
             unknown = [value for value in values if value not in {c.value for c in choices}]
             if unknown:
-                raise ValueError(f"satisfied values {unknown} are not among the choices")
+                raise Problem(f"satisfied values {unknown} are not among the choices",
+                              "satisfied_not_a_choice", values=joined(unknown))
         return values
 
     def form_fields(self, lang: str) -> dict[str, wtforms.Field]:
@@ -660,7 +670,8 @@ class CallbackQuestion(Question):
     @classmethod
     def _distinct_channels(cls, channels: list[str]) -> list[str]:
         if len(set(channels)) != len(channels):
-            raise ValueError(f"channels must be distinct: {channels}")
+            raise Problem(f"channels must be distinct: {channels}", "channels_repeated",
+                          values=joined(channels))
         return channels
 
     @property

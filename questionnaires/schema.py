@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from questionnaires.conditions import Condition
 from questionnaires.localized import SUPPORTED_LANGUAGES, LocalizedText, localize
+from questionnaires.problems import Problem, joined
 from questionnaires.questions import AnyQuestion, Question, RatingQuestion
 
 QuestionnaireId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -102,12 +103,15 @@ class Questionnaire(BaseModel):
     def _supported_languages(cls, languages: list[str]) -> list[str]:
         unsupported = [lang for lang in languages if lang not in SUPPORTED_LANGUAGES]
         if unsupported:
-            raise ValueError(
+            raise Problem(
                 f"unsupported language(s) {unsupported}; "
-                f"supported: {', '.join(SUPPORTED_LANGUAGES)}"
+                f"supported: {', '.join(SUPPORTED_LANGUAGES)}",
+                "unsupported_language", languages=joined(unsupported),
+                supported=joined(SUPPORTED_LANGUAGES),
             )
         if len(set(languages)) != len(languages):
-            raise ValueError(f"languages are repeated: {languages}")
+            raise Problem(f"languages are repeated: {languages}", "languages_repeated",
+                          languages=joined(languages))
         return languages
 
     @classmethod

@@ -14,13 +14,15 @@ import re
 from typing import Any
 
 from questionnaires.library import library_question
+from questionnaires.problems import Problem
 from questionnaires.questions import QUESTION_TYPES
 
 Data = dict[str, Any]
 
 
-class EditError(ValueError):
-    """A change that cannot be made to the draft's data, with the reason."""
+class EditError(Problem):
+    """A change that cannot be made to the draft's data: the English message, and its reason
+    code and values for a page in its reader's language (`survey.editor.problems`)."""
 
 
 def _copy(data: Data) -> Data:
@@ -37,7 +39,7 @@ def _pages(data: Data) -> list[dict[str, Any]]:
 def _page(data: Data, page: int) -> dict[str, Any]:
     pages = _pages(data)
     if not 0 <= page < len(pages) or not isinstance(pages[page], dict):
-        raise EditError(f"there is no page {page + 1}")
+        raise EditError(f"there is no page {page + 1}", "no_page", page=page + 1)
     return pages[page]
 
 
@@ -52,7 +54,8 @@ def _questions(data: Data, page: int) -> list[dict[str, Any]]:
 def _question(data: Data, page: int, index: int) -> dict[str, Any]:
     questions = _questions(data, page)
     if not 0 <= index < len(questions):
-        raise EditError(f"there is no question {index + 1} on page {page + 1}")
+        raise EditError(f"there is no question {index + 1} on page {page + 1}", "no_question",
+                        question=index + 1, page=page + 1)
     return questions[index]
 
 
@@ -89,7 +92,8 @@ def _empty_text(data: Data) -> dict[str, str]:
 def new_question(data: Data, type_name: str) -> dict[str, Any]:
     """A question of type ``type_name`` with the least the type needs, texts left to write."""
     if type_name not in QUESTION_TYPES:
-        raise EditError(f"unknown question type '{type_name}' (known: {', '.join(QUESTION_TYPES)})")
+        raise EditError(f"unknown question type '{type_name}' (known: {', '.join(QUESTION_TYPES)})",
+                        "unknown_question_type", type=type_name)
     question: dict[str, Any] = {
         "code": free_code(data, type_name), "type": type_name, "label": _empty_text(data),
     }
@@ -114,7 +118,8 @@ def set_texts(data: Data, values: dict[str, Any]) -> Data:
     changed = _copy(data)
     for name, value in values.items():
         if name not in ("version", "title", "introduction", "thank_you"):
-            raise EditError(f"'{name}' is not a text of the questionnaire")
+            raise EditError(f"'{name}' is not a text of the questionnaire", "not_a_text",
+                            name=name)
         blank = isinstance(value, dict) and not any(str(text).strip() for text in value.values())
         if blank and name == "thank_you":
             changed.pop(name, None)
@@ -148,7 +153,8 @@ def move_page(data: Data, page: int, offset: int) -> Data:
     _page(changed, page)
     target = page + offset
     if not 0 <= target < len(pages):
-        raise EditError(f"page {page + 1} cannot move further")
+        raise EditError(f"page {page + 1} cannot move further", "page_cannot_move",
+                        page=page + 1)
     pages.insert(target, pages.pop(page))
     return changed
 
@@ -174,9 +180,10 @@ def add_library_question(data: Data, page: int, code: str) -> Data:
     try:
         question = library_question(code)
     except KeyError as error:
-        raise EditError(str(error.args[0])) from None
+        raise EditError(str(error.args[0]), "unknown_library_question", code=code) from None
     if code in codes(data):
-        raise EditError(f"the questionnaire already has a question '{code}'")
+        raise EditError(f"the questionnaire already has a question '{code}'",
+                        "library_question_present", code=code)
     return add_question(data, page, question)
 
 
@@ -199,7 +206,7 @@ def move_question(data: Data, page: int, index: int, offset: int) -> Data:
         return changed
     other = page + (1 if offset > 0 else -1)
     if not 0 <= other < len(_pages(changed)):
-        raise EditError("the question cannot move further")
+        raise EditError("the question cannot move further", "question_cannot_move")
     questions.pop(index)
     if offset > 0:
         _questions(changed, other).insert(0, question)

@@ -17,6 +17,7 @@ from typing import Any
 
 from questionnaires import DefinitionError
 from questionnaires.questions import NOT_APPLICABLE
+from survey.editor.problems import FIELD_NAMES, field_text, problem_text
 
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 """The condition helper's operators; ``in`` tests that a multiple choice includes the value."""
@@ -204,13 +205,25 @@ def field_id(path: str, prefix: str) -> str | None:
 
 
 def errors_by_field(errors: list[DefinitionError], prefix: str) -> dict[str, list[str]]:
-    """Messages of the errors under ``prefix``, by form field name."""
+    """Messages of the errors under ``prefix``, by form field name, in the page's language."""
     found: dict[str, list[str]] = {}
     for error in errors:
         name = field_id(error.path, prefix)
         if name is not None:
-            found.setdefault(name, []).append(error.message)
+            found.setdefault(name, []).append(problem_text(error))
     return found
+
+
+def field_names(errors: list[DefinitionError], prefix: str) -> dict[str, str]:
+    """The form field names of the errors under ``prefix``, each with the field said in words
+    (``choices › 2 › wording › English``) for the summary that links to it."""
+    names: dict[str, str] = {}
+    for error in errors:
+        name = field_id(error.path, prefix)
+        if name is not None:
+            rest = error.path[len(prefix):].lstrip(".")
+            names[name] = field_text(rest) if rest else str(FIELD_NAMES["questions"])
+    return names
 
 
 def located_errors(errors: list[DefinitionError]) -> list[dict[str, Any]]:
@@ -222,6 +235,7 @@ def located_errors(errors: list[DefinitionError]) -> list[dict[str, Any]]:
         page = int(match.group(1)) if match else None
         question = int(match.group(2)) if match and match.group(2) is not None else None
         field = match.group(3) if match else error.path
-        located.append({"page": page, "question": question, "field": field,
-                        "path": error.path, "message": error.message})
+        located.append({"page": page, "question": question, "field": field_text(field),
+                        "path": error.path, "message": problem_text(error),
+                        "reason": error.reason, "params": error.params})
     return located

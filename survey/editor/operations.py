@@ -35,6 +35,7 @@ from questionnaires import (
     load_definition,
 )
 from questionnaires.compare import comparability
+from questionnaires.problems import Problem
 from survey.audit import record_event
 from survey.editor import edits
 from survey.models import Campaign, CampaignStatus, QuestionnaireDraft, QuestionnaireVersion
@@ -42,12 +43,14 @@ from survey.models import Campaign, CampaignStatus, QuestionnaireDraft, Question
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
-class EditorError(ValueError):
-    """A request about questionnaires that cannot be done, with the reason; ``errors`` holds the
-    definition's problems when that is the reason."""
+class EditorError(Problem):
+    """A request about questionnaires that cannot be done: the English message (the command
+    line's), its ``reason`` code and values (a page's words, `survey.editor.problems`);
+    ``errors`` holds the definition's problems when that is the reason."""
 
-    def __init__(self, message: str, errors: list[DefinitionError] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, errors: list[DefinitionError] | None = None, *,
+                 reason: str = "refused", **params: Any) -> None:
+        super().__init__(message, reason, **params)
         self.errors = errors or []
 
 
@@ -61,7 +64,7 @@ def template_keys() -> list[str]:
 def get_draft(session: Session, key: str) -> QuestionnaireDraft:
     draft = session.scalar(select(QuestionnaireDraft).where(QuestionnaireDraft.key == key))
     if draft is None:
-        raise EditorError(f"no questionnaire draft '{key}'")
+        raise EditorError(f"no questionnaire draft '{key}'", reason="no_draft", key=key)
     return draft
 
 
@@ -89,7 +92,9 @@ def get_version(session: Session, key: str, number: int | None = None) -> Questi
     version = session.scalar(query)
     if version is None:
         which = f"version {number} of " if number is not None else ""
-        raise EditorError(f"no {which}questionnaire '{key}' has been frozen")
+        raise EditorError(f"no {which}questionnaire '{key}' has been frozen",
+                          reason="no_version" if number is None else "no_version_number",
+                          key=key, number=number)
     return version
 
 
@@ -109,12 +114,13 @@ def _check_new_key(session: Session, key: str) -> None:
     if not re.match(KEY_PATTERN, key) or len(key) > 64:
         raise EditorError(
             f"'{key}' cannot be a questionnaire's key: use lower-case letters, digits and '-' "
-            "(at most 64)"
+            "(at most 64)", reason="bad_draft_key", key=key,
         )
     if key in template_keys():
-        raise EditorError(f"'{key}' is the key of a template; give the copy a key of its own")
+        raise EditorError(f"'{key}' is the key of a template; give the copy a key of its own",
+                          reason="template_key", key=key)
     if session.scalar(select(QuestionnaireDraft.id).where(QuestionnaireDraft.key == key)):
-        raise EditorError(f"a draft '{key}' already exists")
+        raise EditorError(f"a draft '{key}' already exists", reason="draft_exists", key=key)
 
 
 def create_draft(
@@ -139,7 +145,7 @@ def draft_from_template(
     try:
         questionnaire = get_bundled(template)
     except KeyError as error:
-        raise EditorError(str(error)) from None
+        raise EditorError(str(error), reason="unknown_template", key=template) from None
     return create_draft(session, key, data=_json_ready(definition_data(questionnaire)),
                         actor=actor, source=f"template:{template}")
 
@@ -181,7 +187,7 @@ def change_draft(
 def undo_last_change(session: Session, draft: QuestionnaireDraft, *, actor: str) -> str:
     """Take back the draft's last change; returns what it was."""
     if draft.undo is None:
-        raise EditorError("there is no change to undo")
+        raise EditorError("there is no change to undo", reason="nothing_to_undo")
     label = draft.undo_label or ""
     draft.data, draft.undo, draft.undo_label = draft.undo, None, None
     draft.updated_by = actor
@@ -208,7 +214,7 @@ def apply_edit(
     try:
         data = edit(draft.data, *args)
     except edits.EditError as error:
-        raise EditorError(str(error)) from None
+        raise EditorError(str(error), reason=error.reason, **error.params) from None
     return change_draft(session, draft, data, label=label, actor=actor)
 
 
@@ -252,7 +258,7 @@ def freeze_draft(
         raise EditorError(
             f"the draft '{draft.key}' has {count} error{'s' if count > 1 else ''}: "
             "correct them before freezing it",
-            errors,
+            errors, reason="draft_has_errors", count=count,
         )
     return freeze(session, questionnaire, actor=actor)
 
@@ -266,7 +272,7 @@ def import_definition(
     if questionnaire.id in template_keys():
         raise EditorError(
             f"'{questionnaire.id}' is the key of a template; give the questionnaire an id of "
-            "its own"
+            "its own", reason="template_key", key=questionnaire.id,
         )
     before = session.scalar(select(func.count(QuestionnaireVersion.id)))
     version = freeze(session, questionnaire, actor=actor)
@@ -289,7 +295,8 @@ def resolve_questionnaire(session: Session, reference: str, *, actor: str
     key, _, number = reference.partition("@")
     if number:
         if not number.isdigit():
-            raise EditorError(f"'{reference}': the version after '@' is a number")
+            raise EditorError(f"'{reference}': the version after '@' is a number",
+                              reason="bad_version_number", reference=reference)
         return get_version(session, key, int(number))
     if key in template_keys():
         return freeze(session, get_bundled(key), actor=actor)
@@ -299,7 +306,8 @@ def resolve_questionnaire(session: Session, reference: str, *, actor: str
         known = ", ".join(sorted({*template_keys(), *_version_keys(session)}))
         hint = " (a draft must be frozen first)" if _has_draft(session, key) else ""
         raise EditorError(
-            f"no questionnaire '{key}'{hint}; known: {known or 'none'}"
+            f"no questionnaire '{key}'{hint}; known: {known or 'none'}",
+            reason="draft_not_frozen" if hint else "unknown_questionnaire", key=key,
         ) from None
 
 
@@ -374,7 +382,8 @@ def confirm_trend_check(session: Session, campaign: Campaign, *, actor: str) -> 
     """The manager confirms the items whose trend is broken (the report says which, and why)."""
     check = campaign.trend_check
     if not check:
-        raise EditorError(f"campaign {campaign.slug} has no previous campaign to compare with")
+        raise EditorError(f"campaign {campaign.slug} has no previous campaign to compare with",
+                          reason="no_previous_campaign", campaign=campaign.slug)
     campaign.trend_check = {**check, "confirmed_by": actor,
                             "confirmed_at": datetime.now(UTC).isoformat(timespec="seconds")}
     session.flush()
@@ -391,7 +400,7 @@ def publish_version(
     if campaign.status != CampaignStatus.DRAFT.value:
         raise EditorError(
             f"campaign {campaign.slug} is {campaign.status}: only a campaign in draft can change "
-            "its questionnaire"
+            "its questionnaire", reason="campaign_launched", campaign=campaign.slug,
         )
     campaign.questionnaire_version = version
     session.flush()

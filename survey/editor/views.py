@@ -40,6 +40,7 @@ from survey.campaigns.operations import CampaignError, get_campaign
 from survey.editor import edits
 from survey.editor import forms as editor_forms
 from survey.editor import operations as ops
+from survey.editor.problems import problem_text
 from survey.extensions import db
 from survey.respond.operations import NON_ANSWER_FIELDS
 
@@ -68,6 +69,10 @@ FIELD_LABELS = {
     "choices": _l("choices"),
     "channels": _l("ways of contacting"),
 }
+
+
+# Reasons that say a text is missing in a language (the completeness check counts them).
+_MISSING_TEXT = ("missing_language", "missing_and_undeclared_language")
 
 
 @blueprint.app_context_processor
@@ -102,7 +107,7 @@ def _apply(draft: Any, edit: Any, *args: Any, label: str) -> bool:
         ops.apply_edit(db.session, draft, edit, *args, label=label, actor=actor_label())
     except ops.EditorError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(problem_text(error), "error")
         return False
     db.session.commit()
     flash(label, "status")
@@ -151,7 +156,7 @@ def create() -> HttpResponse:
             abort(400)
     except (ops.EditorError, ValueError) as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(problem_text(error), "error")
         return redirect(url_for(".index"), 303)
     db.session.commit()
     flash(_("Draft %(key)s created.", key=draft.key), "status")
@@ -170,7 +175,7 @@ def upload() -> HttpResponse:
     data, problems = read_yaml(upload.read(), upload.filename)
     if problems:
         for problem in problems:
-            flash(str(problem), "error")
+            flash(f"{upload.filename}: {problem_text(problem)}", "error")
         return redirect(url_for(".index"), 303)
     if not isinstance(data, dict):
         flash(_("%(file)s does not hold a questionnaire definition.", file=upload.filename),
@@ -181,7 +186,7 @@ def upload() -> HttpResponse:
                                  actor=actor_label(), source=f"file:{upload.filename}")
     except ops.EditorError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(problem_text(error), "error")
         return redirect(url_for(".index"), 303)
     db.session.commit()
     flash(_("%(file)s imported as draft %(key)s.", file=upload.filename, key=draft.key),
@@ -205,7 +210,8 @@ def draft(key: str) -> str:
             where = (error["page"], error["question"])
             by_question[where] = by_question.get(where, 0) + 1
     missing = {
-        lang: sum(1 for error in errors if f"language '{lang}'" in error.message)
+        lang: sum(1 for error in errors if error.reason in _MISSING_TEXT
+                  and lang in str(error.params.get("missing", "")).split(", "))
         for lang in languages
     }
     return render_template(
@@ -336,7 +342,8 @@ def question(key: str, page: int, index: int) -> str | HttpResponse:
         "editor/question.html", draft=found, page=page, index=index, question=data,
         languages=languages, language_names=LANGUAGE_NAMES,
         question_types=list(QUESTION_TYPES), field_errors=editor_forms.errors_by_field(
-            errors, prefix), earlier=earlier, operators=editor_forms.OPERATORS,
+            errors, prefix), field_names=editor_forms.field_names(errors, prefix),
+        earlier=earlier, operators=editor_forms.OPERATORS,
     )
 
 
@@ -362,7 +369,7 @@ def undo(key: str) -> HttpResponse:
         label = ops.undo_last_change(db.session, found, actor=actor_label())
     except ops.EditorError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(problem_text(error), "error")
         return _back(key)
     db.session.commit()
     flash(_("Undone: %(change)s", change=label), "status")
@@ -590,7 +597,7 @@ def campaign_questionnaire(slug: str) -> str | HttpResponse:
                             key=version.key, number=version.number)
         except ops.EditorError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(problem_text(error), "error")
         else:
             db.session.commit()
             flash(message, "status")

@@ -25,6 +25,7 @@ from tests.browser.test_respond_accessibility import (
     browser,  # noqa: F401 - the module's Chromium, shared
 )
 from tests.conftest import serving
+from tests.editor.test_problems import broken_definition
 
 pytestmark = [
     pytest.mark.browser,
@@ -134,6 +135,9 @@ def more_pages(app, demo) -> dict[str, str]:
         editor.create_draft(db.session, "brouillon",
                             data=definition_data(get_bundled("nf-relation-client")),
                             actor="test", source="test")
+        # One error of each kind the schema reports, shown in French (issue #17).
+        editor.create_draft(db.session, "casse", data=broken_definition(), actor="test",
+                            source="test")
         campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == old))
         job = queue_job(db.session, JobKind.REPORT, actor="test", user_id=None,
                         campaign_id=campaign_id, parameters={"lang": "fr"})
@@ -147,6 +151,11 @@ def more_pages(app, demo) -> dict[str, str]:
         "draft-question": f"{draft}/pages/0/questions/0",
         "draft-preview": f"{draft}/preview",
         "draft-delete": f"{draft}/delete",
+        "draft-errors": "/manage/questionnaires/drafts/casse",
+        "draft-errors-scale": "/manage/questionnaires/drafts/casse/pages/1/questions/0",
+        "draft-errors-condition": "/manage/questionnaires/drafts/casse/pages/1/questions/2",
+        "draft-errors-code": "/manage/questionnaires/drafts/casse/pages/2/questions/0",
+        "draft-errors-type": "/manage/questionnaires/drafts/casse/pages/3/questions/2",
         "campaign-questionnaire": f"/manage/campaigns/{demo['slugs'][-1]}/questionnaire",
         "weighting": f"/manage/campaigns/{old}/weighting",
         "job": f"/manage/jobs/{job_id}",

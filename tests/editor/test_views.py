@@ -47,7 +47,7 @@ def test_a_manager_writes_a_question_with_a_condition_and_freezes(app, client) -
     location = added.headers["Location"]
     assert location.endswith("/pages/2/questions/7")
     form = client.get(location + "?lang=en")
-    assert "missing text for language" in form.text
+    assert "The text is missing in" in form.text
     page = client.get(f"{BASE}/drafts/centre?lang=en")
     assert "Page 3, question 8" in page.text and "aria-describedby=\"freeze-hint\"" in page.text
     refused = client.post(f"{BASE}/drafts/centre/freeze", follow_redirects=True)
@@ -58,7 +58,7 @@ def test_a_manager_writes_a_question_with_a_condition_and_freezes(app, client) -
               "show_if": ""}
     client.post(location, data=fields)
     form = client.get(location + "?lang=en")
-    assert "missing text for language &#39;en&#39;" in form.text
+    assert "The text is missing in English." in form.text
     # Then translated, and the condition built with the helper.
     fields.update({"label-en": "Did you visit a branch?", "condition_question": "complaint",
                    "condition_operator": "==", "condition_value": "yes",
@@ -113,7 +113,7 @@ def test_library_duplicate_delete_pages_and_texts(app, client) -> None:
     last = len(data["pages"]) - 1
     refused = client.post(f"{BASE}/drafts/centre/pages/{last}",
                           data={"action": "add_library", "code": "nps"}, follow_redirects=True)
-    assert "already has a question" in refused.text
+    assert "Le questionnaire a déjà une question <code>nps</code>." in refused.text
     client.post(f"{BASE}/drafts/centre/pages/0/questions/0/move", data={"action": "duplicate"})
     assert draft_data(app)["pages"][0]["questions"][1]["code"] == "channels_used_2"
     client.post(f"{BASE}/drafts/centre/pages/0/questions/1/move", data={"action": "delete"})
@@ -167,7 +167,7 @@ def test_an_uploaded_file_becomes_a_draft_even_with_errors(app, client) -> None:
                            content_type="multipart/form-data")
     assert response.headers["Location"] == f"{BASE}/drafts/upload"
     page = client.get(f"{BASE}/drafts/upload?lang=en")
-    assert "missing text for language &#39;en&#39;" in page.text
+    assert "The text is missing in English." in page.text
     broken = client.post(f"{BASE}/upload", data={"file": (io.BytesIO(b"a: [b"), "b.yaml")},
                          content_type="multipart/form-data", follow_redirects=True)
     assert "YAML syntax error" in broken.text

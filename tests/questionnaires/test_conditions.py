@@ -148,7 +148,7 @@ def test_refuses_code_execution_and_unsupported_syntax(text, reason):
 def test_syntax_errors_say_what_and_where(text, reason, position):
     with pytest.raises(ConditionError) as caught:
         parse_condition(text)
-    assert reason in caught.value.reason
+    assert reason in caught.value.problem
     assert caught.value.position == position
     assert f"(at character {position + 1})" in str(caught.value)
 
