@@ -52,7 +52,22 @@ _CALIBRATION_KEYS = frozenset({"method", "margins", "max_iterations"})
 
 
 class AnalysisInputError(ValueError):
-    """Bad input to the analysis: the message says what is wrong and where."""
+    """Bad input to the analysis: the message says what is wrong and where (in English).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and where.
+    reason : str, optional
+        A stable code of the problem, for a caller that words it in its reader's language.
+    **params
+        The values the message names (numbers, names), for that wording.
+    """
+
+    def __init__(self, message: str, reason: str | None = None, **params: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)

@@ -167,14 +167,16 @@ class SamplePlan:
 
 def _check_open_unit_interval(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise AnalysisInputError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
+        raise AnalysisInputError(f"{name} must be a number strictly between 0 and 1, got {value!r}",
+                                 "not_a_fraction", name=name, value=value)
     return float(value)
 
 
 def _check_response_rate(value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
         raise AnalysisInputError(
-            f"response_rate must be a number in (0, 1] (0.3 for 30 %), got {value!r}"
+            f"response_rate must be a number in (0, 1] (0.3 for 30 %), got {value!r}",
+            "bad_response_rate", value=value,
         )
     return float(value)
 
@@ -189,14 +191,16 @@ def _check_deff(value: float) -> float:
 
 def _check_count(name: str, value: int, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise AnalysisInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise AnalysisInputError(f"{name} must be an integer >= {minimum}, got {value!r}",
+                                 "count_too_small", name=name, minimum=minimum, value=value)
     return int(value)
 
 
 def _check_strata_sizes(strata_sizes: Mapping[str, int]) -> tuple[list[str], np.ndarray]:
     if not isinstance(strata_sizes, Mapping) or not strata_sizes:
         raise AnalysisInputError(
-            "strata_sizes must be a non-empty mapping of stratum name to population size"
+            "strata_sizes must be a non-empty mapping of stratum name to population size",
+            "no_strata",
         )
     names = [str(name) for name in strata_sizes]
     sizes = [
@@ -211,7 +215,8 @@ def _strata_values(
 ) -> np.ndarray:
     missing = [stratum for stratum in strata if stratum not in values]
     if missing:
-        raise AnalysisInputError(f"{name} has no value for strata {missing}")
+        raise AnalysisInputError(f"{name} has no value for strata {missing}",
+                                 "strata_without_value", name=name, strata=", ".join(missing))
     return np.array(
         [
             _check_count(f"{name}[{stratum!r}]", values[stratum], minimum=minimum)
@@ -534,19 +539,24 @@ def _check_total_feasible(total: int, lower: np.ndarray, upper: np.ndarray, mini
     if total < lower.sum():
         raise AnalysisInputError(
             f"total {total} is below {lower.sum()}, what a minimum of {minimum} per stratum "
-            f"over {len(lower)} strata requires"
+            f"over {len(lower)} strata requires", "total_below_minimum",
+            total=total, needed=int(lower.sum()), minimum=minimum, strata=len(lower),
         )
     if total > upper.sum():
-        raise AnalysisInputError(f"total {total} exceeds the population size {upper.sum()}")
+        raise AnalysisInputError(f"total {total} exceeds the population size {upper.sum()}",
+                                 "total_above_population", total=total,
+                                 population=int(upper.sum()))
 
 
 def _size_measure(
     method: str, strata: list[str], sizes: np.ndarray, prior_sd: Mapping[str, float] | None
 ) -> np.ndarray:
     if method not in ALLOCATIONS:
-        raise AnalysisInputError(f"allocation must be one of {ALLOCATIONS}, got {method!r}")
+        raise AnalysisInputError(f"allocation must be one of {ALLOCATIONS}, got {method!r}",
+                                 "unknown_allocation", value=method)
     if prior_sd is not None and method != "neyman":
-        raise AnalysisInputError(f"prior_sd is only used by the neyman allocation, not {method!r}")
+        raise AnalysisInputError(f"prior_sd is only used by the neyman allocation, not {method!r}",
+                                 "prior_sd_not_neyman")
     if method == "proportional":
         return sizes.astype(float)
     if method == "equal":
@@ -555,13 +565,15 @@ def _size_measure(
         return sizes * WORST_CASE_SD
     missing = [stratum for stratum in strata if stratum not in prior_sd]
     if missing:
-        raise AnalysisInputError(f"prior_sd has no value for strata {missing}")
+        raise AnalysisInputError(f"prior_sd has no value for strata {missing}",
+                                 "prior_sd_missing", strata=", ".join(missing))
     deviations = []
     for stratum in strata:
         sd = prior_sd[stratum]
         if isinstance(sd, bool) or not isinstance(sd, numbers.Real) or not 0 < sd < math.inf:
             raise AnalysisInputError(
-                f"prior_sd[{stratum!r}] must be a positive finite number, got {sd!r}"
+                f"prior_sd[{stratum!r}] must be a positive finite number, got {sd!r}",
+                "prior_sd_not_positive", stratum=stratum, value=sd,
             )
         deviations.append(float(sd))
     return sizes * np.array(deviations)

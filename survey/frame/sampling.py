@@ -90,7 +90,23 @@ VARIABLE_NAME = re.compile(r"[a-z0-9_]{1,100}")  # Campaign.seed is a 32-bit int
 
 
 class SamplingError(ValueError):
-    """A plan or draw the campaign's state or the inputs do not allow; the message says why."""
+    """A plan or draw the campaign's state or the inputs do not allow; the message says why
+    (English, the command line's), ``reason`` and ``params`` let a page word it in its reader's
+    language (`survey.frame.problems`)."""
+
+    def __init__(self, message: str, reason: str = "sampling_refused", **params: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
+
+    @classmethod
+    def wrapping(cls, error: Exception) -> SamplingError:
+        """A refusal of the analysis or the calibration, keeping its reason and values."""
+        reason = getattr(error, "reason", None)
+        params = getattr(error, "params", None)
+        if isinstance(reason, str) and isinstance(params, dict):
+            return cls(str(error), reason, **params)
+        return cls(str(error))
 
 
 @dataclass
@@ -207,7 +223,8 @@ def build_frame(
     strata_variables = parse_strata(strata_variables)
     now = now or utcnow()
     if recent_months < 0:
-        raise SamplingError("the months since the last invitation must be 0 or more")
+        raise SamplingError("the months since the last invitation must be 0 or more",
+                            "negative_months")
     rows = _frame_rows(session, campaign.client_id)
     columns = list(zip(*rows, strict=True)) if rows else [()] * 8
     ids, external_ids, emails, phones, consent, erased, languages, attribute_texts = columns
@@ -278,11 +295,14 @@ def build_frame(
     if unknown and groups:
         raise SamplingError(
             f"no customer of the frame has a value for {', '.join(unknown)}: strata variables "
-            f"are attributes of the customer file (known: {', '.join(known_variables(session))})"
+            f"are attributes of the customer file (known: {', '.join(known_variables(session))})",
+            "strata_variable_unknown", variables=", ".join(unknown),
+            known=", ".join(known_variables(session)),
         )
     too_long = [key for key in groups if len(key) > 200]
     if too_long:
-        raise SamplingError(f"stratum key {too_long[0][:60]!r}… is longer than 200 characters")
+        raise SamplingError(f"stratum key {too_long[0][:60]!r}… is longer than 200 characters",
+                            "stratum_key_too_long", key=too_long[0][:60], maximum=200)
 
     counts: dict[str, int] = {}
     strata: list[str] = []
@@ -315,12 +335,14 @@ def parse_strata(text: str | Sequence[str]) -> list[str]:
     names = text.split(",") if isinstance(text, str) else list(text)
     variables = [header_key(name) for name in names if header_key(name)]
     if len(set(variables)) != len(variables):
-        raise SamplingError(f"a strata variable is repeated in {variables}")
+        raise SamplingError(f"a strata variable is repeated in {variables}",
+                            "strata_variable_repeated", variables=", ".join(variables))
     for variable in variables:
         if not VARIABLE_NAME.fullmatch(variable):
             raise SamplingError(
                 f"strata variable {variable!r} is not an attribute name: attributes are named "
-                "in lowercase letters, digits and underscores (segment, canal, site…)"
+                "in lowercase letters, digits and underscores (segment, canal, site…)",
+                "strata_variable_name", variable=variable,
             )
     return variables
 
@@ -345,7 +367,8 @@ def _check_can_sample(session: Session, campaign: Campaign) -> None:
             return
     raise SamplingError(
         f"campaign {campaign.slug} is {campaign.status}: the sample can only be planned or "
-        "drawn in draft, or again while sampled before any message is queued"
+        "drawn in draft, or again while sampled before any message is queued",
+        "campaign_not_samplable", status=campaign.status,
     )
 
 
@@ -430,7 +453,8 @@ def plan_campaign(
     """
     _check_can_sample(session, campaign)
     if allocation not in ALLOCATIONS:
-        raise SamplingError(f"allocation must be one of {', '.join(ALLOCATIONS)}")
+        raise SamplingError(f"allocation must be one of {', '.join(ALLOCATIONS)}",
+                            "unknown_allocation", value=allocation)
     excluded = sorted({str(i).strip() for i in excluded_external_ids if str(i).strip()})
     variables = parse_strata(strata_variables)
     frame = build_frame(
@@ -440,7 +464,8 @@ def plan_campaign(
     if frame.size == 0:
         raise SamplingError(
             f"the frame is empty after exclusions ({_describe(frame.exclusions)}): import "
-            "customers or review the exclusions"
+            "customers or review the exclusions", "empty_frame",
+            excluded=sum(frame.exclusions.values()),
         )
     try:
         sample_plan = plan_sample(
@@ -448,7 +473,7 @@ def plan_campaign(
             min_per_stratum=min_per_stratum, prior_sd=prior_sd if allocation == "neyman" else None,
         )
     except AnalysisInputError as exc:
-        raise SamplingError(str(exc)) from exc
+        raise SamplingError.wrapping(exc) from exc
     plan = plan_document(
         sample_plan, variables=variables, margin=margin, confidence=confidence,
         response_rate=response_rate, allocation=allocation, min_per_stratum=min_per_stratum,
@@ -461,7 +486,7 @@ def plan_campaign(
             reference=calibration_reference,
         )
     except CalibrationError as exc:
-        raise SamplingError(str(exc)) from exc
+        raise SamplingError.wrapping(exc) from exc
     if not save:
         return plan
     if campaign.status == CampaignStatus.SAMPLED.value:
@@ -630,10 +655,12 @@ def draw_sample(
     """
     _check_can_sample(session, campaign)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise SamplingError(f"the seed must be a whole number from 0 to {MAX_SEED}")
+        raise SamplingError(f"the seed must be a whole number from 0 to {MAX_SEED}",
+                            "bad_seed", maximum=MAX_SEED)
     plan = campaign.plan
     if not plan:
-        raise SamplingError(f"campaign {campaign.slug} has no plan: run `campaigns plan` first")
+        raise SamplingError(f"campaign {campaign.slug} has no plan: run `campaigns plan` first",
+                            "no_plan")
     frame = build_frame(
         session, campaign, plan["strata_variables"], secret_key=secret_key,
         recent_months=plan["recent_months"],
@@ -642,7 +669,7 @@ def draw_sample(
     if frame.sha256 != plan["frame_sha256"]:
         raise SamplingError(
             "the frame changed since the plan (customers imported, suppressed or invited "
-            "since): plan the campaign again before drawing"
+            "since): plan the campaign again before drawing", "frame_changed",
         )
     sizes = {stratum["stratum"]: stratum["invitations"] for stratum in plan["strata"]}
     drawn = _draw_positions(frame, sizes, seed)

@@ -21,6 +21,7 @@ from survey.frame.importing import (
     last_import,
     preview_columns,
 )
+from survey.frame.problems import problem_text
 from survey.frame.sampling import SamplingError, draw_sample, known_variables, plan_campaign
 from survey.jobs.operations import JobError, active_jobs, queue_job
 from survey.models import JobKind
@@ -166,7 +167,7 @@ def save_plan(slug: str) -> str | Response:
                 )
             except SamplingError as exc:
                 db.session.rollback()
-                form.form_errors.append(str(exc))
+                form.form_errors.append(problem_text(exc))
             else:
                 db.session.commit()
                 flash(_("Plan saved. Check the expected precision, then draw."), "success")
@@ -207,7 +208,7 @@ def draw(slug: str) -> str | Response:
             )
         except SamplingError as exc:
             db.session.rollback()
-            form.seed.errors.append(str(exc))
+            form.seed.errors.append(problem_text(exc))
         else:
             db.session.commit()
             flash(_("Sample drawn: %(size)d customers from a frame of %(frame)d.",

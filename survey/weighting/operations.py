@@ -43,7 +43,15 @@ TOTALS_TOLERANCE = 1e-6
 
 
 class CalibrationError(ValueError):
-    """A calibration that cannot be used: the message names the variable or the cell."""
+    """A calibration that cannot be used: the message names the variable or the cell (English,
+    the command line's); ``reason`` and ``params`` let a page word it in its reader's language
+    (`survey.frame.problems`)."""
+
+    def __init__(self, message: str, reason: str = "calibration_refused", **params: Any
+                 ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 def parse_calibrate(text: str | None) -> tuple[str, list[str]] | None:
@@ -55,15 +63,17 @@ def parse_calibrate(text: str | None) -> tuple[str, list[str]] | None:
     variables = [name.strip().lower() for name in rest.split(",") if name.strip()]
     if method not in CALIBRATION_METHODS or not variables:
         raise CalibrationError(
-            f"calibration {text!r} is not poststratify:VARIABLE, rake:VARIABLE,VARIABLE or none"
+            f"calibration {text!r} is not poststratify:VARIABLE, rake:VARIABLE,VARIABLE or none",
+            "calibration_unreadable", value=text,
         )
     if method == "poststratify" and len(variables) != 1:
         raise CalibrationError(
             "post-stratification takes one variable (poststratify:segment); "
-            "to weight on several, rake them (rake:segment,canal)"
+            "to weight on several, rake them (rake:segment,canal)", "poststratify_one_variable",
         )
     if len(set(variables)) != len(variables):
-        raise CalibrationError(f"a calibration variable is repeated in {', '.join(variables)}")
+        raise CalibrationError(f"a calibration variable is repeated in {', '.join(variables)}",
+                               "calibration_variable_repeated", variables=", ".join(variables))
     return method, variables
 
 
@@ -73,12 +83,14 @@ def _check_manual_margins(
     checked: dict[str, dict[str, float]] = {}
     for variable in variables:
         if variable not in margins:
-            raise CalibrationError(f"the margins given by hand have no counts for {variable!r}")
+            raise CalibrationError(f"the margins given by hand have no counts for {variable!r}",
+                                   "margins_missing_variable", variable=variable)
         counts = {}
         for level, count in margins[variable].items():
             if isinstance(count, bool) or not isinstance(count, int | float) or not count > 0:
                 raise CalibrationError(
-                    f"margin {variable!r}, level {level!r}: {count!r} is not a positive count"
+                    f"margin {variable!r}, level {level!r}: {count!r} is not a positive count",
+                    "margin_not_positive", variable=variable, level=level, value=count,
                 )
             counts[str(level)] = float(count)
         total = math.fsum(counts.values())
@@ -86,7 +98,8 @@ def _check_manual_margins(
             raise CalibrationError(
                 f"margin {variable!r} adds up to {total:g} but the frame holds {frame_size:g} "
                 "customers: the weights are calibrated to the population the sample was "
-                "drawn from, so each margin must add up to it"
+                "drawn from, so each margin must add up to it", "margin_total",
+                variable=variable, total=total, frame=frame_size,
             )
         checked[variable] = counts
     return checked
@@ -122,12 +135,14 @@ def plan_calibration(
         if variable not in table:
             raise CalibrationError(
                 f"the customer file has no variable {variable!r} to weight on "
-                f"(it has {', '.join(known) or 'none'})"
+                f"(it has {', '.join(known) or 'none'})", "no_such_variable",
+                variable=variable, known=", ".join(known),
             )
         if len(table[variable]) > MAX_LEVELS:
             raise CalibrationError(
                 f"variable {variable!r} has {len(table[variable])} levels in the frame: "
-                f"at most {MAX_LEVELS} can be calibration cells"
+                f"at most {MAX_LEVELS} can be calibration cells", "too_many_levels",
+                variable=variable, levels=len(table[variable]), maximum=MAX_LEVELS,
             )
     sizes = {row["stratum"]: (row["population"], row["invitations"]) for row in plan["strata"]}
     frame_size = float(sum(population for population, _ in sizes.values()))
@@ -152,7 +167,9 @@ def plan_calibration(
             if margins is not None and level not in counted:
                 raise CalibrationError(
                     f"margin {variable!r} has no count for level {level!r}, which "
-                    f"{sum(by_stratum.values())} customers of the frame hold"
+                    f"{sum(by_stratum.values())} customers of the frame hold",
+                    "margin_missing_level",
+                    variable=variable, level=level, customers=sum(by_stratum.values()),
                 )
             expected = sampled * rate
             if expected < MIN_EXPECTED_RESPONDENTS:
@@ -161,7 +178,9 @@ def plan_calibration(
                     f"expects {expected:.2f} respondent(s) ({sampled:.1f} sampled at a "
                     f"{rate:.0%} response rate), and a cell without respondents cannot "
                     "be weighted; merge this level with another, weight on other "
-                    "variables, or sample more"
+                    "variables, or sample more", "cell_without_respondents",
+                    variable=variable, level=level, expected=round(expected, 2),
+                    sampled=round(sampled, 1), rate=round(rate * 100),
                 )
             cells.append(
                 {
@@ -249,7 +268,8 @@ def choose_calibration(
     response rate). Refused on an archived campaign, without a plan, or by the check.
     """
     if campaign.status == CampaignStatus.ARCHIVED.value:
-        raise CalibrationError(f"campaign {campaign.slug} is archived: its weighting is final")
+        raise CalibrationError(f"campaign {campaign.slug} is archived: its weighting is final",
+                               "campaign_archived")
     plan = campaign.plan
     document = check_choice(
         session, campaign, choice, manual_margins=manual_margins, reference=reference
@@ -285,7 +305,7 @@ def check_choice(
     plan = campaign.plan
     if not plan:
         raise CalibrationError(
-            f"campaign {campaign.slug} has no plan: plan it first (`campaigns plan`)"
+            f"campaign {campaign.slug} has no plan: plan it first (`campaigns plan`)", "no_plan",
         )
     if choice is None:
         document = None
@@ -309,12 +329,13 @@ def check_choice(
             if absent:
                 raise CalibrationError(
                     f"the frame's margins stored at the draw have no variable "
-                    f"{', '.join(map(repr, absent))}"
+                    f"{', '.join(map(repr, absent))}", "frame_margins_missing",
+                    variables=", ".join(absent),
                 )
     else:
         raise CalibrationError(
             "before the draw the calibration is chosen with the plan "
-            "(`campaigns plan ... --calibrate`)"
+            "(`campaigns plan ... --calibrate`)", "calibration_with_plan",
         )
     return document
 

@@ -119,9 +119,19 @@ def test_plan_errors_are_shown_in_the_page(app, client) -> None:
            "response_rate": "30", "allocation": "proportional", "min_per_stratum": "0",
            "recent_months": "12"}
     page = client.post("/manage/campaigns/barometre-2026/plan?lang=en", data=bad)
-    assert page.status_code == 422 and "the frame is empty" in page.text
+    assert page.status_code == 422 and "No customer is left in the frame" in page.text
     page = client.post("/manage/campaigns/barometre-2026/draw?lang=en", data={"seed": "-4"})
     assert page.status_code == 422 and 'id="seed-error"' in page.text
+    # The refusals in the page's language (issue #15): French words, the count localised.
+    french = client.post("/manage/campaigns/barometre-2026/plan?lang=fr", data=bad)
+    assert french.status_code == 422
+    assert ("Aucun client ne reste dans la base de sondage après les exclusions (0 exclus)"
+            in french.text)
+    assert "the frame is empty" not in french.text and "import customers" not in french.text
+    drawn = client.post("/manage/campaigns/barometre-2026/draw?lang=fr", data={"seed": "5"})
+    assert drawn.status_code == 422
+    assert "La campagne n’a pas encore de plan : planifiez-la d’abord." in drawn.text
+    assert "has no plan" not in drawn.text
 
 
 def test_the_plan_form_speaks_points_offers_the_frame_columns_and_a_seed(app, client) -> None:
