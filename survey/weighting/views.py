@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from survey.auth.roles import MANAGERS, READERS, actor_label, roles_required
 from survey.clients.lookup import campaign_or_404
 from survey.extensions import db
+from survey.frame.problems import problem_text
 from survey.models import CampaignStatus
 from survey.weighting.forms import WeightingForm
 from survey.weighting.operations import (
@@ -39,39 +40,54 @@ def _campaign(slug: str):
     return campaign_or_404(slug)
 
 
+def _form(campaign: Any, formdata: Any = None, **kwargs: Any) -> WeightingForm:
+    """The form, its variables the columns whose margins were counted at the draw (and those
+    of the weighting in force, so that they show ticked)."""
+    form = WeightingForm(formdata, **kwargs) if formdata is not None else WeightingForm(**kwargs)
+    chosen = ((campaign.plan or {}).get("calibration") or {}).get("variables") or []
+    form.set_columns([*(campaign.frame_margins or {}), *chosen])
+    return form
+
+
 def _choice(form: WeightingForm) -> tuple[str, list[str]] | None:
     if form.method.data == "none":
         return None
     try:
-        return parse_calibrate(f"{form.method.data}:{form.variables.data or ''}")
+        return parse_calibrate(f"{form.method.data}:{','.join(form.variables.data or [])}")
     except CalibrationError:
         message = (
-            _("Post-stratification takes exactly one variable, e.g. segment.")
+            _("Post-stratification takes exactly one variable: tick one.")
             if form.method.data == "poststratify"
-            else _("Name the variables to weight on, separated by commas.")
+            else _("Tick the variables to weight on.")
         )
         form.variables.errors = [*form.variables.errors, message]
         raise
+
+
+def _refused(form: WeightingForm, error: CalibrationError) -> None:
+    if not form.variables.errors and not form.method.errors:
+        form.variables.errors = [*form.variables.errors, problem_text(error)]
 
 
 @blueprint.route("/campaigns/<slug>/weighting", methods=["GET"])
 @roles_required(*READERS)
 def weighting(slug: str) -> str | tuple[str, int]:
     campaign = _campaign(slug)
-    form = WeightingForm(request.args, meta={"csrf": False})
+    form = _form(campaign, request.args, meta={"csrf": False})
     preview: dict[str, Any] | None = None
     status = 200
     if "method" in request.args:
         try:
+            if not form.validate():
+                raise CalibrationError("refused by the form", "calibration_refused")
             preview = preview_calibration(db.session, campaign, _choice(form))
         except CalibrationError as exc:
-            if not form.variables.errors:
-                form.variables.errors = [*form.variables.errors, str(exc)]
+            _refused(form, exc)
             status = 422
     else:
         chosen = (campaign.plan or {}).get("calibration")
         form.method.data = chosen["method"] if chosen else "none"
-        form.variables.data = ", ".join(chosen["variables"]) if chosen else ""
+        form.variables.data = list(chosen["variables"]) if chosen else []
     page = render_template(
         "weighting/weighting.html",
         campaign=campaign,
@@ -90,7 +106,7 @@ def weighting(slug: str) -> str | tuple[str, int]:
 @roles_required(*MANAGERS)
 def save_weighting(slug: str) -> str | Response | tuple[str, int]:
     campaign = _campaign(slug)
-    form = WeightingForm()
+    form = _form(campaign)
     if form.validate_on_submit():
         try:
             choose_calibration(
@@ -99,8 +115,7 @@ def save_weighting(slug: str) -> str | Response | tuple[str, int]:
             )  # fmt: skip
         except CalibrationError as exc:
             db.session.rollback()
-            if not form.variables.errors:
-                form.variables.errors = [*form.variables.errors, str(exc)]
+            _refused(form, exc)
         else:
             db.session.commit()
             flash(_("Weighting saved: the report, the dashboard and the export use it."), "success")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from survey.campaigns.operations import create_campaign, get_campaign
 from survey.extensions import db
 from tests.reporting.test_views import login
@@ -65,6 +67,19 @@ def test_the_weighting_page_previews_then_saves(app, client):
         assert get_campaign(db.session, slug).plan["calibration"]["method"] == "rake"
     bad = client.get(url, query_string={"method": "rake", "variables": "canal, nothing"})
     assert bad.status_code == 422
+    # The variables are ticked among the columns counted at the draw (issue #15); a name
+    # typed by hand is refused, in the page's language, and the summary names the field.
+    assert re.search(r'<input[^>]*name="variables" type="checkbox" value="canal"', page.text)
+    assert not re.search(r'<input[^>]*name="variables" type="text"', page.text)
+    typed = client.get(url, query_string=[("method", "rake"), ("variables", "canal"),
+                                          ("variables", "nothing"), ("lang", "fr")])
+    assert typed.status_code == 422
+    assert "Cochez des colonnes de la base clients parmi celles proposées." in typed.text
+    assert 'class="error-summary"' in typed.text and 'href="#variables"' in typed.text
+    one = client.get(url, query_string=[("method", "poststratify"), ("variables", "canal"),
+                                        ("variables", "segment"), ("lang", "fr")])
+    assert one.status_code == 422
+    assert "La post-stratification porte sur une seule variable : cochez-en une." in one.text
     saved = client.post(url, data={"method": "poststratify", "variables": "canal"})
     assert saved.status_code in (302, 303)
     with app.app_context():
