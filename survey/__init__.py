@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import os
 from collections.abc import Mapping
@@ -10,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request, session
 from flask_babel import get_locale, get_translations
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -66,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_template_globals(app)
     register_blueprints(app)
     register_security_headers(app)
+    register_delivery(app)
     errors.init_app(app)
     # Every package's job types and periodic tasks (`survey.<package>.tasks`), so that a job
     # queued here names a registered kind.
@@ -151,6 +155,7 @@ def register_template_globals(app: Flask) -> None:
     from survey.frame.reasons import reason_text
 
     app.jinja_env.globals["reject_reason"] = reason_text
+    app.jinja_env.globals["respond_css"] = RESPOND_CSS
     app.jinja_env.install_gettext_callables(
         gettext=lambda string: request_translations().ugettext(string),
         ngettext=lambda singular, plural, n: request_translations().ungettext(
@@ -190,15 +195,27 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(name).blueprint)
 
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-)
+# The respondent's stylesheet is written into its pages (`templates/respond/base.html`): on a
+# phone's slow network the page then paints after one round trip, not two (issue #15). The
+# policy allows that one text by its hash, read once at start-up from the file the page
+# inlines; any other inline style is still refused.
+RESPOND_CSS = Markup((Path(__file__).parent / "static" / "respond" / "respond.css")  # noqa: S704 - our own file
+                     .read_text(encoding="utf-8"))
+RESPOND_CSS_HASH = "'sha256-{}'".format(
+    base64.b64encode(hashlib.sha256(RESPOND_CSS.encode("utf-8")).digest()).decode("ascii"))
+
+
+def _policy(style_src: str) -> str:
+    return (
+        f"default-src 'self'; script-src 'self'; style-src {style_src}; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = _policy(f"'self' {RESPOND_CSS_HASH}")
 # Plotly.js lays its charts out with style elements it creates: pages that draw one allow inline
-# styles (never inline scripts).
-CHART_PAGE_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
+# styles (never inline scripts). Without the hash: a browser ignores 'unsafe-inline' beside one.
+CHART_PAGE_POLICY = _policy("'self' 'unsafe-inline'")
 
 
 # Every response's, unless its view set its own (as name, lower-case name, value).
@@ -212,6 +229,52 @@ SECURITY_HEADERS = tuple(
         ("X-Content-Type-Options", "nosniff"),
     )
 )
+
+
+# Compressed on the way out: the respondent's pages (read on phones over slow networks) and
+# the static files. Not the managers' pages: they hold a session's CSRF token beside text a
+# visitor may have typed, the pattern BREACH-style attacks guess secrets from by size.
+COMPRESSED_BLUEPRINTS = frozenset({"respond"})
+# A static file's address carries its content's hash (`?v=`): a browser keeps it a year
+# without asking again, and a new version of the file has a new address.
+STATIC_CACHE = "public, max-age=31536000, immutable"
+
+
+def register_delivery(app: Flask) -> None:
+    """Compression (Flask-Compress, gzip or Brotli as the browser accepts) where it is safe,
+    and static addresses versioned by content so that browsers cache them for good."""
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    compress = Compress(app)
+    versions: dict[str, str | None] = {}
+
+    def version_of(filename: str) -> str | None:
+        if filename not in versions:
+            path = Path(app.static_folder or "") / filename
+            try:
+                versions[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            except OSError:
+                versions[filename] = None
+        return versions[filename]
+
+    @app.url_defaults
+    def static_version(endpoint: str, values: dict[str, Any]) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = version_of(values["filename"])
+            if version is not None:
+                values["v"] = version
+
+    @app.after_request
+    def deliver(response: Response) -> Response:
+        if request.endpoint == "static":
+            filename = (request.view_args or {}).get("filename", "")
+            if response.status_code == 200 and request.args.get("v") == version_of(filename):
+                response.headers["Cache-Control"] = STATIC_CACHE
+        elif request.blueprint not in COMPRESSED_BLUEPRINTS:
+            return response
+        return compress.after_request(response)
 
 
 def register_security_headers(app: Flask) -> None:

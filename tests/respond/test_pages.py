@@ -3,11 +3,14 @@ questionnaire: every question type, `show_if`, both languages, resume, refusals.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import pytest
 from sqlalchemy import func, select
 
+from survey import PROJECT_ROOT
 from survey.audit import verify_chain
 from survey.extensions import db
 from survey.models import AuditEvent, FollowUp, Invitation, Response
@@ -395,7 +398,16 @@ def test_respondent_pages_are_private_and_without_manager_chrome(app, client):
         assert reply.headers["Cache-Control"] == "no-store"
         assert "/login" not in html and "Se connecter" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script
-        assert " style=" not in html and "<style" not in html  # no inline style
+        assert " style=" not in html  # no style attribute
+        # One inline style: the respondent's stylesheet, written into the page so that it
+        # paints after one round trip (issue #15), allowed by its hash and by nothing else.
+        styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+        assert len(styles) == 1 and html.count("<style") == 1
+        digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+        assert styles[0] == (PROJECT_ROOT / "survey/static/respond/respond.css").read_text()
+        style_src = dict(part.strip().split(" ", 1) for part in csp.split(";"))["style-src"]
+        assert style_src == f"'self' 'sha256-{digest}'"
+        assert "respond.css" not in html
         assert "délégué à la protection des données" in html  # privacy notice in the footer
 
 
