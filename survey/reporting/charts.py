@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from markupsafe import escape
 from plotly.offline import get_plotlyjs
 
 # Colour-blind-safe sequential blues for scales (Okabe–Ito inspired for categories).
@@ -30,10 +31,15 @@ def plotly_script() -> str:
     return get_plotlyjs()
 
 
-def to_fragment(figure: go.Figure, element_id: str) -> str:
-    return pio.to_html(
+def to_fragment(figure: go.Figure, element_id: str, title: str) -> str:
+    """The chart as a `<figure>` whose caption is its title in HTML (issue #15): the title
+    wraps with the page at any width, where Plotly's title inside the SVG was cut at 320 px."""
+    chart = pio.to_html(
         figure, include_plotlyjs=False, full_html=False, config=CONFIG, div_id=element_id
     )
+    return (f'<figure class="chart-figure" aria-labelledby="{element_id}-title">'
+            f'<figcaption class="chart-title" id="{element_id}-title">{escape(title)}'
+            f"</figcaption>{chart}</figure>")
 
 
 def wrap_label(text: str, width: int = 36) -> str:
@@ -51,13 +57,13 @@ def wrap_label(text: str, width: int = 36) -> str:
 def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int) -> None:
     has_legend = any(trace.showlegend is not False for trace in figure.data) and len(
         figure.data) > 1
+    # The title is the figure's HTML caption (`to_fragment`), not drawn in the SVG.
     figure.update_layout(
-        title={"text": title, "x": 0},
         font=FONT,
         # Room under the axis for the legend, which is laid out against the figure's bottom
         # edge (not the axis's), so it never covers the axis title.
-        height=height + (60 if has_legend else 0),
-        margin={"l": 10, "r": 10, "t": 60, "b": 110 if has_legend else 50},
+        height=height + (60 if has_legend else 0) - 40,
+        margin={"l": 10, "r": 10, "t": 20, "b": 110 if has_legend else 50},
         plot_bgcolor="white",
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
     )
@@ -125,7 +131,7 @@ def distribution_chart(
     _layout(figure, title, t("share_percent"), "", 120 + max(42 * len(rows), 20 * lines))
     figure.update_xaxes(range=[0, 100])
     figure.update_yaxes(autorange="reversed")
-    return to_fragment(figure, element_id)
+    return to_fragment(figure, element_id, title)
 
 
 def interval_chart(
@@ -167,7 +173,7 @@ def interval_chart(
     lines = sum(wrap_label(label).count("<br>") + 1 for label, *_ in shown)
     _layout(figure, title, x_title, "", 140 + max(40 * len(shown), 20 * lines))
     figure.update_yaxes(autorange="reversed")
-    return to_fragment(figure, element_id)
+    return to_fragment(figure, element_id, title)
 
 
 def trend_chart(
@@ -204,7 +210,7 @@ def trend_chart(
         )  # fmt: skip
     _layout(figure, title, t("year"), y_title, 420)
     figure.update_xaxes(type="category")
-    return to_fragment(figure, element_id)
+    return to_fragment(figure, element_id, title)
 
 
 def drivers_chart(
@@ -254,7 +260,7 @@ def drivers_chart(
     # Room around the points for their labels, which the plot area would otherwise cut.
     figure.update_xaxes(range=[min(xs) - 0.12 * x_span, max(xs) + 0.12 * x_span])
     figure.update_yaxes(range=[min(ys) - 0.15 * y_span, max(ys) + 0.15 * y_span])
-    return to_fragment(figure, element_id)
+    return to_fragment(figure, element_id, title)
 
 
 def funnel_chart(
@@ -273,4 +279,4 @@ def funnel_chart(
     )
     _layout(figure, title, t("count"), "", 140 + 36 * len(labels))
     figure.update_yaxes(autorange="reversed")
-    return to_fragment(figure, element_id)
+    return to_fragment(figure, element_id, title)

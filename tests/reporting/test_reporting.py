@@ -594,6 +594,12 @@ def test_charts_name_questions_by_their_chart_label_or_their_whole_label():
 
     distribution = chart_text("chart-distribution-0")
     assert "Ease of reaching us" in distribution and "Professionalism" in distribution
+    # The title is the figure's caption, outside the SVG: it wraps at any width (issue #15).
+    caption = re.search(r'<figure class="chart-figure" aria-labelledby="chart-distribution-0-'
+                        r'title"><figcaption class="chart-title" id="chart-distribution-0-title">'
+                        r"([^<]+)</figcaption>", html)
+    assert caption and caption.group(1).strip()
+    assert f'"title":{{"text":"{caption.group(1)}"' not in distribution
     assert "How satisfied are you with how easy" not in distribution
     assert "courtesy of our advisers?" in distribution  # wrapped on lines, whole
     drivers = chart_text("chart-drivers")
