@@ -128,7 +128,9 @@ def distribution_chart(
         )
     figure.update_layout(barmode="stack")
     lines = sum(wrap_label(label).count("<br>") + 1 for label, _ in rows)
-    _layout(figure, title, t("share_percent"), "", 120 + max(42 * len(rows), 20 * lines))
+    # No axis title: centred under a phone's narrow plot it ran past the edge, and the caption
+    # already says the bars are shares in percent.
+    _layout(figure, title, "", "", 120 + max(42 * len(rows), 20 * lines))
     figure.update_xaxes(range=[0, 100])
     figure.update_yaxes(autorange="reversed")
     return to_fragment(figure, element_id, title)
