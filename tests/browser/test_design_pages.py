@@ -345,6 +345,36 @@ def test_a_client_viewers_pages_fit_pass_axe_and_read_french(app, demo, server, 
     )
 
 
+def test_pages_with_errors_fit_and_pass_axe(app, demo, server, browser):  # noqa: F811
+    """The editor on a draft with one error of each kind (issue #17) and the weighting page
+    with a refused choice (issue #15), in French at 390 and 1,280 px."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pages = {name: path for name, path in more_pages(app, demo).items()
+             if name.startswith("draft-errors")}
+    current = demo["slugs"][-1]  # drawn: its margins were counted, the form is shown
+    pages["weighting-refused"] = (f"/manage/campaigns/{current}/weighting?method=poststratify"
+                                  "&variables=segment&variables=nothing")
+    for width in ACTION_WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(ACTION_MS)
+        context.set_default_navigation_timeout(NAVIGATION_MS)
+        page = context.new_page()
+        log_in(page, server, demo["password"])
+        for name, path in pages.items():
+            page.goto(f"{server}{with_lang(path, 'fr')}")
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(SHOTS / f"{width}-{name}.png"), full_page=True)
+            assert page.locator(".error-summary").count() == 1, f"{name}: an error summary"
+            for target in page.eval_on_selector_all(".error-summary a", "as => as.map(a => "
+                                                    "a.getAttribute('href'))"):
+                if target.startswith("#"):
+                    assert page.locator(target).count() == 1, f"{name}: {target} is on the page"
+            assert overflow(page) <= 0, f"{name} at {width} px is wider than the window"
+            assert not french_problems(visible_text(page)), name
+            assert_accessible(page, f"{name} ({width} px)")
+        context.close()
+
+
 def test_the_checker_finds_codes_and_english() -> None:
     assert french_problems("État : open ; canaux ['email'] ; opted_out")
     assert french_problems("Created le 6000")
