@@ -92,7 +92,7 @@ def test_a_manager_builds_a_questionnaire_that_a_customer_answers(app, server, b
     page.get_by_role("button", name="Save the question").click()
     # The English text is missing: said beside its field and in the summary.
     assert page.locator("#label-error-1").is_visible()
-    assert "missing text for language 'en'" in page.locator("#errors").inner_text()
+    assert "The text is missing in English." in page.locator("#errors").inner_text()
     # Translated, and shown only to customers who made a complaint (the helper writes it).
     page.fill("#label-en", "Did you visit one of our branches?")
     page.select_option("#condition_question", "complaint")
