@@ -120,6 +120,24 @@ def test_every_sentence_of_the_pages_has_a_french_translation() -> None:
     )
 
 
+
+def test_the_french_catalogue_defines_each_sentence_once() -> None:
+    # Babel keeps the last of two definitions without a word, so a duplicate's two translations
+    # can drift apart unseen (and GNU msgfmt refuses the file).
+    seen: dict[tuple[str | None, str], int] = {}
+    duplicates = []
+    context = None
+    for line_number, line in enumerate(FRENCH.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("msgctxt "):
+            context = line
+        elif line.startswith('msgid "') and line != 'msgid ""':
+            key = (context, line)
+            if key in seen:
+                duplicates.append(f"line {line_number}: {line} (first on line {seen[key]})")
+            seen.setdefault(key, line_number)
+            context = None
+    assert not duplicates, "defined twice in messages.po:\n" + "\n".join(duplicates)
+
 # --- branding ---------------------------------------------------------------------------------
 
 
