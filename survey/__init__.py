@@ -186,6 +186,7 @@ BLUEPRINT_MODULES = (
     "survey.programmes.views",
     "survey.publication.public",
     "survey.improvement.views",
+    "survey.clients.views",
     "survey.health",
 )
 

@@ -10,7 +10,8 @@ page unreadable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 DEFAULT_PRIMARY = "#0b4f9c"  # 8.0:1 against white
 AA_CONTRAST = 4.5
@@ -47,6 +48,9 @@ class Branding:
     name: str | None = None
     logo_url: str | None = None
     primary: str = DEFAULT_PRIMARY
+    # What the respondent pages and emails add at their foot (None: nothing).
+    privacy_notice: str | None = None
+    dpo_contact: str | None = None
 
     def checked(self) -> Branding:
         """This branding with a primary colour that white text can be read on (WCAG AA)."""
@@ -56,13 +60,67 @@ class Branding:
             readable = False
         if readable:
             return self
-        return Branding(self.name, self.logo_url, DEFAULT_PRIMARY)
+        return replace(self, primary=DEFAULT_PRIMARY)
 
     @property
     def is_default(self) -> bool:
         return self.primary == DEFAULT_PRIMARY
 
+    @property
+    def stylesheet_url(self) -> str | None:
+        """The stylesheet that sets the client's colour (None: barometre's own colours)."""
+        if self.is_default:
+            return None
+        from flask import url_for
+
+        return url_for("clients.colours", colour=self.primary.lstrip("#").lower())
+
+
+def client_branding(session: Any, client_id: int | None, *, logo_url: bool = True) -> Branding:
+    """The branding of client `client_id` (barometre's own for None or an unbranded client)."""
+    if client_id is None:
+        return Branding()
+    from sqlalchemy import select
+
+    from survey.models import Client
+
+    client = session.scalar(select(Client).where(Client.id == client_id)
+                            .execution_options(barometre_all_clients=True))
+    if client is None:
+        return Branding()
+    url = None
+    if logo_url and client.logo_mime:
+        from survey.clients.views import logo_url as url_of
+
+        url = url_of(client)
+    return Branding(client.display_name, url, client.primary_colour or DEFAULT_PRIMARY,
+                    client.privacy_notice, client.dpo_contact).checked()
+
+
+def branding_client_id() -> int | None:
+    """The client whose page is being drawn: the one a public page names (`g.branding_client`,
+    set by the published results), else the request's client scope (a manager's client, a
+    respondent's invitation's client), else the installation's only client."""
+    from flask import g
+
+    from survey.clients.scope import current_client_id, only_client_id
+    from survey.extensions import db
+
+    named = g.get("branding_client")
+    if named is not None:
+        return named
+    return current_client_id() or only_client_id(db.session)
+
 
 def current_branding() -> Branding:
-    """The branding of the page being drawn (barometre's own until clients bring theirs)."""
-    return Branding().checked()
+    """The branding of the page being drawn: its client's, read once per request."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return Branding()
+    found = g.get("_branding")
+    if found is None:
+        from survey.extensions import db
+
+        found = g._branding = client_branding(db.session, branding_client_id())
+    return found

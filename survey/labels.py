@@ -112,6 +112,7 @@ LABELS: dict[str, dict[str, Any]] = {
     "audit_action": {
         "user.create": _l("Account created"),
         "client.create": _l("Client created"),
+        "client.update": _l("Client settings changed"),
         "user.login": _l("Signed in"),
         "user.deactivate": _l("Account deactivated"),
         "user.reactivate": _l("Account reactivated"),

@@ -52,6 +52,8 @@ NAVIGATION: list[NavItem] = [
             ("admin", "manager", "auditor"), blueprints=("publication",)),
     NavItem("audit", _l("Audit trail"), "admin.audit", ("admin", "manager", "auditor"),
             endpoints=("admin.audit",)),
+    NavItem("clients", _l("Clients"), "clients.index", ("admin", "manager"),
+            blueprints=("clients",)),
     NavItem("users", _l("Users"), "admin.users", ("admin",), endpoints=("admin.users",)),
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
@@ -37,6 +37,8 @@ def _publication(slug: str) -> Publication:
     found = results.published(db.session, slug)
     if found is None:
         abort(404)
+    # The page, the poster and their logo are the publishing client's.
+    g.branding_client = found.client_id
     return found
 
 

@@ -30,6 +30,12 @@ DEFAULT_PRIVACY_NOTICE = {
 
 
 def privacy_notice(config: dict, lang: str) -> str:
-    """The configured privacy notice in `lang` (French when the language has none)."""
+    """The privacy notice of the invitation's client when it wrote one, else the configured
+    one in `lang` (French when the language has none)."""
+    from survey.branding import current_branding
+
+    own = current_branding().privacy_notice
+    if own:
+        return own
     key = f"PRIVACY_NOTICE_{lang.upper()}"
     return config.get(key) or DEFAULT_PRIVACY_NOTICE.get(lang) or DEFAULT_PRIVACY_NOTICE["fr"]

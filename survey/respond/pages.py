@@ -38,6 +38,7 @@ from questionnaires.questions import (
     RatingQuestion,
     TextQuestion,
 )
+from survey.branding import current_branding
 from survey.respond import operations, privacy_notice
 from survey.respond.forms import form_values, link_csrf_token, page_form_class
 
@@ -224,9 +225,10 @@ class PageView:
         return page_form_class(self.questionnaire, self.page_index, self.lang)
 
     def skeleton_key(self) -> tuple[Any, ...]:
-        """Everything a skeleton depends on (the privacy notice is the application's)."""
+        """Everything a skeleton depends on (the branding and privacy notice are the
+        invitation's client's)."""
         return (
-            self.form_class(), str(get_locale() or "fr"),
+            self.form_class(), str(get_locale() or "fr"), current_branding(),
             tuple(question.code for question in self.questions),
             self.step, self.steps, self.previous, self.last, self.link.is_test,
         )
@@ -516,7 +518,8 @@ def render_thanks(link: operations.Link, questionnaire: Questionnaire, lang: str
         for _page, question in questionnaire.questions()
     )
     pages = current_app.extensions.setdefault("respond.thanks", {})
-    key = (link.questionnaire_sha256, lang, str(get_locale() or "fr"), callback, link.is_test)
+    key = (link.questionnaire_sha256, lang, str(get_locale() or "fr"), callback, link.is_test,
+           current_branding())
     html = pages.get(key)
     if html is None:
         html = pages.setdefault(key, render_template(

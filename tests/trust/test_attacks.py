@@ -294,7 +294,9 @@ def test_every_form_refuses_a_post_without_its_csrf_token(hostile, tmp_path) -> 
               # The performance criteria's forms (any programme: the token is checked first).
               "programme_id": 1,
               # The improvement plan's forms (any action: the token is checked first).
-              "action_id": 1}
+              "action_id": 1,
+              # The client settings' form (the installation's first client).
+              "client_id": 1}
     with app.app_context():
         values["user_id"] = db.session.scalar(select(User.id).where(User.role == "auditor"))
     before = _counts(app)

@@ -44,6 +44,15 @@ TABLE: dict[str, tuple[object, ...]] = {
     "admin.change_active": (LOGIN, 403, 403, 400, 403),
     "admin.send_reset": (LOGIN, 403, 403, 302, 403),  # emails the auditor a reset link
     "admin.audit": READER,
+    # Client settings: the list and creation are admins'; a manager edits the branding of the
+    # clients they work for (every client, for a manager limited to none)
+    "clients.index": (LOGIN, 403, 302, 200),  # one client: a manager goes to its page
+    "clients.create": (LOGIN, 403, 403, 400),  # an empty form is refused, nothing created
+    "clients.edit": MANAGER,
+    "clients.save": (LOGIN, 403, 302, 302),  # blank fields: the client has none set
+    # A client's logo and colour: public (respondents see them); a guessed hash is 404
+    "clients.logo": (404,) * 4,
+    "clients.colours": PUBLIC,
     # Campaigns
     "campaigns.index": VIEWER,
     "campaigns.campaign": VIEWER,
@@ -160,6 +169,7 @@ def _parameters(seeded, rule) -> dict[str, object]:
         "user_id": seeded.users["auditor"], "filename": "barometre.css",
         "job_id": seeded.report_job_id, "page": 0, "index": 0, "lang": "fr", "number": 1,
         "programme_id": seeded.programme_id, "publication_slug": "service-client",
+        "client_id": 1, "digest": "0" * 16, "colour": "1d6b2f",
         "size": "a4", "pack_id": seeded.pack_job_id, "action_id": seeded.action_id,
     }
     missing = set(rule.arguments) - set(values)
