@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -77,10 +77,23 @@ class BackendConfigurationError(RuntimeError):
     """The configuration names a backend that cannot work as configured."""
 
 
+def sender_of(message: Outgoing, mail_from: str) -> tuple[str, str, str | None]:
+    """(name, address, reply-to) of an email: its client's, else the installation's
+    `mail_from` (which may carry a name: "Name <address>")."""
+    default_name, default_address = parseaddr(mail_from)
+    template = message.template
+    return (template.sender_name or default_name,
+            template.sender_email or default_address or mail_from, template.reply_to)
+
+
 def build_email(message: Outgoing, mail_from: str) -> EmailMessage:
     """The MIME message of an email: text and HTML alternatives, one-click unsubscribe headers."""
     email = EmailMessage(policy=UNFOLDED)
-    email["From"] = mail_from
+    name, address, reply_to = sender_of(message, mail_from)
+    email["From"] = formataddr((name, address)) if name else address
+    if reply_to:
+        email["Reply-To"] = reply_to
+    mail_from = address
     email["To"] = message.to
     email["Subject"] = message.subject or ""
     email["Date"] = formatdate(localtime=False)
@@ -231,8 +244,10 @@ class SendGridBackend:
 
     def request_body(self, batch: Sequence[Outgoing]) -> dict:
         template = batch[0].template
+        name, address, reply_to = sender_of(batch[0], self.mail_from)
         return {
-            "from": {"email": self.mail_from},
+            "from": {"email": address, **({"name": name} if name else {})},
+            **({"reply_to": {"email": reply_to}} if reply_to else {}),
             "subject": template.subject,
             "content": [
                 {"type": "text/plain", "value": template.text},

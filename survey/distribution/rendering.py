@@ -21,7 +21,9 @@ from datetime import date
 from babel.dates import format_date
 from flask import current_app
 
-from survey.models import Campaign, Channel, Disposition, MessageKind
+from survey.branding import DEFAULT_PRIMARY
+from survey.clients.operations import readable_colour, sms_sender_id
+from survey.models import Campaign, Channel, Client, Disposition, MessageKind
 from survey.tokens import token_for
 
 LINK = "%%link%%"
@@ -46,6 +48,12 @@ class MessageTemplate:
     text: str
     subject: str | None = None
     html: str | None = None
+    # The campaign's client's email sender (None: the installation's, BAROMETRE_MAIL_FROM).
+    # SMS keep the provider's number as sender, whose replies (STOP) an alphanumeric sender
+    # could not receive: the client's short name signs their text (`sms_sender_name`).
+    sender_name: str | None = None
+    sender_email: str | None = None
+    reply_to: str | None = None
 
     def personalise(self, values: Mapping[str, str]) -> tuple[str | None, str, str | None]:
         def fill(part: str | None) -> str | None:
@@ -108,15 +116,31 @@ def estimated_minutes(campaign: Campaign) -> int:
     return max(1, minutes)
 
 
+def campaign_client(campaign: Campaign) -> Client | None:
+    """The client whose customers the campaign surveys (its branding signs the messages)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(campaign)
+    if session is None or campaign.client_id is None:
+        return None
+    return session.get(Client, campaign.client_id)
+
+
 def organisation_name(campaign: Campaign) -> str:
-    """Who is asking: `BAROMETRE_ORGANISATION_NAME`, else the programme's name."""
-    return (current_app.config.get("ORGANISATION_NAME")
+    """Who is asking: the client's name for its customers, else `BAROMETRE_ORGANISATION_NAME`,
+    else the programme's name."""
+    client = campaign_client(campaign)
+    return ((client.display_name if client is not None else None)
+            or current_app.config.get("ORGANISATION_NAME")
             or os.environ.get("BAROMETRE_ORGANISATION_NAME") or campaign.programme.name)
 
 
 def sms_sender_name(campaign: Campaign) -> str:
-    """A short name for SMS (`BAROMETRE_SMS_SENDER_NAME`): one segment leaves ~25 characters."""
-    return (current_app.config.get("SMS_SENDER_NAME")
+    """A short name for SMS: the client's alphanumeric sender, else `BAROMETRE_SMS_SENDER_NAME`
+    (one segment leaves ~25 characters)."""
+    client = campaign_client(campaign)
+    own = sms_sender_id(client.sender_name) if client is not None else None
+    return (own or current_app.config.get("SMS_SENDER_NAME")
             or os.environ.get("BAROMETRE_SMS_SENDER_NAME") or organisation_name(campaign))
 
 
@@ -130,6 +154,12 @@ def render_template(
 ) -> MessageTemplate:
     """The campaign's message of this channel, wording and language; links as placeholders."""
     language = language if language in LANGUAGES else "fr"
+    client = campaign_client(campaign)
+    sender = {
+        "sender_name": client.sender_name or client.display_name,
+        "sender_email": client.sender_email, "reply_to": client.reply_to,
+    } if client is not None and channel == Channel.EMAIL else {}
+    colour = (client.primary_colour if client is not None else None) or DEFAULT_PRIMARY
     context = {
         "wording": wording,
         "organisation": organisation_name(campaign),
@@ -140,12 +170,16 @@ def render_template(
         "minutes": estimated_minutes(campaign),
         "link": LINK,
         "unsubscribe_link": UNSUBSCRIBE,
-        "mail_from": current_app.config.get("MAIL_FROM", ""),
+        "mail_from": (client.sender_email if client is not None else None)
+        or current_app.config.get("MAIL_FROM", ""),
+        "privacy_notice": client.privacy_notice if client is not None else None,
+        "dpo_contact": client.dpo_contact if client is not None else None,
+        "colour": colour if readable_colour(colour) else DEFAULT_PRIMARY,
     }
     env = current_app.jinja_env
     if channel == Channel.SMS:
         text = env.get_template(f"sms/message.{language}.txt").render(context)
-        return MessageTemplate(channel, language, wording, " ".join(text.split()))
+        return MessageTemplate(channel, language, wording, " ".join(text.split()), **sender)
     template = env.get_template(f"email/message.{language}.html")
 
     def block(name: str) -> str:
@@ -158,6 +192,7 @@ def render_template(
         text=block("text") + "\n",
         subject=" ".join(block("subject").split()),
         html=block("html"),
+        **sender,
     )
 
 
