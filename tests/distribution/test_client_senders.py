@@ -14,7 +14,8 @@ def _two_clients(app, **sizes):
     """Client A (the installation's, branded) and client B (branded otherwise), a launched
     campaign in each."""
     a = db.session.get(Client, 1)
-    a.display_name, a.sender_name, a.sender_email = "Alpha", "Alpha Qualite", "enquete@alpha.example"
+    a.display_name, a.sender_name = "Alpha", "Alpha Qualite"
+    a.sender_email = "enquete@alpha.example"
     a.reply_to, a.dpo_contact = "qualite@alpha.example", "dpo@alpha.example"
     a.privacy_notice = "Alpha garde vos reponses un an."
     b = Client(slug="beta", name="Beta", display_name="Beta Energie", sender_name="BetaNRJ",
