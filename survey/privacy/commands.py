@@ -11,7 +11,8 @@ from survey.commandline import with_appcontext
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Say what would be erased, change nothing.")
 @click.option("--retention-days", type=click.IntRange(min=0),
-              help="Days after closing (default: BAROMETRE_RETENTION_DAYS, 90).")
+              help="Days after closing (default: the client's retention period, else "
+                   "BAROMETRE_RETENTION_DAYS, 90).")
 @with_appcontext
 @client_option
 def purge(dry_run: bool, retention_days: int | None) -> None:
@@ -20,10 +21,12 @@ def purge(dry_run: bool, retention_days: int | None) -> None:
 
     from flask import current_app
 
+    from survey.clients.scope import current_client_id
     from survey.extensions import db as database
-    from survey.privacy.operations import purge_personal_data
+    from survey.privacy.operations import purge_personal_data, retention_days_of
 
-    days = current_app.config["RETENTION_DAYS"] if retention_days is None else retention_days
+    days = retention_days if retention_days is not None else retention_days_of(
+        database.session, current_client_id(), current_app.config["RETENTION_DAYS"])
     outbox = Path(current_app.config["INSTANCE_PATH"]) / "outbox"
     summary = purge_personal_data(database.session, retention_days=days, dry_run=dry_run,
                                   actor="cli", outbox_folder=outbox)

@@ -55,6 +55,35 @@ class PurgeSummary:
         return {**asdict(self), "campaigns": list(self.campaigns)}
 
 
+def retention_days_of(session: Session, client_id: int | None, default: int) -> int:
+    """The retention period of a client: its own when set (each client is the controller of
+    its customers' data), else the installation's `default`."""
+    from survey.models import Client
+
+    if client_id is None:
+        return default
+    own = session.scalar(select(Client.retention_days).where(Client.id == client_id))
+    return own if own is not None else default
+
+
+def purge_every_client(session: Session, *, default_days: int, now: datetime | None = None,
+                       actor: str, outbox_folder: Path | str | None = None
+                       ) -> dict[str, tuple[int, PurgeSummary]]:
+    """Purge each client's campaigns with that client's retention period, one client's scope
+    at a time; returns {client slug: (days, summary)}."""
+    from survey.clients.scope import client_scope
+    from survey.models import Client
+
+    done = {}
+    for client_id, slug, own in session.execute(
+            select(Client.id, Client.slug, Client.retention_days).order_by(Client.slug)):
+        days = own if own is not None else default_days
+        with client_scope(client_id):
+            done[slug] = (days, purge_personal_data(session, retention_days=days, now=now,
+                                                    actor=actor, outbox_folder=outbox_folder))
+    return done
+
+
 def purgeable_campaigns(session: Session, now: datetime, retention_days: int) -> list[Campaign]:
     cutoff = now - timedelta(days=retention_days)
     return list(

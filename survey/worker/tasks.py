@@ -54,12 +54,17 @@ def close_ended_fieldwork(ctx: JobContext) -> dict[str, Any]:
 
 
 def retention_purge(ctx: JobContext) -> dict[str, Any]:
-    from survey.privacy.operations import purge_personal_data
+    from survey.privacy.operations import purge_every_client
 
-    summary = purge_personal_data(ctx.session, retention_days=ctx.app.config["RETENTION_DAYS"],
-                                  now=ctx.now, actor=ctx.actor)  # fmt: skip
-    return {"campaigns": list(summary.campaigns), "customers_erased": summary.customers_erased,
-            "messages_blanked": summary.messages_blanked}
+    # Each client's campaigns after that client's retention period (issue #16).
+    done = purge_every_client(ctx.session, default_days=ctx.app.config["RETENTION_DAYS"],
+                              now=ctx.now, actor=ctx.actor)
+    summaries = [summary for _days, summary in done.values()]
+    return {"campaigns": [slug for s in summaries for slug in s.campaigns],
+            "customers_erased": sum(s.customers_erased for s in summaries),
+            "messages_blanked": sum(s.messages_blanked for s in summaries),
+            "clients": {slug: {"retention_days": days, "campaigns": list(s.campaigns)}
+                        for slug, (days, s) in done.items()}}
 
 
 register_periodic_task(PeriodicTask("reminders", queue_reminders, every=timedelta(minutes=1),
