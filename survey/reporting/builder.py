@@ -68,6 +68,10 @@ class CampaignFacts:
     # The programme's survey method (`survey.programmes.operations.METHOD_FIELDS`): who
     # commissioned and conducted it, objectives... A field left out takes the report's default.
     method: Mapping[str, str] = field(default_factory=dict)
+    # Whose customers were surveyed, on the cover (None: nobody's name, as before clients):
+    # the client's name and its logo as a data: URI, so the report file stands alone.
+    client_name: str | None = None
+    client_logo: str | None = None
 
 
 @dataclass(frozen=True)

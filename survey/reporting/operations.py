@@ -72,7 +72,28 @@ def campaign_facts(campaign: Campaign) -> CampaignFacts:
         trend_breaks=tuple((campaign.trend_check or {}).get("breaks") or ()),
         trend_previous=(campaign.trend_check or {}).get("previous_campaign"),
         method={name: value for name, value in method_of(campaign.programme).items() if value},
+        **_client_cover(campaign),
     )
+
+
+def _client_cover(campaign: Campaign) -> dict[str, str | None]:
+    """The cover's client: its name for customers (its own name when the installation has
+    several clients) and its logo; nothing for an unbranded single client."""
+    import base64
+
+    from sqlalchemy.orm import object_session
+
+    from survey.clients.scope import only_client_id
+    from survey.models import Client
+
+    session = object_session(campaign)
+    client = session.get(Client, campaign.client_id) if session and campaign.client_id else None
+    if client is None:
+        return {}
+    name = client.display_name or (None if only_client_id(session) else client.name)
+    logo = (f"data:{client.logo_mime};base64,{base64.b64encode(client.logo).decode()}"
+            if client.logo_mime and client.logo else None)
+    return {"client_name": name, "client_logo": logo}
 
 
 def invitations_table(session: Session, campaign: Campaign) -> pd.DataFrame:
