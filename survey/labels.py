@@ -172,7 +172,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "improvement_action.status": _l("Improvement action status changed"),
     },
     "object_type": {
-        "user": _l("account"), "programme": _l("programme"), "customer_import": _l("import"),
+        "user": _l("account"), "client": _l("client company"), "programme": _l("programme"),
+        "customer_import": _l("import"),
         "questionnaire_version": _l("questionnaire version"), "campaign": _l("campaign"),
         "report": _l("report"), "batch": _l("batch"), "invitation": _l("invitation"),
         "response": _l("response"), "customer": _l("customer"), "message": _l("message"),

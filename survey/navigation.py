@@ -58,6 +58,13 @@ NAVIGATION: list[NavItem] = [
 ]
 
 
+def _works_for_several_clients() -> bool:
+    from survey.clients.scope import clients_for
+    from survey.extensions import db
+
+    return len(clients_for(db.session, current_user)) > 1
+
+
 def current_place(items: list[NavItem] | None = None) -> str | None:
     """The key of the place (among `items`, by default all) the current page belongs to."""
     endpoint = request.endpoint or ""
@@ -82,6 +89,10 @@ def navigation() -> list[dict[str, object]]:
     place = current_place(visible)
     items = []
     for item in visible:
+        if item.key == "clients" and not _works_for_several_clients():
+            # A centre working for itself never sees the word: its settings page is reached
+            # from the users' page.
+            continue
         try:
             url = url_for(item.endpoint)
         except BuildError:  # a place whose pages are not in this application (yet)

@@ -42,9 +42,19 @@ def _users_page(create_form: CreateUserForm, *, created: User | None = None,
         "admin/users.html", users=users, create_form=create_form,
         role_forms={u.id: RoleForm(prefix=f"u{u.id}", role=u.role) for u in users},
         active_form=ActiveForm(), reset_form=ResetForm(), created=created, password=password,
+        settings_url=_settings_url(),
     )
     # The page may show a password once: no cache may keep a copy of it.
     return page, status, {"Cache-Control": "no-store"}
+
+
+def _settings_url() -> str:
+    """The branding and retention settings: the only client's page, else the list of clients
+    (a centre working for itself never sees the word)."""
+    from survey.clients.scope import only_client_id
+
+    only = only_client_id(db.session)
+    return url_for("clients.edit", client_id=only) if only else url_for("clients.index")
 
 
 @blueprint.get("/admin/users")

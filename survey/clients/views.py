@@ -85,6 +85,7 @@ def _edit_page(client: Client, form: ClientForm, status: int = 200) -> tuple[str
         "clients/edit.html", client=client, form=form,
         may_set_retention=current_user.role in ADMINS,
         logo_url=logo_url(client), max_kb=LOGO_MAX_BYTES // 1024,
+        several=len(clients_for(db.session, current_user)) > 1,
     ), status
 
 

@@ -94,6 +94,8 @@ def manager_pages(demo) -> dict[str, str]:
         "fieldwork-dashboard": f"/manage/campaigns/{current}/dashboard",
         "audit": "/audit",
         "users": "/admin/users",
+        "clients": "/clients",
+        "client-settings": "/clients/1",
         "questionnaire": "/manage/questionnaires/nf-relation-client",
         "not-found": "/manage/no-such-page",
         "follow-ups": "/manage/follow-ups",
