@@ -11,7 +11,6 @@ page unreadable.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 DEFAULT_PRIMARY = "#0b4f9c"  # 8.0:1 against white
 AA_CONTRAST = 4.5
@@ -76,40 +75,49 @@ class Branding:
         return url_for("clients.colours", colour=self.primary.lstrip("#").lower())
 
 
-def client_branding(session: Any, client_id: int | None, *, logo_url: bool = True) -> Branding:
-    """The branding of client `client_id` (barometre's own for None or an unbranded client)."""
-    if client_id is None:
-        return Branding()
+def client_branding(client_id: int | None) -> Branding:
+    """The branding of client `client_id`, or of the installation's only client when None
+    (barometre's own for an unbranded client or none).
+
+    Read outside the ORM session, by statements that each commit on their own
+    (`autocommit_connection`): a respondent's page must not take SQLite's write lock (every
+    session transaction begins IMMEDIATE there), nor wait for whoever holds it."""
+    from flask import url_for
     from sqlalchemy import select
 
+    from survey.clients.operations import logo_digest
+    from survey.database import autocommit_connection
     from survey.models import Client
 
-    client = session.scalar(select(Client).where(Client.id == client_id)
-                            .execution_options(barometre_all_clients=True))
-    if client is None:
+    with autocommit_connection() as connection:
+        if client_id is None:
+            ids = connection.scalars(select(Client.id).order_by(Client.id).limit(2)).all()
+            if len(ids) != 1:
+                return Branding()
+            client_id = ids[0]
+        row = connection.execute(
+            select(Client.display_name, Client.logo, Client.logo_mime, Client.primary_colour,
+                   Client.privacy_notice, Client.dpo_contact).where(Client.id == client_id)
+        ).first()
+    if row is None:
         return Branding()
     url = None
-    if logo_url and client.logo_mime:
-        from survey.clients.views import logo_url as url_of
-
-        url = url_of(client)
-    return Branding(client.display_name, url, client.primary_colour or DEFAULT_PRIMARY,
-                    client.privacy_notice, client.dpo_contact).checked()
+    if row.logo_mime and row.logo:
+        url = url_for("clients.logo", client_id=client_id, digest=logo_digest(row.logo))
+    return Branding(row.display_name, url, row.primary_colour or DEFAULT_PRIMARY,
+                    row.privacy_notice, row.dpo_contact).checked()
 
 
 def branding_client_id() -> int | None:
     """The client whose page is being drawn: the one a public page names (`g.branding_client`,
     set by the published results), else the request's client scope (a manager's client, a
-    respondent's invitation's client), else the installation's only client."""
+    respondent's invitation's client); None: the installation's only client, if one."""
     from flask import g
 
-    from survey.clients.scope import current_client_id, only_client_id
-    from survey.extensions import db
+    from survey.clients.scope import current_client_id
 
     named = g.get("branding_client")
-    if named is not None:
-        return named
-    return current_client_id() or only_client_id(db.session)
+    return named if named is not None else current_client_id()
 
 
 def current_branding() -> Branding:
@@ -120,7 +128,5 @@ def current_branding() -> Branding:
         return Branding()
     found = g.get("_branding")
     if found is None:
-        from survey.extensions import db
-
-        found = g._branding = client_branding(db.session, branding_client_id())
+        found = g._branding = client_branding(branding_client_id())
     return found
