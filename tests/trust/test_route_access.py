@@ -46,12 +46,12 @@ TABLE: dict[str, tuple[object, ...]] = {
     "admin.audit": READER,
     # Client settings: the list and creation are admins'; a manager edits the branding of the
     # clients they work for (every client, for a manager limited to none)
-    "clients.index": (LOGIN, 403, 302, 200),  # one client: a manager goes to its page
-    "clients.create": (LOGIN, 403, 403, 400),  # an empty form is refused, nothing created
+    "clients.index": (LOGIN, 403, 302, 200, 403),  # one client: a manager goes to its page
+    "clients.create": (LOGIN, 403, 403, 400, 403),  # an empty form is refused, nothing created
     "clients.edit": MANAGER,
-    "clients.save": (LOGIN, 403, 302, 302),  # blank fields: the client has none set
+    "clients.save": (LOGIN, 403, 302, 302, 403),  # blank fields: the client has none set
     # A client's logo and colour: public (respondents see them); a guessed hash is 404
-    "clients.logo": (404,) * 4,
+    "clients.logo": (404,) * 5,
     "clients.colours": PUBLIC,
     # Campaigns
     "campaigns.index": VIEWER,
