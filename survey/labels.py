@@ -117,6 +117,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "user.deactivate": _l("Account deactivated"),
         "user.reactivate": _l("Account reactivated"),
         "user.role_change": _l("Role changed"),
+        "user.clients": _l("Account's clients changed"),
+        "client.switch": _l("Switched to another client"),
         "programme.create": _l("Programme created"),
         "customers.import": _l("Customer base imported"),
         "questionnaire.freeze": _l("Questionnaire version frozen"),

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Form, HiddenField, IntegerField, SelectField
+from wtforms import EmailField, Form, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
@@ -14,6 +14,15 @@ ROLE_CHOICES = [SelectChoice("admin", _l("Admin")), SelectChoice("manager", _l("
 class CreateUserForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="auditor")
+    # Shown only when the installation has several clients (choices set by the view).
+    clients = SelectMultipleField(_l("Clients (none: every client)"), coerce=int,
+                                  choices=[], validate_choice=False)
+
+
+class ClientsForm(FlaskForm):
+    """The clients a manager or auditor is limited to, or a client viewer's one client."""
+
+    clients = SelectMultipleField(_l("Clients"), coerce=int, choices=[], validate_choice=False)
 
 
 class RoleForm(FlaskForm):

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from survey.admin.forms import (
     ActiveForm,
     AuditFilterForm,
+    ClientsForm,
     CreateUserForm,
     ResetForm,
     RoleForm,
@@ -28,9 +29,15 @@ from survey.auth.operations import (
     set_role,
 )
 from survey.auth.roles import ADMINS, READERS, actor_label, roles_required
+from survey.clients.operations import (
+    ClientChoiceError,
+    check_clients,
+    set_user_clients,
+    user_client_ids,
+)
 from survey.extensions import db
 from survey.labels import label
-from survey.models import User
+from survey.models import Client, User, UserClient
 
 blueprint = Blueprint("admin", __name__)
 
@@ -38,11 +45,24 @@ blueprint = Blueprint("admin", __name__)
 def _users_page(create_form: CreateUserForm, *, created: User | None = None,
                 password: str | None = None, status: int = 200) -> tuple[str, int, dict]:
     users = list_users(db.session)
+    clients = _client_choices()
+    create_form.clients.choices = clients
+    limits: dict[int, list[int]] = {}
+    for row in db.session.scalars(select(UserClient)):
+        limits.setdefault(row.user_id, []).append(row.client_id)
+    client_forms = {}
+    for u in users:
+        form = ClientsForm(prefix=f"c{u.id}", clients=limits.get(u.id, []))
+        form.clients.choices = clients
+        client_forms[u.id] = form
     page = render_template(
         "admin/users.html", users=users, create_form=create_form,
         role_forms={u.id: RoleForm(prefix=f"u{u.id}", role=u.role) for u in users},
         active_form=ActiveForm(), reset_form=ResetForm(), created=created, password=password,
         settings_url=_settings_url(),
+        clients=clients, client_forms=client_forms,
+        client_names=dict(clients),
+        limits=limits,
     )
     # The page may show a password once: no cache may keep a copy of it.
     return page, status, {"Cache-Control": "no-store"}
@@ -55,6 +75,17 @@ def _settings_url() -> str:
 
     only = only_client_id(db.session)
     return url_for("clients.edit", client_id=only) if only else url_for("clients.index")
+
+
+def _client_choices() -> list[tuple[int, str]]:
+    """Every client (an admin's pages are the installation's), by name."""
+    return [(client.id, client.name) for client in db.session.scalars(
+        select(Client).order_by(Client.name))]
+
+
+def _client_error() -> str:
+    return _("A client viewer belongs to exactly one client: choose it in the Clients column "
+             "first.")
 
 
 @blueprint.get("/admin/users")
@@ -73,12 +104,20 @@ def create() -> tuple[str, int, dict]:
     # in clear nor put in the (signed, not encrypted) session cookie as a flash would be.
     password = generate_password()
     try:
+        kept = check_clients(db.session, form.role.data or "", form.clients.data or [])
+    except ClientChoiceError:
+        form.clients.errors = [*form.clients.errors, _("A client viewer belongs to exactly "
+                                                       "one client: choose one.")]
+        return _users_page(form, status=400)
+    try:
         user = create_user(db.session, form.email.data or "", form.role.data or "", password,
                            actor=actor_label())
     except AccountError as error:
         db.session.rollback()
         form.email.errors = [*form.email.errors, str(error)]
         return _users_page(form, status=400)
+    if kept:
+        set_user_clients(db.session, user, kept, actor=actor_label(), actor_id=current_user.id)
     db.session.commit()
     return _users_page(CreateUserForm(formdata=None), created=user, password=password)
 
@@ -100,14 +139,42 @@ def change_role(user_id: int) -> Response:
     try:
         changed = set_role(db.session, user, form.role.data or "", actor=actor_label(),
                            actor_id=current_user.id)
+        # An admin works for every client; a client's viewer for exactly one.
+        set_user_clients(db.session, user, user_client_ids(db.session, user),
+                         actor=actor_label(), actor_id=current_user.id)
     except AccountError as error:
         db.session.rollback()
         flash(str(error), "error")
+    except ClientChoiceError:
+        db.session.rollback()
+        flash(_client_error(), "error")
     else:
         db.session.commit()
         if changed:
             flash(_("%(email)s is now %(role)s.", email=user.email,
                     role=label(user.role, "Role")), "status")
+    return redirect(url_for(".users"))
+
+
+@blueprint.post("/admin/users/<int:user_id>/clients")
+@roles_required(*ADMINS)
+def change_clients(user_id: int) -> Response:
+    """Limit a manager or auditor to some clients (none: every client), or give a client's
+    viewer their client."""
+    user = _user_or_404(user_id)
+    form = ClientsForm(prefix=f"c{user.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        changed = set_user_clients(db.session, user, form.clients.data or [],
+                                   actor=actor_label(), actor_id=current_user.id)
+    except ClientChoiceError:
+        db.session.rollback()
+        flash(_client_error(), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(_("The clients of %(email)s are changed.", email=user.email), "status")
     return redirect(url_for(".users"))
 
 

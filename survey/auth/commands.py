@@ -29,6 +29,14 @@ def users_create(email: str, role: str, client_slugs: tuple[str, ...]) -> None:
     from survey.models import UserClient
 
     limited_to = sorted({resolve_client(slug) for slug in client_slugs})
+    from survey.clients.operations import ClientChoiceError, check_clients
+
+    try:
+        # An admin works for every client; a client's viewer for exactly one (the only one
+        # may go unnamed).
+        limited_to = check_clients(database.session, role, limited_to)
+    except ClientChoiceError as exc:
+        raise BadInput(f"--client: {exc}; name it once (--client SLUG)") from exc
     generated = sys.stdin is None or sys.stdin.isatty()
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
     if not password:

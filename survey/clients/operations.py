@@ -1,5 +1,6 @@
-"""A client's settings: creating one, its branding (what its customers see) and its retention
-period. The views and commands validate the words; these functions check what must hold
+"""A client's settings: creating one, its branding (what its customers see), its retention
+period, and which clients a member of staff works for (the admin pages, `users create
+--client`). The views and commands validate the words; these functions check what must hold
 whatever the caller (the logo is an image we re-encode, the colour is readable) and flush.
 """
 
@@ -8,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from survey.audit import record_event
 from survey.branding import AA_CONTRAST, contrast_ratio
-from survey.models import Client
+from survey.clients.scope import only_client_id
+from survey.models import Client, Role, User, UserClient
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,49}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -150,3 +153,48 @@ def update_client(session: Session, client: Client, values: dict[str, Any], *,
                      object_type="client", object_id=client.id,
                      summary={"slug": client.slug, "changed": changed}, client_id=client.id)
     return changed
+
+
+class ClientChoiceError(ValueError):
+    """The clients asked for do not suit the account (message shown to the admin)."""
+
+
+def user_client_ids(session: Session, user: User) -> list[int]:
+    return sorted(session.scalars(select(UserClient.client_id).where(
+        UserClient.user_id == user.id)))
+
+
+def check_clients(session: Session, role: str, client_ids: Iterable[int]) -> list[int]:
+    """The client ids an account of `role` keeps: none for an admin (every client), exactly one
+    for a client's viewer (the installation's only client when none is named).
+
+    Raises `ClientChoiceError` for an unknown client or a viewer without exactly one."""
+    wanted = sorted(set(client_ids))
+    known = set(session.scalars(select(Client.id)))
+    if set(wanted) - known:
+        raise ClientChoiceError("unknown client")
+    if role == Role.ADMIN.value:
+        return []
+    if role == Role.CLIENT_VIEWER.value:
+        if not wanted and (only := only_client_id(session)) is not None:
+            wanted = [only]
+        if len(wanted) != 1:
+            raise ClientChoiceError("a client viewer belongs to exactly one client")
+    return wanted
+
+
+def set_user_clients(session: Session, user: User, client_ids: Iterable[int], *, actor: str,
+                     actor_id: int | None = None, role: str | None = None) -> bool:
+    """Limit `user` (with `role`, default theirs) to `client_ids`; False when nothing changes.
+    Audited as `user.clients` with the clients' slugs."""
+    kept = check_clients(session, role or user.role, client_ids)
+    if kept == user_client_ids(session, user):
+        return False
+    session.execute(delete(UserClient).where(UserClient.user_id == user.id))
+    session.add_all(UserClient(user_id=user.id, client_id=client_id) for client_id in kept)
+    slugs = list(session.scalars(select(Client.slug).where(Client.id.in_(kept))
+                                 .order_by(Client.slug))) if kept else []
+    record_event(session, "user.clients", actor=actor, actor_id=actor_id, object_type="user",
+                 object_id=user.id, summary={"clients": slugs or "all"})
+    session.flush()
+    return True

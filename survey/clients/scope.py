@@ -28,6 +28,9 @@ from survey.models import ClientOwned, ClientTagged, Role
 # The execution option that lets one statement see every client's rows (a campaign slug's
 # uniqueness in the installation, the audit chain).
 ALL_CLIENTS = "barometre_all_clients"
+# The scope of a signed-in person who may work for no client: matches no row.
+NO_CLIENT = -1
+CLIENT_VIEWER = "client_viewer"
 
 _current: ContextVar[int | None] = ContextVar("barometre_client", default=None)
 
@@ -66,11 +69,17 @@ def clients_for(session: Session, user: Any) -> list[Client]:
     """The clients a member of staff may work for, in slug order: every client for an admin
     or a user limited to none, else the clients of their `user_client` rows."""
     everyone = list(session.scalars(select(Client).order_by(Client.slug)))
-    if getattr(user, "role", None) == Role.ADMIN.value or user is None:
+    if user is None or getattr(user, "role", None) == Role.ADMIN.value:
         return everyone
     allowed = set(session.scalars(select(UserClient.client_id).where(
         UserClient.user_id == user.id)))
-    return [client for client in everyone if client.id in allowed] if allowed else everyone
+    mine = [client for client in everyone if client.id in allowed]
+    if getattr(user, "role", None) == CLIENT_VIEWER:
+        # A client's own staff belong to one client; without one they work for none (never,
+        # as staff limited to none do, for every client).
+        # In a centre working for itself, its only client is theirs.
+        return mine[:1] or (everyone if len(everyone) == 1 else [])
+    return mine if allowed else everyone
 
 
 def client_by_slug(session: Session, slug: str) -> Client | None:

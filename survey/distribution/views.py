@@ -28,6 +28,7 @@ from survey import CHART_PAGE_POLICY
 from survey.auth.roles import MANAGERS, VIEWERS, actor_label, roles_required
 from survey.campaigns.operations import CampaignError
 from survey.clients.lookup import campaign_or_404
+from survey.clients.scope import ALL_CLIENTS, current_client_id
 from survey.distribution import webhooks
 from survey.distribution.forms import CloseForm, LaunchForm, UnsubscribeForm
 from survey.distribution.gsm import sms_length
@@ -40,7 +41,7 @@ from survey.distribution.operations import (
 from survey.distribution.rendering import Outgoing, Wording, links_for
 from survey.distribution.rendering import render_template as render
 from survey.extensions import csrf, db
-from survey.models import Channel, Invitation
+from survey.models import Channel, Invitation, Message
 
 blueprint = Blueprint("distribution", __name__)
 
@@ -253,11 +254,26 @@ def _outbox() -> Path:
     return Path(current_app.config["INSTANCE_PATH"]) / "outbox"
 
 
+def _other_clients_outbox_files() -> set[str]:
+    """The outbox files of other clients' messages: the files are one folder, the walls are
+    the messages' (a file no message names, a staff email, stays as before)."""
+    client_id = current_client_id()
+    if client_id is None:
+        return set()
+    ids = db.session.scalars(
+        select(Message.provider_id).where(Message.client_id != client_id,
+                                          Message.provider_id.like("outbox:%")),
+        execution_options={ALL_CLIENTS: True})
+    return {provider_id.removeprefix("outbox:") for provider_id in ids}
+
+
 @blueprint.get("/manage/outbox/")
 @roles_required(*MANAGERS)
 def outbox_index() -> str:
     folder = _outbox()
-    files = sorted((p.name for p in folder.iterdir() if OUTBOX_FILE.match(p.name)),
+    hidden = _other_clients_outbox_files()
+    files = sorted((p.name for p in folder.iterdir()
+                    if OUTBOX_FILE.match(p.name) and p.name not in hidden),
                    reverse=True)[:500] if folder.is_dir() else []
     return render_template("distribution/outbox.html", files=files)
 
@@ -266,6 +282,8 @@ def outbox_index() -> str:
 @roles_required(*MANAGERS)
 def outbox_file(name: str) -> Response:
     if not OUTBOX_FILE.match(name):  # names the sender writes, nothing else: no traversal
+        abort(404)
+    if name in _other_clients_outbox_files():
         abort(404)
     response = send_from_directory(_outbox(), name, mimetype="text/plain", max_age=0)
     response.headers["Content-Type"] = "text/plain; charset=utf-8"

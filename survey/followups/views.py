@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from survey.auth.roles import MANAGERS, VIEWERS, actor_label, roles_required
-from survey.clients.lookup import owned_or_404, programme_or_404
+from survey.clients.lookup import campaign_or_404, owned_or_404, programme_or_404
 from survey.csvsafe import safe_row
 from survey.errors import file_download
 from survey.extensions import db
@@ -255,13 +255,17 @@ def reopen(follow_up_id: int) -> str | WerkzeugResponse:
 @blueprint.route("/campaigns/<slug>/follow-ups")
 @roles_required(*MANAGERS)
 def campaign_follow_ups(slug: str) -> WerkzeugResponse:
-    """Where the campaign's follow-ups used to be: the queue, filtered on the campaign."""
+    """Where the campaign's follow-ups used to be: the queue, filtered on the campaign (another
+    client's campaign is 404 here too: a redirect would confirm nothing, but the rule is one)."""
+    campaign_or_404(slug)
     return redirect(url_for(".queue", campaign=slug, state="all"))
 
 
 @blueprint.route("/campaigns/<slug>/follow-ups/<int:follow_up_id>")
 @roles_required(*MANAGERS)
 def campaign_follow_up(slug: str, follow_up_id: int) -> WerkzeugResponse:
+    campaign_or_404(slug)
+    owned_or_404(FollowUp, follow_up_id)
     return redirect(url_for(".follow_up", follow_up_id=follow_up_id))
 
 

@@ -43,6 +43,9 @@ TABLE: dict[str, tuple[object, ...]] = {
     "admin.change_role": (LOGIN, 403, 403, 400, 403),
     "admin.change_active": (LOGIN, 403, 403, 400, 403),
     "admin.send_reset": (LOGIN, 403, 403, 302, 403),  # emails the auditor a reset link
+    "admin.change_clients": (LOGIN, 403, 403, 302, 403),  # none chosen: the auditor's, unchanged
+    # The client switcher: a post without a client is refused, for whoever is signed in
+    "clients.switch": (LOGIN, 400, 400, 400, 400),
     "admin.audit": READER,
     # Client settings: the list and creation are admins'; a manager edits the branding of the
     # clients they work for (every client, for a manager limited to none)
