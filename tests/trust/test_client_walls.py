@@ -341,3 +341,40 @@ def test_with_one_client_no_switcher_and_no_word_client(app) -> None:
     page = sign_in(app, "solo@walls.example").get("/?lang=en").get_data(as_text=True)
     header = page[:page.index("</header>")]
     assert 'action="/client"' not in header and "Client" not in header
+
+
+# Every staff route without an object of `OWNED_ARGUMENTS` in its URL, classified: a new route
+# that is neither fails `test_every_route_is_classified_for_client_limited_staff`.
+# The current client's lists and forms: the page-and-export search above covers them.
+CURRENT_CLIENTS_PAGES = {
+    "admin.audit", "admin.create", "admin.users", "campaigns.index", "clients.switch",
+    "distribution.outbox_index", "editor.create", "editor.index", "editor.upload",
+    "followups.assign_many", "followups.export", "followups.figures", "followups.queue",
+    "followups.service_levels", "frame.customers", "improvement.create", "improvement.export",
+    "improvement.index", "publication.programmes",
+}
+# An account is the installation's, not a client's: only admins open these, and admins work
+# for every client.
+INSTALLATION_PAGES = {"admin.change_active", "admin.change_clients", "admin.change_role",
+                      "admin.send_reset"}
+# Named by an object this walk does not build per client yet (a questionnaire draft's or
+# version's key, an improvement action, an outbox file): walled by the scope and by
+# tests/clients, not walked here.
+NOT_WALKED_YET = {
+    "campaigns.questionnaire_preview", "distribution.outbox_file", "editor.add_page",
+    "editor.delete", "editor.draft", "editor.export_draft", "editor.export_template",
+    "editor.export_version", "editor.freeze", "editor.page", "editor.preview",
+    "editor.preview_end", "editor.preview_page", "editor.preview_restart", "editor.question",
+    "editor.question_action", "editor.texts", "editor.undo", "editor.versions",
+    "improvement.action", "improvement.change_status", "improvement.edit",
+}
+
+
+def test_every_route_is_classified_for_client_limited_staff(app) -> None:
+    unclassified = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(NOT_STAFF) or set(rule.arguments) & OWNED_ARGUMENTS:
+            continue
+        if rule.endpoint not in CURRENT_CLIENTS_PAGES | INSTALLATION_PAGES | NOT_WALKED_YET:
+            unclassified.add(rule.endpoint)
+    assert not unclassified, f"classify these routes for client-limited staff: {unclassified}"
