@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from survey.audit import record_event
 from survey.auth.roles import ADMINS, MANAGERS, actor_label, roles_required
 from survey.clients.forms import ClientForm, CreateClientForm
 from survey.clients.operations import (
@@ -24,6 +25,7 @@ from survey.clients.operations import (
     update_client,
 )
 from survey.clients.scope import clients_for
+from survey.clients.web import choose_client
 from survey.extensions import db
 from survey.models import Client
 
@@ -157,3 +159,23 @@ def colours(colour: str) -> Response:
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+@blueprint.post("/client")
+@login_required
+def switch() -> Response:
+    """Work for another client: the session remembers it; the home page is that client's (the
+    page the switch was asked from may be the previous client's object, hence 404)."""
+    try:
+        client_id = int(request.form.get("client_id", ""))
+    except ValueError:
+        abort(400)
+    if not choose_client(client_id):
+        abort(404)  # a client this person may not work for is not disclosed
+    chosen = next(c for c in clients_for(db.session, current_user) if c.id == client_id)
+    record_event(db.session, "client.switch", actor=actor_label(), actor_id=current_user.id,
+                 object_type="client", object_id=chosen.id, client_id=chosen.id,
+                 summary={"client": chosen.slug})
+    db.session.commit()
+    flash(_("You now work for %(name)s.", name=chosen.name), "success")
+    return redirect(url_for("main.home"))

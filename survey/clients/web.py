@@ -3,13 +3,9 @@ it, else their first client (the only one, in a centre working for itself)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from werkzeug.wrappers import Response as WerkzeugResponse
+from flask import Flask, g, request, session
+from flask_login import current_user
 
-from survey.audit import record_event
-from survey.auth.roles import actor_label
 from survey.clients.scope import (
     NO_CLIENT,
     clients_for,
@@ -17,8 +13,6 @@ from survey.clients.scope import (
     set_current_client,
 )
 from survey.extensions import db
-
-bp = Blueprint("clients", __name__)
 
 # The session key of the client a member of staff works for (set by the switcher).
 SESSION_CLIENT_KEY = "client_id"
@@ -69,30 +63,9 @@ def init_app(app: Flask) -> None:
         return {"client_choices": choices if len(choices) > 1 else [],
                 "current_client": g.get("client")}
 
-    app.register_blueprint(bp)
-
     @app.teardown_request
     def leave_client_scope(_error: BaseException | None) -> None:
         token = g.pop("client_scope_token", None)
         if token is not None:
             reset_current_client(token)
 
-
-@bp.post("/client")
-@login_required
-def switch() -> WerkzeugResponse:
-    """Work for another client: the session remembers it; the home page is that client's (the
-    page the switch was asked from may be the previous client's object, hence 404)."""
-    try:
-        client_id = int(request.form.get("client_id", ""))
-    except ValueError:
-        abort(400)
-    if not choose_client(client_id):
-        abort(404)  # a client this person may not work for is not disclosed
-    chosen = next(c for c in clients_for(db.session, current_user) if c.id == client_id)
-    record_event(db.session, "client.switch", actor=actor_label(), actor_id=current_user.id,
-                 object_type="client", object_id=chosen.id, client_id=chosen.id,
-                 summary={"client": chosen.slug})
-    db.session.commit()
-    flash(_("You now work for %(name)s.", name=chosen.name), "success")
-    return redirect(url_for("main.home"))

@@ -214,7 +214,9 @@ def _values(side: Side) -> dict[str, object]:
             "language": "fr", "lang": "fr", "name": "x.txt", "key": "nf-relation-client",
             "page_index": 0, "page": 0, "index": 0, "number": 1, "size": "a4",
             "action_id": 1, "user_id": 1, "filename": "barometre.css",
-            "publication_slug": "x", "token": "x"}
+            "publication_slug": "x", "token": "x",
+            # a client's settings: its own (another's are walled in tests/clients)
+            "client_id": side.client_id, "digest": "0" * 16, "colour": "0b4f9c"}
 
 
 ROLES = ("admin", "manager", "auditor", "client_viewer", "manager.everyone")
@@ -356,10 +358,12 @@ CURRENT_CLIENTS_PAGES = {
 # An account is the installation's, not a client's: only admins open these, and admins work
 # for every client.
 INSTALLATION_PAGES = {"admin.change_active", "admin.change_clients", "admin.change_role",
-                      "admin.send_reset"}
+                      "admin.send_reset", "clients.create", "clients.index",
+                      # a colour's stylesheet is the same for everyone who asks for it
+                      "clients.colours"}
 # Named by an object this walk does not build per client yet (a questionnaire draft's or
-# version's key, an improvement action, an outbox file): walled by the scope and by
-# tests/clients, not walked here.
+# version's key, an improvement action, an outbox file, a client's settings): walled by the
+# scope and by tests/clients (test_settings: another client's settings are 404), not walked here.
 NOT_WALKED_YET = {
     "campaigns.questionnaire_preview", "distribution.outbox_file", "editor.add_page",
     "editor.delete", "editor.draft", "editor.export_draft", "editor.export_template",
@@ -367,6 +371,7 @@ NOT_WALKED_YET = {
     "editor.preview_end", "editor.preview_page", "editor.preview_restart", "editor.question",
     "editor.question_action", "editor.texts", "editor.undo", "editor.versions",
     "improvement.action", "improvement.change_status", "improvement.edit",
+    "clients.edit", "clients.save", "clients.logo",
 }
 
 
