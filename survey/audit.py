@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from survey.clients.scope import current_client_id
+from survey.clients.scope import ALL_CLIENTS, NO_CLIENT, current_client_id
 from survey.models import AuditEvent, Campaign, utcnow
 
 GENESIS = "0" * 64
@@ -99,7 +99,10 @@ def record_event(
     # The client whose trail it is: the one named, else the current one, else the campaign's;
     # none for the installation's own events. Not chained: events sealed before clients
     # existed keep their hash.
-    client_id = client_id if client_id is not None else current_client_id()
+    if client_id is None:
+        scoped = current_client_id()
+        # A scope that matches no client (a viewer left without one) owns no event.
+        client_id = scoped if scoped is not None and scoped != NO_CLIENT else None
     if client_id is None and campaign_id is not None:
         return connection.execute(
             _APPEND_FOR_CAMPAIGN, {**fields, "for_campaign": campaign_id}
@@ -175,9 +178,11 @@ def seal_pending_events(
     session.commit()  # start from what is committed; never seal the caller's pending work
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({_SEAL_LOCK})"))
+    # One chain for the installation: its last link is whichever client's, even when sealing
+    # from within one client's scope (a command run with --client, a request).
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
-        .order_by(AuditEvent.seq.desc()).limit(1)
+        .order_by(AuditEvent.seq.desc()).limit(1).execution_options(**{ALL_CLIENTS: True})
     ).first()
     seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
     pending = session.execute(
@@ -289,7 +294,8 @@ def _pending(session: Session) -> int:
 def sealed_head(session: Session) -> Head | None:
     """The newest sealed event of the database: what a report prints as the trail's head."""
     row = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
-                          .order_by(AuditEvent.seq.desc()).limit(1)).first()
+                          .order_by(AuditEvent.seq.desc()).limit(1)
+                          .execution_options(**{ALL_CLIENTS: True})).first()
     return Head(row.seq, row.hash) if row else None
 
 

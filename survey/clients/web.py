@@ -18,6 +18,10 @@ from survey.extensions import db
 SESSION_CLIENT_KEY = "client_id"
 # Blueprints whose pages are nobody's account's.
 ANONYMOUS_BLUEPRINTS = frozenset({"respond", "public"})
+# A customer's unsubscribe link and the providers' callbacks act for no account either: a
+# staff cookie that comes with them must not hide the invitation behind the staff's client.
+ANONYMOUS_ENDPOINTS = frozenset({"distribution.unsubscribe", "distribution.sendgrid_webhook",
+                                 "distribution.twilio_webhook"})
 
 
 def choose_client(client_id: int) -> bool:
@@ -39,7 +43,7 @@ def init_app(app: Flask) -> None:
     def scope_to_current_client() -> None:
         # A respondent's pages act for no user, whoever's cookie comes with them, and load
         # none (`survey.respond.views._anonymous`): their scope is their invitation's client.
-        if request.blueprint in ANONYMOUS_BLUEPRINTS:
+        if request.blueprint in ANONYMOUS_BLUEPRINTS or request.endpoint in ANONYMOUS_ENDPOINTS:
             return
         if "_user_id" not in session or not current_user.is_authenticated:
             return

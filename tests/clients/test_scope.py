@@ -243,3 +243,21 @@ def test_campaign_slugs_stay_unique_in_the_installation(session, two):
         create_campaign(session, "shared-slug", programme="P", year=2026,
                         questionnaire_key="nf-relation-client", actor="test")
     session.rollback()
+
+
+def test_sealing_from_one_clients_scope_continues_the_installations_chain(app, session, two):
+    """One audit chain for the installation: sealing while working for a client (a command
+    run with --client, the demo's second client) links to the last event, whoever's it is."""
+    from survey.audit import record_event, seal_pending_events, sealed_head, verify_chain
+
+    first, second = two
+    for client_id in (first, second, first):
+        with client_scope(client_id):
+            record_event(session, "test.event", actor="test", object_type="client",
+                         object_id=client_id, summary={}, client_id=client_id)
+            session.commit()
+            sealed = seal_pending_events(session, key=app.config["AUDIT_KEY"],
+                                         instance_path=app.config["INSTANCE_PATH"])
+            assert sealed.sealed >= 1
+            assert sealed_head(session).seq == sealed.head.seq
+    assert verify_chain(session, key=app.config["AUDIT_KEY"]).ok
