@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from survey.clients.scope import ALL_CLIENTS, NO_CLIENT, current_client_id
+from survey.clients.scope import ALL_CLIENTS, owning_client_id
 from survey.models import AuditEvent, Campaign, utcnow
 
 GENESIS = "0" * 64
@@ -100,9 +100,7 @@ def record_event(
     # none for the installation's own events. Not chained: events sealed before clients
     # existed keep their hash.
     if client_id is None:
-        scoped = current_client_id()
-        # A scope that matches no client (a viewer left without one) owns no event.
-        client_id = scoped if scoped is not None and scoped != NO_CLIENT else None
+        client_id = owning_client_id()
     if client_id is None and campaign_id is not None:
         return connection.execute(
             _APPEND_FOR_CAMPAIGN, {**fields, "for_campaign": campaign_id}

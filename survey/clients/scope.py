@@ -45,6 +45,13 @@ def current_client_id() -> int | None:
     return _current.get()
 
 
+def owning_client_id() -> int | None:
+    """The client new rows go to: the current one; None when unscoped, and when the scope
+    matches no client (`NO_CLIENT`: such a person's own events are the installation's)."""
+    scope = _current.get()
+    return None if scope == NO_CLIENT else scope
+
+
 def set_current_client(client: Client | int | None) -> object:
     """Make `client` current (None: unscoped); returns the token `reset_current_client` takes."""
     value = client.id if isinstance(client, Client) else client
@@ -164,12 +171,13 @@ def _give_rows_their_client(session: Session, flush_context: Any, instances: Any
 
 def _check_rows(session: Session) -> None:
     scope = _current.get()
+    owner = owning_client_id()
     only: list[int | None] = []
     for row in list(session.new) + list(session.dirty):
         if not isinstance(row, (ClientOwned, ClientTagged)):
             continue
         if row.client_id is None and row in session.new:
-            client_id = _parent_client(session, row) or scope
+            client_id = _parent_client(session, row) or owner
             if client_id is None and isinstance(row, ClientOwned):
                 if not only:
                     only.append(only_client_id(session))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey.clients.scope import (
+    NO_CLIENT,
     ClientScopeError,
     client_scope,
     clients_for,
@@ -167,6 +168,23 @@ def test_without_a_scope_new_rows_need_the_only_client(session, two):
     with pytest.raises(ClientScopeError):
         effective_client_id(session)
 
+
+
+def test_a_scope_of_no_client_sees_nothing_and_owns_only_installation_rows(session, two):
+    """A person who may work for no client (a viewer left without one): their reads match no
+    row, their own events are the installation's, and no client's row can be written."""
+    from survey.audit import record_event
+
+    with client_scope(NO_CLIENT):
+        assert session.scalars(select(Customer)).all() == []
+        record_event(session, "auth.logout", actor="test", object_type="user", object_id=1)
+        session.commit()
+        session.add(Programme(name="Nobody's"))
+        with pytest.raises(ClientScopeError):
+            session.flush()
+        session.rollback()
+    assert session.scalar(select(AuditEvent.client_id).where(
+        AuditEvent.action == "auth.logout")) is None
 
 def test_with_one_client_nothing_needs_naming(session):
     only = session.scalar(select(Client.id))
