@@ -96,14 +96,15 @@ def client_branding(client_id: int | None) -> Branding:
                 return Branding()
             client_id = ids[0]
         row = connection.execute(
-            select(Client.display_name, Client.logo, Client.logo_mime, Client.primary_colour,
-                   Client.privacy_notice, Client.dpo_contact).where(Client.id == client_id)
+            select(Client.display_name, Client.logo_sha256, Client.logo_mime,
+                   Client.primary_colour, Client.privacy_notice, Client.dpo_contact)
+            .where(Client.id == client_id)
         ).first()
     if row is None:
         return Branding()
     url = None
-    if row.logo_mime and row.logo:
-        url = url_for("clients.logo", client_id=client_id, digest=logo_digest(row.logo))
+    if row.logo_mime and row.logo_sha256:
+        url = url_for("clients.logo", client_id=client_id, digest=logo_digest(row.logo_sha256))
     return Branding(row.display_name, url, row.primary_colour or DEFAULT_PRIMARY,
                     row.privacy_notice, row.dpo_contact).checked()
 

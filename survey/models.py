@@ -9,6 +9,7 @@ constraints on every state column.
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -190,6 +191,9 @@ class Client(db.Model):
     display_name: Mapped[str | None] = mapped_column(String(200))
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_mime: Mapped[str | None] = mapped_column(String(20))
+    # The logo's SHA-256, kept with it (`_keep_logo_digest`): pages name the logo by it without
+    # reading the image.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
     primary_colour: Mapped[str | None] = mapped_column(String(7))  # #RRGGBB
     sender_name: Mapped[str | None] = mapped_column(String(100))
     sender_email: Mapped[str | None] = mapped_column(String(254))
@@ -199,6 +203,12 @@ class Client(db.Model):
     # None: the installation's retention period (`survey.privacy`).
     retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Client.logo, "set")
+def _keep_logo_digest(client: Client, value: bytes | None, _old: Any, _initiator: Any) -> None:
+    """Whoever sets a logo (the settings page, a test, a script) sets its hash with it."""
+    client.logo_sha256 = hashlib.sha256(value).hexdigest() if value else None
 
 
 class UserClient(db.Model):

@@ -6,7 +6,6 @@ whatever the caller (the logo is an image we re-encode, the colour is readable) 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from collections.abc import Iterable
@@ -98,9 +97,10 @@ def reencode_logo(upload: bytes) -> Logo:
     return Logo(data, LOGO_FORMATS[kind])
 
 
-def logo_digest(data: bytes | None) -> str | None:
-    """The content hash a logo's URL carries, so that browsers may cache it for ever."""
-    return hashlib.sha256(data).hexdigest()[:16] if data else None
+def logo_digest(sha256: str | None) -> str | None:
+    """The part of a logo's hash (`Client.logo_sha256`) its URL carries, so that browsers may
+    cache it for ever."""
+    return sha256[:16] if sha256 else None
 
 
 def create_client(session: Session, slug: str, name: str, *, actor: str,

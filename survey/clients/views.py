@@ -128,7 +128,7 @@ def save(client_id: int) -> tuple[str, int] | Response:
 
 
 def logo_url(client: Client) -> str | None:
-    digest = logo_digest(client.logo) if client.logo_mime else None
+    digest = logo_digest(client.logo_sha256) if client.logo_mime else None
     return url_for("clients.logo", client_id=client.id, digest=digest) if digest else None
 
 
@@ -138,7 +138,7 @@ def logo(client_id: int, digest: str) -> Response:
     the content's hash, so it may be cached for a year; an old or guessed hash is 404."""
     client = db.session.scalar(select(Client).where(Client.id == client_id)
                                .execution_options(barometre_all_clients=True))
-    if client is None or not client.logo_mime or logo_digest(client.logo) != digest:
+    if client is None or not client.logo_mime or logo_digest(client.logo_sha256) != digest:
         abort(404)
     response = Response(client.logo, mimetype=client.logo_mime)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
