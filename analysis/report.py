@@ -155,14 +155,7 @@ def parse_report_spec(mapping: Any) -> ReportSpec:
     """
     if mapping is None:
         return ReportSpec()
-    if not isinstance(mapping, Mapping):
-        raise AnalysisInputError("'report' must be a JSON object")
-    unknown = sorted(set(mapping) - _SPEC_KEYS)
-    if unknown:
-        raise AnalysisInputError(
-            f"'report' has unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join(sorted(_SPEC_KEYS))}"
-        )
+    _check_object("report", mapping, _SPEC_KEYS)
 
     def table(key: str) -> Mapping[str, Any]:
         value = mapping.get(key) or {}
@@ -222,17 +215,23 @@ def parse_report_spec(mapping: Any) -> ReportSpec:
     )
 
 
+def _check_object(key: str, value: Any, allowed: frozenset[str]) -> None:
+    """Refuse `value` unless it is a JSON object whose keys are among `allowed`, naming `key`."""
+    if not isinstance(value, Mapping):
+        raise AnalysisInputError(f"'{key}' must be a JSON object")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise AnalysisInputError(
+            f"'{key}' has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
 def parse_improvement(value: Any) -> dict[str, Any] | None:
     """Validate the ``report.improvement`` key (see `ReportSpec`); the message names the key."""
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        raise AnalysisInputError("'report.improvement' must be a JSON object")
-    unknown = sorted(set(value) - _IMPROVEMENT_KEYS)
-    if unknown:
-        raise AnalysisInputError(
-            f"'report.improvement' has unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join(sorted(_IMPROVEMENT_KEYS))}")
+    _check_object("report.improvement", value, _IMPROVEMENT_KEYS)
     previous = value.get("previous")
     if previous is not None and not (isinstance(previous, Mapping)
                                      and isinstance(previous.get("year"), int)):
