@@ -14,12 +14,10 @@ from survey.clients.operations import reencode_logo
 from survey.extensions import db
 from survey.models import Client
 from tests.browser.test_design_pages import (
-    ACTION_MS,
-    NAVIGATION_MS,
     SHOTS,
     demo,  # noqa: F401 - the demo's fixture
-    log_in,
     overflow,
+    signed_in_page,
 )
 from tests.browser.test_respond_accessibility import (
     CHROMIUM,
@@ -61,11 +59,8 @@ def branded(app, demo):  # noqa: F811
 def test_settings_and_a_branded_respondent_page_fit_and_pass_axe(app, demo, branded, browser,  # noqa: F811
                                                                  width):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(ACTION_MS)
-    context.set_default_navigation_timeout(NAVIGATION_MS)
-    page = context.new_page()
-    log_in(page, branded, demo["password"])
+    page = signed_in_page(browser, branded, width, demo["password"])
+    context = page.context
     page.goto(f"{branded}/clients/1?lang=fr")
     page.fill("#primary_colour", "#ffcc00")
     page.fill("#sender_email", "pas une adresse")

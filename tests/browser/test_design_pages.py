@@ -176,6 +176,18 @@ def log_in(page, server: str, password: str, email: str = DEMO_ADMIN) -> None:
     page.wait_for_load_state("load")
 
 
+def signed_in_page(browser, server: str, width: int, password: str,  # noqa: F811
+                   email: str = DEMO_ADMIN):
+    """A new window `width` px wide, with the suite's timeouts, signed in as `email`; its
+    `page.context` is closed by the caller."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
+    page = context.new_page()
+    log_in(page, server, password, email=email)
+    return page
+
+
 def overflow(page) -> int:
     """How many pixels the document is wider than the window."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -205,11 +217,8 @@ def test_every_manager_page_fits_every_width_and_passes_axe(app, demo, server, b
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = manager_pages(demo)
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(ACTION_MS)
-        context.set_default_navigation_timeout(NAVIGATION_MS)
-        page = context.new_page()
-        log_in(page, server, demo["password"])
+        page = signed_in_page(browser, server, width, demo["password"])
+        context = page.context
         for name, path in pages.items():
             page.goto(f"{server}{with_lang(path, 'fr')}")
             page.wait_for_load_state("load")
@@ -251,11 +260,8 @@ def test_the_report_fits_every_width_in_both_languages(app, demo, server, browse
     SHOTS.mkdir(parents=True, exist_ok=True)
     reports = {"fr": demo["report"], "en": english_report(app, demo)}
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(ACTION_MS)
-        context.set_default_navigation_timeout(NAVIGATION_MS)
-        page = context.new_page()
-        log_in(page, server, demo["password"])
+        page = signed_in_page(browser, server, width, demo["password"])
+        context = page.context
         for lang, path in reports.items():
             page.goto(f"{server}{path}")
             page.wait_for_function("""() => document.querySelectorAll('.plotly-graph-div').length
@@ -280,11 +286,8 @@ def test_the_report_fits_every_width_in_both_languages(app, demo, server, browse
 
 
 def test_french_pages_show_no_internal_code_and_no_english(app, demo, server, browser):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_MS)
-    context.set_default_navigation_timeout(NAVIGATION_MS)
-    page = context.new_page()
-    log_in(page, server, demo["password"])
+    page = signed_in_page(browser, server, 1280, demo["password"])
+    context = page.context
     found = {}
     for name, path in {**manager_pages(demo), **more_pages(app, demo)}.items():
         page.goto(f"{server}{with_lang(path, 'fr')}")
@@ -325,11 +328,8 @@ def test_a_client_viewers_pages_fit_pass_axe_and_read_french(app, demo, server, 
     SHOTS.mkdir(parents=True, exist_ok=True)
     found = {}
     for width in ACCESSIBILITY_WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(ACTION_MS)
-        context.set_default_navigation_timeout(NAVIGATION_MS)
-        page = context.new_page()
-        log_in(page, server, password, email="qualite@client.example")
+        page = signed_in_page(browser, server, width, password, email="qualite@client.example")
+        context = page.context
         for name, path in viewer_pages(demo).items():
             response = page.goto(f"{server}{with_lang(path, 'fr')}")
             page.wait_for_load_state("load")
@@ -357,11 +357,8 @@ def test_pages_with_errors_fit_and_pass_axe(app, demo, server, browser):  # noqa
     pages["weighting-refused"] = (f"/manage/campaigns/{current}/weighting?method=poststratify"
                                   "&variables=segment&variables=nothing")
     for width in ACTION_WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(ACTION_MS)
-        context.set_default_navigation_timeout(NAVIGATION_MS)
-        page = context.new_page()
-        log_in(page, server, demo["password"])
+        page = signed_in_page(browser, server, width, demo["password"])
+        context = page.context
         for name, path in pages.items():
             page.goto(f"{server}{with_lang(path, 'fr')}")
             page.wait_for_load_state("load")
