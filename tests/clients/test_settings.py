@@ -150,3 +150,20 @@ def test_an_unbranded_installation_looks_as_before_and_a_colour_themes_its_pages
     css = admin.get("/brand/1d6b2f.css")
     assert css.status_code == 200 and b"--accent: #1d6b2f" in css.data
     assert admin.get("/brand/ffcc00.css").status_code == 404  # unreadable: never served
+
+
+@pytest.mark.parametrize(("lang", "heading"), [
+    ("en", "Look of the pages and messages, data retention"),
+    ("fr", "Apparence des pages et des messages, conservation des données"),
+])
+def test_a_centre_working_for_itself_never_reads_the_word_client(app, admin, lang, heading):
+    """With one client the page is the installation's look, not "Settings of Default"."""
+    page = admin.get(f"/clients/1?lang={lang}").get_data(as_text=True)
+    main = page[page.index("<main"):page.index("</main>")]
+    assert re.search(r"<h1[^>]*>\s*" + re.escape(heading), main)
+    assert "Default" not in main and not re.search(r"\bclients? (de )?ce client|this client", main)
+
+
+def test_with_several_clients_the_page_names_the_client(app, admin, acme):
+    page = admin.get(f"/clients/{acme}?lang=en").get_data(as_text=True)
+    assert "Settings of Acme" in page and "this client's customers" in page
