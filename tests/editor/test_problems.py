@@ -137,7 +137,11 @@ def test_the_editor_pages_say_a_broken_draft_in_french(app, client) -> None:
     question = client.get(f"{BASE}/drafts/casse/pages/1/questions/0?lang=fr")
     assert "Donnez un libellé aux deux extrémités" in question.text
     assert ">libellés de l’échelle</a>" in question.text
+    # French sets its colons apart: "libellé : Le texte", "Français : …".
+    assert ">libellés de l’échelle</a> : Donnez" in question.text
+    assert "Français : " in page.text and "</a> : " in page.text and "</a>: " not in page.text
     english = client.get(f"{BASE}/drafts/casse/pages/1/questions/0?lang=en")
     assert "Label both ends of the scale (1 and 5) or every point" in english.text
+    assert ">labels of the scale</a>: Label" in english.text
     refused = client.post(f"{BASE}/drafts/casse/undo?lang=fr", follow_redirects=True)
     assert "Il n’y a aucune modification à annuler." in refused.text
