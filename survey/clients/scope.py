@@ -30,7 +30,6 @@ from survey.models import ClientOwned, ClientTagged, Role
 ALL_CLIENTS = "barometre_all_clients"
 # The scope of a signed-in person who may work for no client: matches no row.
 NO_CLIENT = -1
-CLIENT_VIEWER = "client_viewer"
 
 _current: ContextVar[int | None] = ContextVar("barometre_client", default=None)
 
@@ -81,7 +80,7 @@ def clients_for(session: Session, user: Any) -> list[Client]:
     allowed = set(session.scalars(select(UserClient.client_id).where(
         UserClient.user_id == user.id)))
     mine = [client for client in everyone if client.id in allowed]
-    if getattr(user, "role", None) == CLIENT_VIEWER:
+    if getattr(user, "role", None) == Role.CLIENT_VIEWER.value:
         # A client's own staff belong to one client; without one they work for none (never,
         # as staff limited to none do, for every client).
         # In a centre working for itself, its only client is theirs.
