@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from survey.problems import worded_problem
+
 #: Each reason a person can meet in the editor, worded with its values (``%(name)s``).
 PROBLEMS = {
     # texts and languages
@@ -215,26 +217,21 @@ def problem_text(error: Any) -> Markup:
     """A refusal or a definition's error in the reader's language, from its ``reason`` and
     ``params``; a reason without words here says only that the value is not valid (never the
     English message). Markup: the author's names are set as ``<code>``, everything escaped."""
-    reason = str(getattr(error, "reason", "") or "")
-    params: dict[str, Any] = {}
-    for name, value in dict(getattr(error, "params", {}) or {}).items():
-        if value is None:
-            params[name] = ""
-        elif name in ("missing", "undeclared", "declared", "languages", "supported"):
-            params[name] = escape(_languages(str(value)))
-        elif name == "found" and value == "":
-            params[name] = escape(_("the end of the condition"))
-        elif name == "found":
-            params[name] = Markup("“<code>%s</code>”") % value
-        elif name in _AS_CODE:
-            params[name] = Markup("<code>%s</code>") % value
-        else:
-            params[name] = escape(value)
-    text = PROBLEMS.get(reason) or PROBLEMS["invalid" if reason else "refused"]
-    try:
-        return escape(str(text)) % params
-    except (KeyError, TypeError, ValueError):  # a reason raised with other values
-        return escape(str(PROBLEMS["invalid"]))
+    fallback = "invalid" if getattr(error, "reason", None) else "refused"
+    return worded_problem(error, PROBLEMS, _word_value, fallback=fallback)
+
+
+def _word_value(name: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if name in ("missing", "undeclared", "declared", "languages", "supported"):
+        return escape(_languages(str(value)))
+    if name == "found":
+        return escape(_("the end of the condition")) if value == "" \
+            else Markup("“<code>%s</code>”") % value
+    if name in _AS_CODE:
+        return Markup("<code>%s</code>") % value
+    return escape(value)
 
 
 def _languages(codes: str) -> str:

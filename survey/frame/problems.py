@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from survey.formatting import number
 from survey.labels import label
+from survey.problems import worded_problem
 
 #: Each reason of the plan, the draw and the weighting, worded with its values.
 PROBLEMS = {
@@ -102,24 +103,18 @@ _AS_CODE = ("variable", "variables", "known", "key", "level", "strata", "stratum
 def problem_text(error: Any) -> Markup:
     """A refusal of the plan, the draw or the weighting in the reader's language; a reason
     without words here says only that the plan or the weighting is refused."""
-    reason = str(getattr(error, "reason", "") or "")
-    params: dict[str, Any] = {}
-    for name, value in dict(getattr(error, "params", {}) or {}).items():
-        if name == "name":
-            params[name] = escape(str(VALUE_NAMES.get(str(value).partition("[")[0],
-                                                      _("The value"))))
-        elif name == "status":
-            params[name] = escape(label(value, "CampaignStatus"))
-        elif name == "known" and not value:
-            params[name] = escape(_("none"))
-        elif name in _AS_CODE:
-            params[name] = Markup("<code>%s</code>") % value
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            params[name] = escape(number(value))
-        else:
-            params[name] = escape(value)
-    text = PROBLEMS.get(reason) or PROBLEMS["sampling_refused"]
-    try:
-        return escape(str(text)) % params
-    except (KeyError, TypeError, ValueError):  # a reason raised with other values
-        return escape(str(PROBLEMS["sampling_refused"]))
+    return worded_problem(error, PROBLEMS, _word_value, fallback="sampling_refused")
+
+
+def _word_value(name: str, value: Any) -> Any:
+    if name == "name":
+        return escape(str(VALUE_NAMES.get(str(value).partition("[")[0], _("The value"))))
+    if name == "status":
+        return escape(label(value, "CampaignStatus"))
+    if name == "known" and not value:
+        return escape(_("none"))
+    if name in _AS_CODE:
+        return Markup("<code>%s</code>") % value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return escape(number(value))
+    return escape(value)
